@@ -1,0 +1,199 @@
+//! A one-time code: a number with a fixed count of digits.
+
+use core::fmt;
+
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::Error;
+
+/// A one-time code: a number shown with a fixed count of digits, leading
+/// zeros kept.
+///
+/// `Display` prints the digits a person types; `Debug` hides them.
+/// Equality is constant time. The value is zeroized on drop.
+///
+/// ```
+/// use otpkit::Code;
+///
+/// let code = Code::parse(" 012 345 ", 6)?;
+/// assert_eq!(code.to_string(), "012345");
+/// assert_eq!(code, Code::parse("012-345", 6)?);
+/// assert_eq!(format!("{code:?}"), "Code { digits: 6, .. }");
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Code {
+    value: u64,
+    digits: u8,
+}
+
+impl Code {
+    /// A code from its parts; `value < 10^digits` is the caller's invariant.
+    pub(crate) const fn new(value: u64, digits: u8) -> Self {
+        Self { value, digits }
+    }
+
+    /// Parses what a person typed: surrounding white space is ignored, and a
+    /// single space or hyphen may split the digits ("123 456", "1234-5678").
+    /// Anything else is rejected, and the code must have exactly `digits`
+    /// digits.
+    ///
+    /// # Errors
+    /// [`Error::EmptyCode`], [`Error::InvalidCodeChar`] (with the position,
+    /// counted after trimming) or [`Error::WrongCodeLength`].
+    ///
+    /// ```
+    /// use otpkit::{Code, Error};
+    ///
+    /// assert!(Code::parse("68084774", 8).is_ok());
+    /// assert_eq!(Code::parse("12a456", 6), Err(Error::InvalidCodeChar { position: 2 }));
+    /// assert_eq!(Code::parse("123 45 6", 6), Err(Error::InvalidCodeChar { position: 6 }));
+    /// assert_eq!(Code::parse("12345", 6), Err(Error::WrongCodeLength { expected: 6, found: 5 }));
+    /// ```
+    pub fn parse(input: &str, digits: u8) -> Result<Self, Error> {
+        let (value, found) = parse_digits(input)?;
+        if found != usize::from(digits) {
+            return Err(Error::WrongCodeLength {
+                expected: digits,
+                found,
+            });
+        }
+        Ok(Self { value, digits })
+    }
+
+    /// How many digits the code has.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Code::parse("1234567890", 10)?.digits(), 10);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn digits(&self) -> u8 {
+        self.digits
+    }
+
+    pub(crate) const fn value(&self) -> u64 {
+        self.value
+    }
+}
+
+/// Reads the digits of an entered code into a number and counts them.
+///
+/// The number is exact for up to 19 digits; a longer input still gets its
+/// digits counted (and is then rejected by length), never an overflow.
+fn parse_digits(input: &str) -> Result<(u64, usize), Error> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(Error::EmptyCode);
+    }
+    let mut value = 0u64;
+    let mut count = 0usize;
+    let mut separated = false;
+    let mut previous_was_digit = false;
+    let mut last_position = 0;
+    for (position, c) in trimmed.chars().enumerate() {
+        last_position = position;
+        match c.to_digit(10) {
+            Some(d) if c.is_ascii_digit() => {
+                value = value
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(u64::from(d)))
+                    .unwrap_or(u64::MAX);
+                count = count.saturating_add(1);
+                previous_was_digit = true;
+            }
+            _ if (c == ' ' || c == '-') && previous_was_digit && !separated => {
+                separated = true;
+                previous_was_digit = false;
+            }
+            _ => return Err(Error::InvalidCodeChar { position }),
+        }
+    }
+    if !previous_was_digit {
+        // A trailing hyphen: the only way to end on a separator after trim.
+        return Err(Error::InvalidCodeChar {
+            position: last_position,
+        });
+    }
+    Ok((value, count))
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:0width$}", self.value, width = usize::from(self.digits))
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Code")
+            .field("digits", &self.digits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConstantTimeEq for Code {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.value.ct_eq(&other.value) & self.digits.ct_eq(&other.digits)
+    }
+}
+
+impl PartialEq for Code {
+    /// Constant time.
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for Code {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_what_people_type() {
+        for input in ["123456", " 123456\n", "123 456", "123-456", "1-23456", "\t12345-6 "] {
+            assert_eq!(parse_digits(input), Ok((123_456, 6)), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        let cases = [
+            ("", Error::EmptyCode),
+            ("   ", Error::EmptyCode),
+            ("-123456", Error::InvalidCodeChar { position: 0 }),
+            ("123456-", Error::InvalidCodeChar { position: 6 }),
+            ("123--456", Error::InvalidCodeChar { position: 4 }),
+            ("123  456", Error::InvalidCodeChar { position: 4 }),
+            ("12 34 56", Error::InvalidCodeChar { position: 5 }),
+            ("１２３４５６", Error::InvalidCodeChar { position: 0 }),
+            ("١٢٣٤٥٦", Error::InvalidCodeChar { position: 0 }),
+            ("123_456", Error::InvalidCodeChar { position: 3 }),
+            ("+123456", Error::InvalidCodeChar { position: 0 }),
+        ];
+        for (input, err) in cases {
+            assert_eq!(parse_digits(input), Err(err), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn long_inputs_count_without_overflow() {
+        let long = "9".repeat(100);
+        assert_eq!(parse_digits(&long).map(|(_, n)| n), Ok(100));
+        assert_eq!(
+            Code::parse(&long, 6),
+            Err(Error::WrongCodeLength {
+                expected: 6,
+                found: 100
+            })
+        );
+    }
+
+    #[test]
+    fn display_pads() {
+        assert_eq!(Code::new(42, 8).to_string(), "00000042");
+    }
+}

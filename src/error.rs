@@ -1,0 +1,118 @@
+//! The crate's error type.
+
+use core::fmt;
+
+/// Everything that can go wrong in otpkit.
+///
+/// A *wrong* code is not an error: verification returns it as a normal
+/// outcome. An `Error` means the input could not be understood at all (a
+/// malformed secret, code or URI) or a setting is out of range.
+///
+/// Messages are lowercase, state one fact and never repeat the input, which
+/// may be a secret. Positions count characters from 0.
+///
+/// ```
+/// use otpkit::{Error, Secret};
+///
+/// let err = Secret::from_base32("JBSW!").unwrap_err();
+/// assert_eq!(err, Error::InvalidBase32Char { position: 4 });
+/// assert_eq!(err.to_string(), "invalid base32 character at position 4");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A secret was empty.
+    EmptySecret,
+    /// A character that is not in the Base32 alphabet (nor a space, hyphen or
+    /// trailing `=`).
+    InvalidBase32Char {
+        /// Position of the character in the input.
+        position: usize,
+    },
+    /// The number of Base32 characters cannot encode whole bytes.
+    InvalidBase32Length {
+        /// Number of Base32 characters, padding excluded.
+        length: usize,
+    },
+    /// `=` padding is present but not the amount RFC 4648 requires.
+    InvalidBase32Padding,
+    /// The key is shorter than the 128 bits RFC 4226 §4 requires.
+    SecretTooShort {
+        /// Length of the key in bits.
+        bits: usize,
+    },
+    /// An algorithm name other than SHA1, SHA256 or SHA512.
+    UnknownAlgorithm,
+    /// A digit count outside 6..=10.
+    DigitsOutOfRange {
+        /// The digit count asked for.
+        digits: u32,
+    },
+    /// A TOTP period of zero seconds.
+    ZeroPeriod,
+    /// A verification window larger than [`crate::MAX_WINDOW`] steps.
+    WindowTooLarge {
+        /// The window asked for.
+        steps: u64,
+    },
+    /// A Unix time before the TOTP's T0 (or before 1970).
+    TimeBeforeT0,
+    /// An entered code with nothing in it.
+    EmptyCode,
+    /// An entered code with a character that is not a digit, or a separator
+    /// that is not a single space or hyphen between digits.
+    InvalidCodeChar {
+        /// Position of the character in the input, surrounding white space
+        /// removed.
+        position: usize,
+    },
+    /// An entered code with the wrong number of digits.
+    WrongCodeLength {
+        /// Digits the code must have.
+        expected: u8,
+        /// Digits it had.
+        found: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EmptySecret => f.write_str("secret is empty"),
+            Self::InvalidBase32Char { position } => {
+                write!(f, "invalid base32 character at position {position}")
+            }
+            Self::InvalidBase32Length { length } => write!(
+                f,
+                "invalid base32 length: {length} characters do not encode whole bytes"
+            ),
+            Self::InvalidBase32Padding => f.write_str("invalid base32 padding"),
+            Self::SecretTooShort { bits } => write!(
+                f,
+                "secret too short: {bits} bits, at least 128 required (RFC 4226 section 4)"
+            ),
+            Self::UnknownAlgorithm => {
+                f.write_str("unknown algorithm: expected SHA1, SHA256 or SHA512")
+            }
+            Self::DigitsOutOfRange { digits } => {
+                write!(f, "digits out of range: {digits}, expected 6 to 10")
+            }
+            Self::ZeroPeriod => f.write_str("period must be at least 1 second"),
+            Self::WindowTooLarge { steps } => write!(
+                f,
+                "window too large: {steps} steps, at most {}",
+                crate::MAX_WINDOW
+            ),
+            Self::TimeBeforeT0 => f.write_str("time is before the TOTP epoch T0"),
+            Self::EmptyCode => f.write_str("code is empty"),
+            Self::InvalidCodeChar { position } => {
+                write!(f, "invalid character in code at position {position}")
+            }
+            Self::WrongCodeLength { expected, found } => {
+                write!(f, "wrong code length: expected {expected} digits, found {found}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

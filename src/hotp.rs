@@ -1,0 +1,272 @@
+//! RFC 4226 HOTP: keyed HMAC state, dynamic truncation, counter codes.
+
+use core::fmt;
+use core::num::NonZeroU64;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
+use sha2::{Sha256, Sha512};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::{Algorithm, Code, Error, MAX_WINDOW, Secret};
+
+/// HMAC state keyed once: the inner and outer pads are hashed when the key
+/// is set, so each code costs a clone and two compression-function calls
+/// (SHA-1, SHA-256) — never a re-key, never an allocation.
+#[derive(Clone)]
+enum KeyedMac {
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl KeyedMac {
+    fn new(algorithm: Algorithm, key: &[u8]) -> Self {
+        match algorithm {
+            Algorithm::Sha1 => Self::Sha1(keyed(key)),
+            Algorithm::Sha256 => Self::Sha256(keyed(key)),
+            Algorithm::Sha512 => Self::Sha512(keyed(key)),
+        }
+    }
+
+    /// RFC 4226 §5.3: HMAC of the 8-byte big-endian counter, dynamically
+    /// truncated to 31 bits.
+    fn truncated(&self, counter: u64) -> u32 {
+        match self {
+            Self::Sha1(mac) => sign(mac, counter),
+            Self::Sha256(mac) => sign(mac, counter),
+            Self::Sha512(mac) => sign(mac, counter),
+        }
+    }
+}
+
+#[allow(clippy::expect_used)]
+fn keyed<M: KeyInit>(key: &[u8]) -> M {
+    M::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
+fn sign<M: Mac + Clone>(mac: &M, counter: u64) -> u32 {
+    let mut output = mac.clone().chain_update(counter.to_be_bytes()).finalize().into_bytes();
+    let truncated = truncate(&output);
+    output.as_mut_slice().zeroize();
+    truncated
+}
+
+/// Dynamic truncation (RFC 4226 §5.3). The offset is at most 15 and the MAC
+/// at least 20 bytes long, so the four bytes read are always there.
+fn truncate(mac: &[u8]) -> u32 {
+    let offset = mac.last().map_or(0, |&b| usize::from(b & 0x0f));
+    let word = mac
+        .iter()
+        .skip(offset)
+        .take(4)
+        .fold(0u32, |word, &b| (word << 8) | u32::from(b));
+    word & 0x7fff_ffff
+}
+
+/// An RFC 4226 HOTP generator and verifier: a [`Secret`], a hash and a digit
+/// count, keyed once.
+///
+/// ```
+/// use otpkit::{Hotp, Secret};
+///
+/// // RFC 4226 Appendix D.
+/// let hotp = Hotp::new(Secret::from_bytes(b"12345678901234567890")?);
+/// assert_eq!(hotp.generate(0).to_string(), "755224");
+/// assert_eq!(hotp.generate(9).to_string(), "520489");
+///
+/// // The user pressed the button twice without logging in: look ahead.
+/// assert_eq!(hotp.verify("969429", 1, 5)?, Some(4)); // counter 3 matched; persist 4
+/// assert_eq!(hotp.verify("969429", 4, 5)?, None);    // and it never works again
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+///
+/// # References
+/// [RFC 4226](https://www.rfc-editor.org/rfc/rfc4226): §5.3 (generation),
+/// §7.4 (resynchronization with a look-ahead window).
+#[derive(Clone)]
+pub struct Hotp {
+    secret: Secret,
+    algorithm: Algorithm,
+    digits: u8,
+    modulus: NonZeroU64,
+    mac: KeyedMac,
+}
+
+impl Hotp {
+    /// HOTP with RFC 4226's parameters: SHA-1 and 6 digits.
+    ///
+    /// ```
+    /// let hotp = otpkit::Hotp::new(otpkit::Secret::generate());
+    /// assert_eq!(hotp.digits(), 6);
+    /// ```
+    #[must_use]
+    pub fn new(secret: Secret) -> Self {
+        Self::build(secret, Algorithm::Sha1, 6)
+    }
+
+    /// HOTP with another hash or digit count.
+    ///
+    /// # Errors
+    /// [`Error::DigitsOutOfRange`] unless `6 <= digits <= 10`.
+    ///
+    /// ```
+    /// use otpkit::{Algorithm, Hotp, Secret};
+    ///
+    /// let hotp = Hotp::with(Secret::generate(), Algorithm::Sha256, 8)?;
+    /// assert_eq!(hotp.generate(0).to_string().len(), 8);
+    /// assert!(Hotp::with(Secret::generate(), Algorithm::Sha1, 5).is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn with(secret: Secret, algorithm: Algorithm, digits: u8) -> Result<Self, Error> {
+        check_digits(digits)?;
+        Ok(Self::build(secret, algorithm, digits))
+    }
+
+    fn build(secret: Secret, algorithm: Algorithm, digits: u8) -> Self {
+        let mac = KeyedMac::new(algorithm, secret.expose_secret());
+        Self {
+            secret,
+            algorithm,
+            digits,
+            modulus: NonZeroU64::new(10u64.pow(u32::from(digits))).unwrap_or(NonZeroU64::MIN),
+            mac,
+        }
+    }
+
+    /// The code for `counter`.
+    ///
+    /// ```
+    /// let hotp = otpkit::Hotp::new(otpkit::Secret::from_bytes(b"12345678901234567890")?);
+    /// assert_eq!(hotp.generate(1).to_string(), "287082");
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn generate(&self, counter: u64) -> Code {
+        Code::new(self.value(counter), self.digits)
+    }
+
+    /// Checks an entered code against counters `counter ..= counter +
+    /// look_ahead` (RFC 4226 §7.4). Every counter in the window is computed
+    /// and compared in constant time; the scan never stops early.
+    ///
+    /// Returns the counter to persist for the next check (the matched
+    /// counter plus one), or `None` for a wrong code.
+    ///
+    /// # Errors
+    /// [`Error::WindowTooLarge`] if `look_ahead` exceeds
+    /// [`MAX_WINDOW`](crate::MAX_WINDOW); the errors of [`Code::parse`] for a
+    /// malformed code.
+    ///
+    /// ```
+    /// let hotp = otpkit::Hotp::new(otpkit::Secret::from_bytes(b"12345678901234567890")?);
+    /// assert_eq!(hotp.verify("287 082", 0, 2)?, Some(2));
+    /// assert_eq!(hotp.verify("000000", 0, 2)?, None);
+    /// assert!(hotp.verify("28708", 0, 2).is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn verify(&self, input: &str, counter: u64, look_ahead: u64) -> Result<Option<u64>, Error> {
+        if look_ahead > MAX_WINDOW {
+            return Err(Error::WindowTooLarge { steps: look_ahead });
+        }
+        let code = Code::parse(input, self.digits)?;
+        let mut found = subtle::Choice::from(0);
+        let mut next = 0u64;
+        for candidate in (0..=look_ahead).filter_map(|i| counter.checked_add(i)) {
+            let hit = self.matches(&code, candidate);
+            // `candidate + 1` cannot overflow the verdict: at u64::MAX the
+            // counter space is exhausted and there is no next counter.
+            let hit = hit & subtle::Choice::from(u8::from(candidate != u64::MAX));
+            next = u64::conditional_select(&next, &candidate.saturating_add(1), hit & !found);
+            found |= hit;
+        }
+        Ok(bool::from(found).then_some(next))
+    }
+
+    /// Whether `code` is the code for `counter`, in constant time.
+    pub(crate) fn matches(&self, code: &Code, counter: u64) -> subtle::Choice {
+        Zeroizing::new(self.value(counter)).ct_eq(&code.value())
+    }
+
+    fn value(&self, counter: u64) -> u64 {
+        u64::from(self.mac.truncated(counter)) % self.modulus
+    }
+
+    /// The shared key.
+    ///
+    /// ```
+    /// let secret = otpkit::Secret::generate();
+    /// let hotp = otpkit::Hotp::new(secret.clone());
+    /// assert_eq!(hotp.secret(), &secret);
+    /// ```
+    #[must_use]
+    pub const fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The hash under HMAC.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Hotp::new(otpkit::Secret::generate()).algorithm(), otpkit::Algorithm::Sha1);
+    /// ```
+    #[must_use]
+    pub const fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Digits per code, 6 to 10.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Hotp::new(otpkit::Secret::generate()).digits(), 6);
+    /// ```
+    #[must_use]
+    pub const fn digits(&self) -> u8 {
+        self.digits
+    }
+}
+
+pub(crate) fn check_digits(digits: u8) -> Result<(), Error> {
+    if (6..=10).contains(&digits) {
+        Ok(())
+    } else {
+        Err(Error::DigitsOutOfRange {
+            digits: u32::from(digits),
+        })
+    }
+}
+
+impl fmt::Debug for Hotp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hotp")
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_matches_rfc_4226_section_5_4() {
+        let mac = [
+            0x1f, 0x86, 0x98, 0x69, 0x0e, 0x02, 0xca, 0x16, 0x61, 0x85, 0x50, 0xef, 0x7f, 0x19,
+            0xda, 0x8e, 0x94, 0x5b, 0x55, 0x5a,
+        ];
+        assert_eq!(truncate(&mac), 0x50ef_7f19);
+    }
+
+    #[test]
+    fn look_ahead_at_the_end_of_the_counter_space() {
+        let hotp = Hotp::new(Secret::generate());
+        let code = hotp.generate(u64::MAX - 1).to_string();
+        assert_eq!(hotp.verify(&code, u64::MAX - 3, 10), Ok(Some(u64::MAX)));
+        let last = hotp.generate(u64::MAX).to_string();
+        // Counter u64::MAX has no successor to persist, so it never verifies.
+        if last != code {
+            assert_eq!(hotp.verify(&last, u64::MAX - 3, 10), Ok(None));
+        }
+    }
+}

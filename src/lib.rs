@@ -1,0 +1,45 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects,
+    clippy::missing_errors_doc
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+mod algorithm;
+mod code;
+mod error;
+mod hotp;
+mod secret;
+mod totp;
+
+pub use algorithm::Algorithm;
+pub use code::Code;
+pub use error::Error;
+pub use hotp::Hotp;
+pub use secret::Secret;
+pub use totp::{Match, TimeStep, Totp, TotpBuilder, Verdict};
+
+/// The largest verification window, in steps on each side (TOTP) or steps
+/// ahead (HOTP). Each step in the window adds one code an attacker may guess,
+/// so windows this wide are for resynchronization, not everyday use.
+///
+/// ```
+/// assert_eq!(otpkit::MAX_WINDOW, 100);
+/// ```
+pub const MAX_WINDOW: u64 = 100;

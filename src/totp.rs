@@ -1,0 +1,697 @@
+//! RFC 6238 TOTP: time steps, windows, replay protection, drift.
+
+use core::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use subtle::{Choice, ConditionallySelectable};
+
+use crate::hotp::check_digits;
+use crate::{Algorithm, Code, Error, Hotp, MAX_WINDOW, Secret};
+
+/// A TOTP time step: `floor((unix - T0) / period)`, the counter RFC 6238 §4.2
+/// calls `T`. Persist the step a code matched to refuse its replay.
+///
+/// ```
+/// use otpkit::{Secret, TimeStep, Totp};
+///
+/// let totp = Totp::new(Secret::generate());
+/// assert_eq!(totp.step_at(59)?, TimeStep::new(1));
+/// assert_eq!(TimeStep::new(1).value(), 1);
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct TimeStep(u64);
+
+impl TimeStep {
+    /// A time step from its number, e.g. one read back from storage.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::TimeStep::new(7).value(), 7);
+    /// ```
+    #[must_use]
+    pub const fn new(step: u64) -> Self {
+        Self(step)
+    }
+
+    /// The step's number.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::TimeStep::new(37_037_036).value(), 37_037_036);
+    /// ```
+    #[must_use]
+    pub const fn value(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TimeStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The step a code matched and how far it lies from the verifier's current
+/// step: negative when the code is from the past (a slow user or a clock
+/// behind), positive when from the future (a clock ahead).
+///
+/// ```
+/// use otpkit::{Secret, Totp, Verdict};
+///
+/// let totp = Totp::new(Secret::generate());
+/// let code = totp.generate_at(1_000_000)?.to_string();
+/// let Verdict::Valid(m) = totp.verify_at(&code, 1_000_030, None)? else { panic!() };
+/// assert_eq!(m.step(), totp.step_at(1_000_000)?);
+/// assert_eq!(m.offset(), -1);
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    step: TimeStep,
+    offset: i64,
+}
+
+impl Match {
+    /// The step the code belongs to: store it as the last used step.
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// let totp = Totp::new(Secret::generate());
+    /// let code = totp.generate_at(90)?.to_string();
+    /// assert_eq!(totp.verify_at(&code, 90, None)?.matched().map(|m| m.step().value()), Some(3));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn step(&self) -> TimeStep {
+        self.step
+    }
+
+    /// Matched step minus current step, within the verifier's window.
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// let totp = Totp::new(Secret::generate());
+    /// let code = totp.generate_at(120)?.to_string();
+    /// assert_eq!(totp.verify_at(&code, 90, None)?.matched().map(|m| m.offset()), Some(1));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn offset(&self) -> i64 {
+        self.offset
+    }
+}
+
+/// The outcome of checking a well-formed TOTP code.
+///
+/// ```
+/// use otpkit::{Secret, Totp, Verdict};
+///
+/// let totp = Totp::new(Secret::generate());
+/// let code = totp.generate_at(1_700_000_000)?.to_string();
+/// let first = totp.verify_at(&code, 1_700_000_000, None)?;
+/// let step = first.matched().map(|m| m.step());
+/// assert!(first.is_valid());
+/// // The same code again, with the step persisted: refused as a replay.
+/// assert!(matches!(totp.verify_at(&code, 1_700_000_005, step)?, Verdict::Replayed(_)));
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Verdict {
+    /// The code matches a step after the last used one: accept it and
+    /// persist [`Match::step`].
+    Valid(Match),
+    /// The code matches, but its step is at or before the last used step:
+    /// someone is using a code a second time. Refuse it.
+    Replayed(Match),
+    /// The code matches no step in the window.
+    Invalid,
+}
+
+impl Verdict {
+    /// Whether the code is accepted.
+    ///
+    /// ```
+    /// assert!(!otpkit::Verdict::Invalid.is_valid());
+    /// ```
+    #[must_use]
+    pub const fn is_valid(&self) -> bool {
+        matches!(self, Self::Valid(_))
+    }
+
+    /// The match of a valid code, `None` for a replayed or invalid one.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Verdict::Invalid.matched(), None);
+    /// ```
+    #[must_use]
+    pub const fn matched(&self) -> Option<Match> {
+        match self {
+            Self::Valid(m) => Some(*m),
+            Self::Replayed(_) | Self::Invalid => None,
+        }
+    }
+}
+
+/// An RFC 6238 TOTP generator and verifier: HOTP over time steps, with a
+/// verification window and replay protection.
+///
+/// Defaults are what every authenticator app assumes: SHA-1, 6 digits,
+/// 30-second period, T0 = 0, and a window of one step behind and one ahead
+/// (RFC 6238 §5.2 recommends at most one step of network delay).
+///
+/// ```
+/// use otpkit::{Algorithm, Secret, Totp};
+///
+/// // RFC 6238 Appendix B, SHA-256 at 1111111109.
+/// let secret = Secret::from_bytes(b"12345678901234567890123456789012")?;
+/// let totp = Totp::builder(secret).algorithm(Algorithm::Sha256).digits(8).build()?;
+/// assert_eq!(totp.generate_at(1_111_111_109)?.to_string(), "68084774");
+/// assert!(totp.verify_at("6808 4774", 1_111_111_109, None)?.is_valid());
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+///
+/// # References
+/// [RFC 6238](https://www.rfc-editor.org/rfc/rfc6238): §4.2 (the algorithm),
+/// §5.2 (validation and time-step size), §6 (resynchronization and drift).
+#[derive(Clone)]
+pub struct Totp {
+    hotp: Hotp,
+    period: u64,
+    t0: u64,
+    behind: u64,
+    ahead: u64,
+}
+
+impl Totp {
+    /// TOTP with the defaults: SHA-1, 6 digits, 30 s, T0 = 0, window ±1.
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::new(otpkit::Secret::generate());
+    /// assert_eq!((totp.digits(), totp.period()), (6, 30));
+    /// ```
+    #[must_use]
+    pub fn new(secret: Secret) -> Self {
+        Self {
+            hotp: Hotp::new(secret),
+            period: 30,
+            t0: 0,
+            behind: 1,
+            ahead: 1,
+        }
+    }
+
+    /// A builder for other settings, checked once in [`TotpBuilder::build`].
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::builder(otpkit::Secret::generate()).period(60).build()?;
+    /// assert_eq!(totp.period(), 60);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn builder(secret: Secret) -> TotpBuilder {
+        TotpBuilder {
+            secret,
+            algorithm: Algorithm::Sha1,
+            digits: 6,
+            period: 30,
+            t0: 0,
+            behind: 1,
+            ahead: 1,
+        }
+    }
+
+    /// The time step containing Unix time `unix`.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeT0`] if `unix` is before T0.
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::new(otpkit::Secret::generate());
+    /// assert_eq!(totp.step_at(1_111_111_109)?.value(), 37_037_036);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn step_at(&self, unix: u64) -> Result<TimeStep, Error> {
+        let elapsed = unix.checked_sub(self.t0).ok_or(Error::TimeBeforeT0)?;
+        // `period` is non-zero, checked when built.
+        Ok(TimeStep(elapsed.checked_div(self.period).unwrap_or(0)))
+    }
+
+    /// The code at Unix time `unix`.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeT0`] if `unix` is before T0.
+    ///
+    /// ```
+    /// // RFC 6238 Appendix B, SHA-1.
+    /// let secret = otpkit::Secret::from_bytes(b"12345678901234567890")?;
+    /// let totp = otpkit::Totp::builder(secret).digits(8).build()?;
+    /// assert_eq!(totp.generate_at(59)?.to_string(), "94287082");
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn generate_at(&self, unix: u64) -> Result<Code, Error> {
+        Ok(self.generate_step(self.step_at(unix)?))
+    }
+
+    /// The code for a time step.
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::new(otpkit::Secret::generate());
+    /// assert_eq!(totp.generate_step(totp.step_at(100)?), totp.generate_at(100)?);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn generate_step(&self, step: TimeStep) -> Code {
+        self.hotp.generate(step.0)
+    }
+
+    /// The code now, by the system clock.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeT0`] if the clock reads before T0.
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::new(otpkit::Secret::generate());
+    /// assert_eq!(totp.generate_now()?.to_string().len(), 6);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn generate_now(&self) -> Result<Code, Error> {
+        self.generate_at(unix_now()?)
+    }
+
+    /// Seconds until the code at `unix` expires, from `period` down to 1.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeT0`] if `unix` is before T0.
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::new(otpkit::Secret::generate());
+    /// assert_eq!(totp.seconds_remaining_at(60)?, 30);
+    /// assert_eq!(totp.seconds_remaining_at(89)?, 1);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn seconds_remaining_at(&self, unix: u64) -> Result<u64, Error> {
+        let elapsed = unix.checked_sub(self.t0).ok_or(Error::TimeBeforeT0)?;
+        let into_step = elapsed.checked_rem(self.period).unwrap_or(0);
+        Ok(self.period.saturating_sub(into_step))
+    }
+
+    /// Checks an entered code at Unix time `unix` against every step in the
+    /// window, refusing a code whose step is at or before `last_used` as a
+    /// replay.
+    ///
+    /// All steps of the window are computed and compared in constant time,
+    /// and the scan never stops early, so timing reveals neither whether nor
+    /// where a code matched. Steps outside the representable range (before
+    /// T0, past `u64::MAX`) are skipped, never wrapped.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeT0`] if `unix` is before T0; the errors of
+    /// [`Code::parse`] for a malformed code. A wrong code is not an error but
+    /// [`Verdict::Invalid`].
+    ///
+    /// ```
+    /// use otpkit::{Secret, Totp, Verdict};
+    ///
+    /// let totp = Totp::new(Secret::generate());
+    /// let now = 1_700_000_000;
+    /// let code = totp.generate_at(now - 30)?.to_string(); // one step late
+    /// let verdict = totp.verify_at(&code, now, None)?;
+    /// assert_eq!(verdict.matched().map(|m| m.offset()), Some(-1));
+    /// assert_eq!(totp.verify_at(&totp.generate_at(now - 60)?.to_string(), now, None)?, Verdict::Invalid);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn verify_at(
+        &self,
+        input: &str,
+        unix: u64,
+        last_used: Option<TimeStep>,
+    ) -> Result<Verdict, Error> {
+        let current = self.step_at(unix)?.0;
+        let code = Code::parse(input, self.hotp.digits())?;
+        let mut valid = Choice::from(0);
+        let mut replayed = Choice::from(0);
+        let mut valid_step = 0u64;
+        let mut replayed_step = 0u64;
+        for offset in self.offsets() {
+            let Some(step) = current.checked_add_signed(offset) else {
+                continue;
+            };
+            let hit = self.hotp.matches(&code, step);
+            // Whether a step is fresh depends only on public data.
+            let fresh = Choice::from(u8::from(last_used.is_none_or(|last| step > last.0)));
+            let first_valid = hit & fresh & !valid;
+            let first_replayed = hit & !fresh & !replayed;
+            valid_step.conditional_assign(&step, first_valid);
+            replayed_step.conditional_assign(&step, first_replayed);
+            valid |= hit & fresh;
+            replayed |= hit & !fresh;
+        }
+        let matched = |step: u64| Match {
+            step: TimeStep(step),
+            offset: offset_between(step, current),
+        };
+        Ok(if valid.into() {
+            Verdict::Valid(matched(valid_step))
+        } else if replayed.into() {
+            Verdict::Replayed(matched(replayed_step))
+        } else {
+            Verdict::Invalid
+        })
+    }
+
+    /// [`Totp::verify_at`] at the system clock's time.
+    ///
+    /// # Errors
+    /// As [`Totp::verify_at`].
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::new(otpkit::Secret::generate());
+    /// let code = totp.generate_now()?.to_string();
+    /// assert!(totp.verify_now(&code, None)?.is_valid());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn verify_now(&self, input: &str, last_used: Option<TimeStep>) -> Result<Verdict, Error> {
+        self.verify_at(input, unix_now()?, last_used)
+    }
+
+    /// Window offsets from oldest to newest: `-behind ..= ahead`.
+    fn offsets(&self) -> impl Iterator<Item = i64> {
+        // Both are at most MAX_WINDOW, checked when built.
+        let behind = i64::try_from(self.behind).unwrap_or(0);
+        let ahead = i64::try_from(self.ahead).unwrap_or(0);
+        behind.checked_neg().unwrap_or(0)..=ahead
+    }
+
+    /// The shared key.
+    ///
+    /// ```
+    /// let secret = otpkit::Secret::generate();
+    /// assert_eq!(otpkit::Totp::new(secret.clone()).secret(), &secret);
+    /// ```
+    #[must_use]
+    pub const fn secret(&self) -> &Secret {
+        self.hotp.secret()
+    }
+
+    /// The hash under HMAC.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Totp::new(otpkit::Secret::generate()).algorithm(), otpkit::Algorithm::Sha1);
+    /// ```
+    #[must_use]
+    pub const fn algorithm(&self) -> Algorithm {
+        self.hotp.algorithm()
+    }
+
+    /// Digits per code, 6 to 10.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Totp::new(otpkit::Secret::generate()).digits(), 6);
+    /// ```
+    #[must_use]
+    pub const fn digits(&self) -> u8 {
+        self.hotp.digits()
+    }
+
+    /// Seconds per time step.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Totp::new(otpkit::Secret::generate()).period(), 30);
+    /// ```
+    #[must_use]
+    pub const fn period(&self) -> u64 {
+        self.period
+    }
+
+    /// The Unix time at which step 0 starts.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Totp::new(otpkit::Secret::generate()).t0(), 0);
+    /// ```
+    #[must_use]
+    pub const fn t0(&self) -> u64 {
+        self.t0
+    }
+
+    /// Steps accepted before and after the current one.
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::builder(otpkit::Secret::generate()).window_ahead(0).build()?;
+    /// assert_eq!(totp.window(), (1, 0));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn window(&self) -> (u64, u64) {
+        (self.behind, self.ahead)
+    }
+}
+
+fn offset_between(step: u64, current: u64) -> i64 {
+    // Both lie within MAX_WINDOW of each other, so the difference fits.
+    let magnitude = i64::try_from(step.abs_diff(current)).unwrap_or(i64::MAX);
+    if step < current {
+        0i64.saturating_sub(magnitude)
+    } else {
+        magnitude
+    }
+}
+
+fn unix_now() -> Result<u64, Error> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .map_err(|_| Error::TimeBeforeT0)
+}
+
+impl fmt::Debug for Totp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Totp")
+            .field("algorithm", &self.algorithm())
+            .field("digits", &self.digits())
+            .field("period", &self.period)
+            .field("t0", &self.t0)
+            .field("window", &self.window())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`Totp`], checked once in [`TotpBuilder::build`].
+///
+/// ```
+/// use otpkit::{Algorithm, Secret, Totp};
+///
+/// let totp = Totp::builder(Secret::generate_for(Algorithm::Sha512))
+///     .algorithm(Algorithm::Sha512)
+///     .digits(8)
+///     .period(60)
+///     .t0(1_000)
+///     .window(2)
+///     .build()?;
+/// assert_eq!(totp.window(), (2, 2));
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct TotpBuilder {
+    secret: Secret,
+    algorithm: Algorithm,
+    digits: u8,
+    period: u64,
+    t0: u64,
+    behind: u64,
+    ahead: u64,
+}
+
+impl TotpBuilder {
+    /// The hash under HMAC (default SHA-1).
+    ///
+    /// ```
+    /// # use otpkit::{Algorithm, Secret, Totp};
+    /// let totp = Totp::builder(Secret::generate()).algorithm(Algorithm::Sha256).build()?;
+    /// assert_eq!(totp.algorithm(), Algorithm::Sha256);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Digits per code, 6 to 10 (default 6).
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// assert!(Totp::builder(Secret::generate()).digits(11).build().is_err());
+    /// ```
+    pub const fn digits(mut self, digits: u8) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    /// Seconds per step, at least 1 (default 30).
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// assert!(Totp::builder(Secret::generate()).period(0).build().is_err());
+    /// ```
+    pub const fn period(mut self, seconds: u64) -> Self {
+        self.period = seconds;
+        self
+    }
+
+    /// The Unix time at which step 0 starts (default 0).
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// let totp = Totp::builder(Secret::generate()).t0(100).build()?;
+    /// assert!(totp.generate_at(99).is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub const fn t0(mut self, unix: u64) -> Self {
+        self.t0 = unix;
+        self
+    }
+
+    /// Steps accepted on each side of the current one (default 1).
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// assert_eq!(Totp::builder(Secret::generate()).window(0).build()?.window(), (0, 0));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub const fn window(self, steps: u64) -> Self {
+        self.window_behind(steps).window_ahead(steps)
+    }
+
+    /// Past steps accepted, for slow users and network delay (default 1).
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// assert_eq!(Totp::builder(Secret::generate()).window_behind(2).build()?.window(), (2, 1));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub const fn window_behind(mut self, steps: u64) -> Self {
+        self.behind = steps;
+        self
+    }
+
+    /// Future steps accepted, for clocks running ahead (default 1).
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// assert_eq!(Totp::builder(Secret::generate()).window_ahead(0).build()?.window(), (1, 0));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub const fn window_ahead(mut self, steps: u64) -> Self {
+        self.ahead = steps;
+        self
+    }
+
+    /// Checks the settings and keys the HMAC.
+    ///
+    /// # Errors
+    /// [`Error::DigitsOutOfRange`], [`Error::ZeroPeriod`] or
+    /// [`Error::WindowTooLarge`].
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// assert!(Totp::builder(Secret::generate()).window(101).build().is_err());
+    /// ```
+    pub fn build(self) -> Result<Totp, Error> {
+        check_digits(self.digits)?;
+        if self.period == 0 {
+            return Err(Error::ZeroPeriod);
+        }
+        for steps in [self.behind, self.ahead] {
+            if steps > MAX_WINDOW {
+                return Err(Error::WindowTooLarge { steps });
+            }
+        }
+        Ok(Totp {
+            hotp: Hotp::with(self.secret, self.algorithm, self.digits)?,
+            period: self.period,
+            t0: self.t0,
+            behind: self.behind,
+            ahead: self.ahead,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totp(period: u64, t0: u64, window: u64) -> Totp {
+        Totp::builder(Secret::generate())
+            .period(period)
+            .t0(t0)
+            .window(window)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn extreme_times_neither_wrap_nor_panic() {
+        let totp = totp(1, 0, 3);
+        let code = totp.generate_at(u64::MAX).unwrap().to_string();
+        let verdict = totp.verify_at(&code, u64::MAX, None).unwrap();
+        assert_eq!(
+            verdict.matched(),
+            Some(Match {
+                step: TimeStep(u64::MAX),
+                offset: 0
+            })
+        );
+        assert_eq!(totp.seconds_remaining_at(u64::MAX).unwrap(), 1);
+        let at_zero = totp.generate_at(0).unwrap().to_string();
+        assert!(totp.verify_at(&at_zero, 0, None).unwrap().is_valid());
+    }
+
+    #[test]
+    fn before_t0_is_an_error() {
+        let totp = totp(30, 1_000, 1);
+        assert_eq!(totp.step_at(999), Err(Error::TimeBeforeT0));
+        assert_eq!(totp.verify_at("123456", 999, None), Err(Error::TimeBeforeT0));
+        assert_eq!(totp.step_at(1_029), Ok(TimeStep(0)));
+        assert_eq!(totp.step_at(1_030), Ok(TimeStep(1)));
+    }
+
+    #[test]
+    fn replay_is_distinct_from_invalid() {
+        let totp = totp(30, 0, 1);
+        let now = 3_000;
+        let code = totp.generate_at(now).unwrap().to_string();
+        let step = totp.step_at(now).unwrap();
+        let earlier = TimeStep(step.0 - 1);
+        assert!(totp.verify_at(&code, now, Some(earlier)).unwrap().is_valid());
+        assert!(matches!(
+            totp.verify_at(&code, now, Some(step)).unwrap(),
+            Verdict::Replayed(m) if m.step == step
+        ));
+        let later = TimeStep(step.0 + 5);
+        assert!(matches!(
+            totp.verify_at(&code, now, Some(later)).unwrap(),
+            Verdict::Replayed(_)
+        ));
+    }
+
+    #[test]
+    fn asymmetric_windows() {
+        let totp = Totp::builder(Secret::generate())
+            .window_behind(2)
+            .window_ahead(0)
+            .build()
+            .unwrap();
+        let now = 10_000;
+        let past = totp.generate_at(now - 60).unwrap().to_string();
+        let future = totp.generate_at(now + 30).unwrap().to_string();
+        assert_eq!(
+            totp.verify_at(&past, now, None).unwrap().matched().map(|m| m.offset()),
+            Some(-2)
+        );
+        // A collision with a window step is possible (1 in 10^6); check it is not one.
+        if !(0..=2).any(|k| totp.generate_at(now - 30 * k).unwrap().to_string() == future) {
+            assert_eq!(totp.verify_at(&future, now, None).unwrap(), Verdict::Invalid);
+        }
+    }
+}
