@@ -1,1 +1,100 @@
-fn main() {}
+//! The engine against totp-rs, side by side in one run.
+//!
+//! `cargo bench --bench engine` prints each pair; the README lists the ratios
+//! measured on the reference machine.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use otpkit::{Algorithm, Secret, Totp};
+
+const NOW: u64 = 1_700_000_000;
+
+fn key(algorithm: Algorithm) -> Vec<u8> {
+    (0..algorithm.key_len()).map(|i| i as u8 ^ 0x5a).collect()
+}
+
+fn ours(algorithm: Algorithm) -> Totp {
+    Totp::builder(Secret::from_bytes(&key(algorithm)).unwrap())
+        .algorithm(algorithm)
+        .window(1)
+        .build()
+        .unwrap()
+}
+
+fn theirs_algorithm(algorithm: Algorithm) -> totp_rs::Algorithm {
+    match algorithm {
+        Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
+        Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
+        _ => totp_rs::Algorithm::SHA1,
+    }
+}
+
+fn theirs(algorithm: Algorithm) -> totp_rs::Totp {
+    totp_rs::Builder::new()
+        .with_algorithm(theirs_algorithm(algorithm))
+        .with_skew(1)
+        .with_secret(key(algorithm))
+        .build()
+        .unwrap()
+}
+
+/// A well-formed code that matches no step of the window.
+fn wrong_code(totp: &Totp) -> String {
+    (0..1_000_000u32)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !totp.verify_at(c, NOW, None).unwrap().is_valid())
+        .unwrap()
+}
+
+fn generate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("generate/SHA1");
+    let (ours, theirs) = (ours(Algorithm::Sha1), theirs(Algorithm::Sha1));
+    assert_eq!(ours.generate_at(NOW).unwrap().to_string(), theirs.generate(NOW).to_string());
+    group.bench_function("otpkit", |b| b.iter(|| ours.generate_at(black_box(NOW))));
+    group.bench_function("totp-rs", |b| b.iter(|| theirs.generate(black_box(NOW))));
+    group.finish();
+}
+
+fn verify_wrong(c: &mut Criterion) {
+    for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+        let mut group = c.benchmark_group(format!("verify wrong code ±1/{algorithm}"));
+        let (ours, theirs) = (ours(algorithm), theirs(algorithm));
+        let code = wrong_code(&ours);
+        assert_eq!(theirs.check(&code, NOW), None);
+        group.bench_function("otpkit", |b| {
+            b.iter(|| ours.verify_at(black_box(&code), black_box(NOW), None))
+        });
+        group.bench_function("totp-rs", |b| {
+            b.iter(|| theirs.check(black_box(&code), black_box(NOW)))
+        });
+        group.finish();
+    }
+}
+
+/// What a web request does: load the stored key, build, verify once.
+fn construct_and_verify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("construct + verify/SHA1");
+    let stored = key(Algorithm::Sha1);
+    let code = ours(Algorithm::Sha1).generate_at(NOW).unwrap().to_string();
+    group.bench_function("otpkit", |b| {
+        b.iter(|| {
+            let totp = Totp::new(Secret::from_bytes(black_box(&stored)).unwrap());
+            totp.verify_at(black_box(&code), NOW, None).unwrap()
+        })
+    });
+    group.bench_function("totp-rs", |b| {
+        b.iter(|| {
+            let totp = totp_rs::Builder::new()
+                .with_skew(1)
+                .with_secret(black_box(&stored).clone())
+                .build()
+                .unwrap();
+            totp.check(black_box(&code), NOW)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, generate, verify_wrong, construct_and_verify);
+criterion_main!(benches);

@@ -25,6 +25,7 @@ mod algorithm;
 mod code;
 mod error;
 mod hotp;
+mod mac;
 mod secret;
 mod totp;
 

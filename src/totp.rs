@@ -338,14 +338,15 @@ impl Totp {
                 continue;
             };
             let hit = self.hotp.matches(&code, step);
-            // Whether a step is fresh depends only on public data.
-            let fresh = Choice::from(u8::from(last_used.is_none_or(|last| step > last.0)));
-            let first_valid = hit & fresh & !valid;
-            let first_replayed = hit & !fresh & !replayed;
-            valid_step.conditional_assign(&step, first_valid);
-            replayed_step.conditional_assign(&step, first_replayed);
-            valid |= hit & fresh;
-            replayed |= hit & !fresh;
+            // Whether a step is fresh depends only on public data, so it may
+            // branch; whether it matched may not.
+            if last_used.is_none_or(|last| step > last.0) {
+                valid_step.conditional_assign(&step, hit & !valid);
+                valid |= hit;
+            } else {
+                replayed_step.conditional_assign(&step, hit & !replayed);
+                replayed |= hit;
+            }
         }
         let matched = |step: u64| Match {
             step: TimeStep(step),

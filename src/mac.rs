@@ -1,0 +1,329 @@
+//! HMAC (RFC 2104) of one 8-byte counter, with both pads hashed once.
+//!
+//! A code needs exactly two compression-function calls: the inner one over
+//! the counter block, the outer one over the inner hash. The keyed states
+//! are plain arrays copied per call, so signing neither allocates nor
+//! re-keys, and nothing of the generic streaming machinery (block buffers,
+//! length counters) runs per code. The compression functions are the
+//! `sha1` and `sha2` crates'; the tests below check this module against
+//! the `hmac` crate for keys of every length class.
+
+use sha1::Digest;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::Algorithm;
+
+const IPAD: u8 = 0x36;
+const OPAD: u8 = 0x5c;
+const COUNTER_LEN: usize = 8;
+
+/// One of the three hashes, seen as a compression function.
+trait BlockHash {
+    type State: Copy + Zeroize;
+    type Block: Copy + AsRef<[u8]> + AsMut<[u8]> + Zeroize;
+    /// FIPS 180-4 initial hash value.
+    const IV: Self::State;
+    const ZERO_BLOCK: Self::Block;
+    /// The padded last block of the inner message, `K ^ ipad || counter`:
+    /// the counter goes in its first 8 bytes.
+    const INNER_TAIL: Self::Block;
+    /// The padded last block of the outer message, `K ^ opad || inner hash`:
+    /// the inner hash goes in its first bytes.
+    const OUTER_TAIL: Self::Block;
+    fn compress(state: &mut Self::State, block: &Self::Block);
+    /// Writes the state's words big-endian from the start of `out`.
+    fn write_state(state: &Self::State, out: &mut [u8]);
+    /// Dynamic truncation (RFC 4226 §5.3) read straight off the final state:
+    /// the digest is the state's words, big-endian.
+    fn truncate(state: &Self::State) -> u32;
+    /// The whole hash, for keys longer than a block (RFC 2104 §2).
+    fn digest_into(data: &[u8], out: &mut [u8]);
+}
+
+struct Sha1;
+struct Sha256;
+struct Sha512;
+
+impl BlockHash for Sha1 {
+    type State = [u32; 5];
+    type Block = [u8; 64];
+    const IV: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    const ZERO_BLOCK: [u8; 64] = [0; 64];
+    const INNER_TAIL: [u8; 64] = padded(COUNTER_LEN);
+    const OUTER_TAIL: [u8; 64] = padded(20);
+    fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
+        sha1::block_api::compress(state, core::slice::from_ref(block));
+    }
+    fn write_state(state: &[u32; 5], out: &mut [u8]) {
+        write_words(state.iter().map(|w| w.to_be_bytes()), out);
+    }
+    fn truncate(state: &[u32; 5]) -> u32 {
+        truncate_words32(state)
+    }
+    fn digest_into(data: &[u8], out: &mut [u8]) {
+        put(out, &sha1::Sha1::digest(data));
+    }
+}
+
+impl BlockHash for Sha256 {
+    type State = [u32; 8];
+    type Block = [u8; 64];
+    const IV: [u32; 8] = [
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
+    ];
+    const ZERO_BLOCK: [u8; 64] = [0; 64];
+    const INNER_TAIL: [u8; 64] = padded(COUNTER_LEN);
+    const OUTER_TAIL: [u8; 64] = padded(32);
+    fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
+        sha2::block_api::compress256(state, core::slice::from_ref(block));
+    }
+    fn write_state(state: &[u32; 8], out: &mut [u8]) {
+        write_words(state.iter().map(|w| w.to_be_bytes()), out);
+    }
+    fn truncate(state: &[u32; 8]) -> u32 {
+        truncate_words32(state)
+    }
+    fn digest_into(data: &[u8], out: &mut [u8]) {
+        put(out, &sha2::Sha256::digest(data));
+    }
+}
+
+impl BlockHash for Sha512 {
+    type State = [u64; 8];
+    type Block = [u8; 128];
+    const IV: [u64; 8] = [
+        0x6a09_e667_f3bc_c908,
+        0xbb67_ae85_84ca_a73b,
+        0x3c6e_f372_fe94_f82b,
+        0xa54f_f53a_5f1d_36f1,
+        0x510e_527f_ade6_82d1,
+        0x9b05_688c_2b3e_6c1f,
+        0x1f83_d9ab_fb41_bd6b,
+        0x5be0_cd19_137e_2179,
+    ];
+    const ZERO_BLOCK: [u8; 128] = [0; 128];
+    const INNER_TAIL: [u8; 128] = padded(COUNTER_LEN);
+    const OUTER_TAIL: [u8; 128] = padded(64);
+    fn compress(state: &mut [u64; 8], block: &[u8; 128]) {
+        sha2::block_api::compress512(state, core::slice::from_ref(block));
+    }
+    fn write_state(state: &[u64; 8], out: &mut [u8]) {
+        write_words(state.iter().map(|w| w.to_be_bytes()), out);
+    }
+    fn truncate(state: &[u64; 8]) -> u32 {
+        // The digest's last byte is the low byte of the last word; the four
+        // bytes at `offset <= 15` lie in words 0 and 1, or 1 and 2.
+        let offset = state.last().map_or(0, |w| (w & 0x0f) as usize);
+        let word = |i: usize| u128::from(state.get(i).copied().unwrap_or(0));
+        let pair = (word(offset / 8) << 64) | word((offset / 8).saturating_add(1));
+        let shift = 96u32.saturating_sub((offset as u32 % 8).wrapping_mul(8));
+        ((pair >> shift) as u32) & 0x7fff_ffff
+    }
+    fn digest_into(data: &[u8], out: &mut [u8]) {
+        put(out, &sha2::Sha512::digest(data));
+    }
+}
+
+/// [`BlockHash::truncate`] for digests of 32-bit words: the four bytes at
+/// `offset <= 15` lie in words `offset / 4` and the next, both within the
+/// 5 words of the shortest digest.
+fn truncate_words32(state: &[u32]) -> u32 {
+    let offset = state.last().map_or(0, |w| (w & 0x0f) as usize);
+    let word = |i: usize| u64::from(state.get(i).copied().unwrap_or(0));
+    let pair = (word(offset / 4) << 32) | word((offset / 4).saturating_add(1));
+    let shift = 32u32.saturating_sub((offset as u32 % 4).wrapping_mul(8));
+    ((pair >> shift) as u32) & 0x7fff_ffff
+}
+
+/// The final block of a message of one key block plus `len` bytes, those
+/// bytes left zero: the `0x80` marker after them, then the message length
+/// in bits at the end (FIPS 180-4 §5.1.1 and §5.1.2; the low 64 bits of
+/// SHA-512's 128-bit length field suffice).
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // evaluated at compile time
+const fn padded<const B: usize>(len: usize) -> [u8; B] {
+    let mut block = [0u8; B];
+    block[len] = 0x80;
+    let bits = ((B + len) * 8) as u64;
+    let bytes = bits.to_be_bytes();
+    let mut i = 0;
+    while i < 8 {
+        block[B - 8 + i] = bytes[i];
+        i += 1;
+    }
+    block
+}
+
+/// Copies `bytes` to the start of `buf`, as far as `buf` reaches.
+fn put(buf: &mut [u8], bytes: &[u8]) {
+    buf.iter_mut()
+        .zip(bytes)
+        .for_each(|(dst, src)| *dst = *src);
+}
+
+fn write_words<const W: usize>(words: impl Iterator<Item = [u8; W]>, out: &mut [u8]) {
+    for (chunk, word) in out.chunks_exact_mut(W).zip(words) {
+        chunk.copy_from_slice(&word);
+    }
+}
+
+/// The inner and outer states after the padded key's block: key-equivalent,
+/// so zeroized on drop.
+struct Pads<H: BlockHash> {
+    inner: H::State,
+    outer: H::State,
+}
+
+impl<H: BlockHash> Pads<H> {
+    fn new(key: &[u8]) -> Self {
+        let mut block = H::ZERO_BLOCK;
+        if key.len() > block.as_ref().len() {
+            H::digest_into(key, block.as_mut());
+        } else {
+            put(block.as_mut(), key);
+        }
+        let mut pad = |byte: u8| {
+            block.as_mut().iter_mut().for_each(|b| *b ^= byte);
+            let mut state = H::IV;
+            H::compress(&mut state, &block);
+            state
+        };
+        let inner = pad(IPAD);
+        let outer = pad(IPAD ^ OPAD);
+        block.zeroize();
+        Self { inner, outer }
+    }
+
+    /// HMAC(key, counter), dynamically truncated (RFC 4226 §5.3).
+    ///
+    /// The states are copied and compressed in place, so no copy of a pad
+    /// state outlives the call; the blocks hold only the public counter and
+    /// the inner hash, which without the outer pad says nothing of the key.
+    /// The final state (the full MAC) is zeroized.
+    fn sign_truncated(&self, counter: u64) -> u32 {
+        let mut block = H::INNER_TAIL;
+        put(block.as_mut(), &counter.to_be_bytes());
+        let mut state = self.inner;
+        H::compress(&mut state, &block);
+
+        block = H::OUTER_TAIL;
+        H::write_state(&state, block.as_mut());
+        state = self.outer;
+        H::compress(&mut state, &block);
+
+        let truncated = H::truncate(&state);
+        state.zeroize();
+        truncated
+    }
+}
+
+impl<H: BlockHash> Clone for Pads<H> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner,
+            outer: self.outer,
+        }
+    }
+}
+
+impl<H: BlockHash> Drop for Pads<H> {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+impl<H: BlockHash> ZeroizeOnDrop for Pads<H> {}
+
+/// HMAC keyed once for one of the three hashes.
+#[derive(Clone)]
+pub(crate) struct KeyedMac(Keyed);
+
+#[derive(Clone)]
+enum Keyed {
+    Sha1(Pads<Sha1>),
+    Sha256(Pads<Sha256>),
+    Sha512(Pads<Sha512>),
+}
+
+impl KeyedMac {
+    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Self {
+        Self(match algorithm {
+            Algorithm::Sha1 => Keyed::Sha1(Pads::new(key)),
+            Algorithm::Sha256 => Keyed::Sha256(Pads::new(key)),
+            Algorithm::Sha512 => Keyed::Sha512(Pads::new(key)),
+        })
+    }
+
+    /// RFC 4226 §5.3: HMAC of the 8-byte big-endian counter, dynamically
+    /// truncated to 31 bits.
+    pub(crate) fn truncated(&self, counter: u64) -> u32 {
+        match &self.0 {
+            Keyed::Sha1(pads) => pads.sign_truncated(counter),
+            Keyed::Sha256(pads) => pads.sign_truncated(counter),
+            Keyed::Sha512(pads) => pads.sign_truncated(counter),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hmac::{Hmac, KeyInit, Mac};
+
+    fn reference<M: Mac + KeyInit>(key: &[u8], counter: u64) -> u32 {
+        let mac = <M as KeyInit>::new_from_slice(key)
+            .unwrap()
+            .chain_update(counter.to_be_bytes())
+            .finalize()
+            .into_bytes();
+        // RFC 4226 §5.3, byte by byte.
+        let offset = usize::from(mac[mac.len() - 1] & 0x0f);
+        u32::from_be_bytes(mac[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff
+    }
+
+    #[test]
+    fn agrees_with_the_hmac_crate_for_every_key_length() {
+        for len in (1..=300).step_by(7).chain([63, 64, 65, 127, 128, 129]) {
+            let key: Vec<u8> = (0..len).map(|i| (i * 31 + len) as u8).collect();
+            for counter in [0, 1, 0x0123_4567_89ab_cdef, u64::MAX] {
+                let ours = |alg| KeyedMac::new(alg, &key).truncated(counter);
+                assert_eq!(ours(Algorithm::Sha1), reference::<Hmac<sha1::Sha1>>(&key, counter));
+                assert_eq!(ours(Algorithm::Sha256), reference::<Hmac<sha2::Sha256>>(&key, counter));
+                assert_eq!(ours(Algorithm::Sha512), reference::<Hmac<sha2::Sha512>>(&key, counter));
+            }
+        }
+    }
+
+    #[test]
+    fn truncation_matches_rfc_4226_section_5_4() {
+        // The example digest of §5.4 as SHA-1 state words.
+        let state = [0x1f86_9869, 0x0e02_ca16, 0x6185_50ef, 0x7f19_da8e, 0x945b_555a];
+        assert_eq!(Sha1::truncate(&state), 0x50ef_7f19);
+    }
+
+    #[test]
+    fn sha512_truncation_at_every_offset() {
+        for offset in 0..16u64 {
+            let state = [
+                0x0001_0203_0405_0607,
+                0x0809_0a0b_0c0d_0e0f,
+                0x1011_1213_1415_1617,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            ];
+            let o = offset as u32;
+            let expected = u32::from_be_bytes([o as u8, o as u8 + 1, o as u8 + 2, o as u8 + 3]);
+            assert_eq!(Sha512::truncate(&state), expected & 0x7fff_ffff, "offset {offset}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The published test vectors: RFC 4226 Appendix D and RFC 6238 Appendix B.
+
+use otpkit::{Algorithm, Hotp, Secret, Totp};
+
+const SEED_SHA1: &[u8] = b"12345678901234567890";
+const SEED_SHA256: &[u8] = b"12345678901234567890123456789012";
+const SEED_SHA512: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
+
+#[test]
+fn rfc4226_appendix_d() {
+    let expected = [
+        "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871",
+        "520489",
+    ];
+    let hotp = Hotp::new(Secret::from_bytes(SEED_SHA1).unwrap());
+    for (counter, code) in (0u64..).zip(expected) {
+        assert_eq!(hotp.generate(counter).to_string(), code, "counter {counter}");
+        assert_eq!(hotp.verify(code, counter, 0), Ok(Some(counter + 1)));
+    }
+}
+
+#[test]
+fn rfc6238_appendix_b() {
+    // (time, SHA-1, SHA-256, SHA-512), 8 digits, 30 s steps, T0 = 0.
+    let table = [
+        (59, "94287082", "46119246", "90693936"),
+        (1_111_111_109, "07081804", "68084774", "25091201"),
+        (1_111_111_111, "14050471", "67062674", "99943326"),
+        (1_234_567_890, "89005924", "91819424", "93441116"),
+        (2_000_000_000, "69279037", "90698825", "38618901"),
+        (20_000_000_000, "65353130", "77737706", "47863826"),
+    ];
+    let totp = |seed: &[u8], algorithm| {
+        Totp::builder(Secret::from_bytes(seed).unwrap())
+            .algorithm(algorithm)
+            .digits(8)
+            .build()
+            .unwrap()
+    };
+    let engines = [
+        totp(SEED_SHA1, Algorithm::Sha1),
+        totp(SEED_SHA256, Algorithm::Sha256),
+        totp(SEED_SHA512, Algorithm::Sha512),
+    ];
+    for (time, sha1, sha256, sha512) in table {
+        for (engine, code) in engines.iter().zip([sha1, sha256, sha512]) {
+            assert_eq!(
+                engine.generate_at(time).unwrap().to_string(),
+                code,
+                "{:?} at {time}",
+                engine.algorithm()
+            );
+            let verdict = engine.verify_at(code, time, None).unwrap();
+            assert_eq!(verdict.matched().map(|m| m.offset()), Some(0));
+        }
+    }
+}
+
+#[test]
+fn rfc6238_steps() {
+    // The T column of Appendix B.
+    let totp = Totp::new(Secret::from_bytes(SEED_SHA1).unwrap());
+    for (time, step) in [
+        (59, 0x1),
+        (1_111_111_109, 0x23523EC),
+        (1_111_111_111, 0x23523ED),
+        (1_234_567_890, 0x273EF07),
+        (2_000_000_000, 0x3F940AA),
+        (20_000_000_000, 0x27BC86AA),
+    ] {
+        assert_eq!(totp.step_at(time).unwrap().value(), step);
+    }
+}
