@@ -1,7 +1,7 @@
 //! RFC 4226 HOTP: keyed HMAC state, dynamic truncation, counter codes.
 
 use core::fmt;
-use core::num::NonZeroU64;
+use core::num::NonZeroU32;
 
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
@@ -34,7 +34,9 @@ pub struct Hotp {
     secret: Secret,
     algorithm: Algorithm,
     digits: u8,
-    modulus: NonZeroU64,
+    /// `10^digits`, or `None` for 10 digits, where the 31-bit truncated
+    /// value is always below the modulus; a 32-bit division is the cheap one.
+    modulus: Option<NonZeroU32>,
     mac: KeyedMac,
 }
 
@@ -74,7 +76,7 @@ impl Hotp {
             secret,
             algorithm,
             digits,
-            modulus: NonZeroU64::new(10u64.pow(u32::from(digits))).unwrap_or(NonZeroU64::MIN),
+            modulus: 10u32.checked_pow(u32::from(digits)).and_then(NonZeroU32::new),
             mac,
         }
     }
@@ -134,7 +136,8 @@ impl Hotp {
     }
 
     fn value(&self, counter: u64) -> u64 {
-        u64::from(self.mac.truncated(counter)) % self.modulus
+        let truncated = self.mac.truncated(counter);
+        u64::from(self.modulus.map_or(truncated, |m| truncated % m))
     }
 
     /// The shared key.
