@@ -49,7 +49,10 @@ fn wrong_code(totp: &Totp) -> String {
 fn generate(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate/SHA1");
     let (ours, theirs) = (ours(Algorithm::Sha1), theirs(Algorithm::Sha1));
-    assert_eq!(ours.generate_at(NOW).unwrap().to_string(), theirs.generate(NOW).to_string());
+    assert_eq!(
+        ours.generate_at(NOW).unwrap().to_string(),
+        theirs.generate(NOW).to_string()
+    );
     group.bench_function("otpkit", |b| b.iter(|| ours.generate_at(black_box(NOW))));
     group.bench_function("totp-rs", |b| b.iter(|| theirs.generate(black_box(NOW))));
     group.finish();

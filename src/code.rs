@@ -121,7 +121,12 @@ fn parse_digits(input: &str) -> Result<(u64, usize), Error> {
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:0width$}", self.value, width = usize::from(self.digits))
+        write!(
+            f,
+            "{:0width$}",
+            self.value,
+            width = usize::from(self.digits)
+        )
     }
 }
 
@@ -154,7 +159,14 @@ mod tests {
 
     #[test]
     fn accepts_what_people_type() {
-        for input in ["123456", " 123456\n", "123 456", "123-456", "1-23456", "\t12345-6 "] {
+        for input in [
+            "123456",
+            " 123456\n",
+            "123 456",
+            "123-456",
+            "1-23456",
+            "\t12345-6 ",
+        ] {
             assert_eq!(parse_digits(input), Ok((123_456, 6)), "{input:?}");
         }
     }

@@ -109,7 +109,10 @@ impl fmt::Display for Error {
                 write!(f, "invalid character in code at position {position}")
             }
             Self::WrongCodeLength { expected, found } => {
-                write!(f, "wrong code length: expected {expected} digits, found {found}")
+                write!(
+                    f,
+                    "wrong code length: expected {expected} digits, found {found}"
+                )
             }
         }
     }

@@ -76,7 +76,9 @@ impl Hotp {
             secret,
             algorithm,
             digits,
-            modulus: 10u32.checked_pow(u32::from(digits)).and_then(NonZeroU32::new),
+            modulus: 10u32
+                .checked_pow(u32::from(digits))
+                .and_then(NonZeroU32::new),
             mac,
         }
     }

@@ -47,7 +47,13 @@ struct Sha512;
 impl BlockHash for Sha1 {
     type State = [u32; 5];
     type Block = [u8; 64];
-    const IV: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    const IV: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
     const ZERO_BLOCK: [u8; 64] = [0; 64];
     const INNER_TAIL: [u8; 64] = padded(COUNTER_LEN);
     const OUTER_TAIL: [u8; 64] = padded(20);
@@ -171,9 +177,7 @@ fn wipe<B: AsMut<[u8]>>(block: &mut B) {
 
 /// Copies `bytes` to the start of `buf`, as far as `buf` reaches.
 fn put(buf: &mut [u8], bytes: &[u8]) {
-    buf.iter_mut()
-        .zip(bytes)
-        .for_each(|(dst, src)| *dst = *src);
+    buf.iter_mut().zip(bytes).for_each(|(dst, src)| *dst = *src);
 }
 
 fn write_words<const W: usize>(words: impl Iterator<Item = [u8; W]>, out: &mut [u8]) {
@@ -305,9 +309,18 @@ mod tests {
             let key: Vec<u8> = (0..len).map(|i| (i * 31 + len) as u8).collect();
             for counter in [0, 1, 0x0123_4567_89ab_cdef, u64::MAX] {
                 let ours = |alg| KeyedMac::new(alg, &key).truncated(counter);
-                assert_eq!(ours(Algorithm::Sha1), reference::<Hmac<sha1::Sha1>>(&key, counter));
-                assert_eq!(ours(Algorithm::Sha256), reference::<Hmac<sha2::Sha256>>(&key, counter));
-                assert_eq!(ours(Algorithm::Sha512), reference::<Hmac<sha2::Sha512>>(&key, counter));
+                assert_eq!(
+                    ours(Algorithm::Sha1),
+                    reference::<Hmac<sha1::Sha1>>(&key, counter)
+                );
+                assert_eq!(
+                    ours(Algorithm::Sha256),
+                    reference::<Hmac<sha2::Sha256>>(&key, counter)
+                );
+                assert_eq!(
+                    ours(Algorithm::Sha512),
+                    reference::<Hmac<sha2::Sha512>>(&key, counter)
+                );
             }
         }
     }
@@ -315,7 +328,13 @@ mod tests {
     #[test]
     fn truncation_matches_rfc_4226_section_5_4() {
         // The example digest of §5.4 as SHA-1 state words.
-        let state = [0x1f86_9869, 0x0e02_ca16, 0x6185_50ef, 0x7f19_da8e, 0x945b_555a];
+        let state = [
+            0x1f86_9869,
+            0x0e02_ca16,
+            0x6185_50ef,
+            0x7f19_da8e,
+            0x945b_555a,
+        ];
         assert_eq!(Sha1::truncate(&state), 0x50ef_7f19);
     }
 
@@ -334,7 +353,11 @@ mod tests {
             ];
             let o = offset as u32;
             let expected = u32::from_be_bytes([o as u8, o as u8 + 1, o as u8 + 2, o as u8 + 3]);
-            assert_eq!(Sha512::truncate(&state), expected & 0x7fff_ffff, "offset {offset}");
+            assert_eq!(
+                Sha512::truncate(&state),
+                expected & 0x7fff_ffff,
+                "offset {offset}"
+            );
         }
     }
 }

@@ -3,9 +3,9 @@
 use core::fmt;
 use core::str::FromStr;
 
+use rand::Rng;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
-use rand::Rng;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -88,7 +88,9 @@ impl Secret {
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         check_length(bytes.len())?;
-        Ok(Self { bytes: bytes.into() })
+        Ok(Self {
+            bytes: bytes.into(),
+        })
     }
 
     /// A key from raw bytes of any non-zero length, for legacy deployments
@@ -107,7 +109,9 @@ impl Secret {
         if bytes.is_empty() {
             return Err(Error::EmptySecret);
         }
-        Ok(Self { bytes: bytes.into() })
+        Ok(Self {
+            bytes: bytes.into(),
+        })
     }
 
     /// A key from Base32 (RFC 4648 §6) as people and apps write it: any case,
@@ -149,11 +153,11 @@ impl Secret {
     /// ```
     pub fn from_base32_allow_short(text: &str) -> Result<Self, Error> {
         let symbols = normalize_base32(text)?;
-        let decoded = Zeroizing::new(
-            base32::decode(BASE32, &symbols).ok_or(Error::InvalidBase32Length {
+        let decoded = Zeroizing::new(base32::decode(BASE32, &symbols).ok_or(
+            Error::InvalidBase32Length {
                 length: symbols.len(),
-            })?,
-        );
+            },
+        )?);
         Self::from_bytes_allow_short(&decoded)
     }
 

@@ -652,7 +652,10 @@ mod tests {
     fn before_t0_is_an_error() {
         let totp = totp(30, 1_000, 1);
         assert_eq!(totp.step_at(999), Err(Error::TimeBeforeT0));
-        assert_eq!(totp.verify_at("123456", 999, None), Err(Error::TimeBeforeT0));
+        assert_eq!(
+            totp.verify_at("123456", 999, None),
+            Err(Error::TimeBeforeT0)
+        );
         assert_eq!(totp.step_at(1_029), Ok(TimeStep(0)));
         assert_eq!(totp.step_at(1_030), Ok(TimeStep(1)));
     }
@@ -664,7 +667,11 @@ mod tests {
         let code = totp.generate_at(now).unwrap().to_string();
         let step = totp.step_at(now).unwrap();
         let earlier = TimeStep(step.0 - 1);
-        assert!(totp.verify_at(&code, now, Some(earlier)).unwrap().is_valid());
+        assert!(
+            totp.verify_at(&code, now, Some(earlier))
+                .unwrap()
+                .is_valid()
+        );
         assert!(matches!(
             totp.verify_at(&code, now, Some(step)).unwrap(),
             Verdict::Replayed(m) if m.step == step
@@ -687,12 +694,18 @@ mod tests {
         let past = totp.generate_at(now - 60).unwrap().to_string();
         let future = totp.generate_at(now + 30).unwrap().to_string();
         assert_eq!(
-            totp.verify_at(&past, now, None).unwrap().matched().map(|m| m.offset()),
+            totp.verify_at(&past, now, None)
+                .unwrap()
+                .matched()
+                .map(|m| m.offset()),
             Some(-2)
         );
         // A collision with a window step is possible (1 in 10^6); check it is not one.
         if !(0..=2).any(|k| totp.generate_at(now - 30 * k).unwrap().to_string() == future) {
-            assert_eq!(totp.verify_at(&future, now, None).unwrap(), Verdict::Invalid);
+            assert_eq!(
+                totp.verify_at(&future, now, None).unwrap(),
+                Verdict::Invalid
+            );
         }
     }
 }

@@ -40,7 +40,11 @@ fn run(command: &mut Command) -> String {
     let output = command
         .output()
         .unwrap_or_else(|e| panic!("cannot run {command:?} (.ci/run installs it): {e}"));
-    assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -89,7 +93,11 @@ fn hotp_agrees_with_oathtool() {
             .arg(format!("--digits={digits}"))
             .arg(format!("--counter={counter}"))
             .arg(hex(&key)));
-        assert_eq!(hotp.generate(counter).to_string(), theirs.trim(), "counter={counter}");
+        assert_eq!(
+            hotp.generate(counter).to_string(),
+            theirs.trim(),
+            "counter={counter}"
+        );
     }
 }
 

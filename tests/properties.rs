@@ -5,13 +5,21 @@ use otpkit::{Algorithm, Code, Hotp, Secret, TimeStep, Totp, Verdict};
 use proptest::prelude::*;
 
 fn algorithm() -> impl Strategy<Value = Algorithm> {
-    prop_oneof![Just(Algorithm::Sha1), Just(Algorithm::Sha256), Just(Algorithm::Sha512)]
+    prop_oneof![
+        Just(Algorithm::Sha1),
+        Just(Algorithm::Sha256),
+        Just(Algorithm::Sha512)
+    ]
 }
 
 /// Base32 as a person might type it: any case, separators, optional padding.
 fn messy_base32(canonical: &str, lower: &[bool], separators: &[u8], pad: bool) -> String {
     let mut out = String::new();
-    for ((c, &lower), &sep) in canonical.chars().zip(lower.iter().cycle()).zip(separators.iter().cycle()) {
+    for ((c, &lower), &sep) in canonical
+        .chars()
+        .zip(lower.iter().cycle())
+        .zip(separators.iter().cycle())
+    {
         out.push(if lower { c.to_ascii_lowercase() } else { c });
         match sep % 8 {
             0 => out.push(' '),

@@ -14,7 +14,11 @@ fn rfc4226_appendix_d() {
     ];
     let hotp = Hotp::new(Secret::from_bytes(SEED_SHA1).unwrap());
     for (counter, code) in (0u64..).zip(expected) {
-        assert_eq!(hotp.generate(counter).to_string(), code, "counter {counter}");
+        assert_eq!(
+            hotp.generate(counter).to_string(),
+            code,
+            "counter {counter}"
+        );
         assert_eq!(hotp.verify(code, counter, 0), Ok(Some(counter + 1)));
     }
 }

@@ -1,0 +1,156 @@
+//! `otpkit code` and `otpkit verify`.
+
+use std::io::{self, Read, Write};
+
+use clap::Args;
+use otpkit::{Algorithm, Hotp, Secret, TimeStep, Totp, Verdict};
+
+use crate::{Failure, Outcome};
+
+/// The key and the settings of a TOTP or HOTP generator.
+#[derive(Debug, Args)]
+pub struct OtpArgs {
+    /// Base32 secret, or `-` to read it from standard input (keeps it out of
+    /// shell history and process lists).
+    secret: String,
+    /// Hash: SHA1, SHA256 or SHA512.
+    #[arg(long, default_value = "SHA1")]
+    algorithm: String,
+    /// Digits per code, 6 to 10.
+    #[arg(long, default_value_t = 6)]
+    digits: u8,
+    /// TOTP period in seconds.
+    #[arg(long, default_value_t = 30, conflicts_with = "hotp")]
+    period: u64,
+    /// TOTP T0: the Unix time at which step 0 starts.
+    #[arg(long, default_value_t = 0, conflicts_with = "hotp")]
+    t0: u64,
+    /// HOTP (RFC 4226) instead of TOTP; needs --counter.
+    #[arg(long, requires = "counter")]
+    hotp: bool,
+    /// HOTP counter.
+    #[arg(long, requires = "hotp")]
+    counter: Option<u64>,
+    /// Unix time to use instead of the clock (TOTP).
+    #[arg(long, conflicts_with = "hotp")]
+    at: Option<u64>,
+}
+
+/// Arguments of `otpkit code`.
+#[derive(Debug, Args)]
+pub struct CodeArgs {
+    #[command(flatten)]
+    otp: OtpArgs,
+}
+
+/// Arguments of `otpkit verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    otp: OtpArgs,
+    /// The code to check, as typed ("123456", "123 456", "123-456").
+    code: String,
+    /// Steps accepted on each side of the current one (TOTP), or counters
+    /// looked ahead (HOTP).
+    #[arg(long, default_value_t = 1)]
+    window: u64,
+    /// The last step a code was accepted for: codes for it or earlier steps
+    /// are refused as replayed (TOTP).
+    #[arg(long, conflicts_with = "hotp")]
+    last_step: Option<u64>,
+}
+
+/// A generator built from the arguments.
+enum Generator {
+    Totp(Totp),
+    Hotp(Hotp, u64),
+}
+
+impl OtpArgs {
+    fn generator(&self, window: u64) -> Result<Generator, Failure> {
+        let secret = read_secret(&self.secret)?;
+        let algorithm: Algorithm = self.algorithm.parse()?;
+        Ok(match self.counter {
+            Some(counter) => Generator::Hotp(Hotp::with(secret, algorithm, self.digits)?, counter),
+            None => Generator::Totp(
+                Totp::builder(secret)
+                    .algorithm(algorithm)
+                    .digits(self.digits)
+                    .period(self.period)
+                    .t0(self.t0)
+                    .window(window)
+                    .build()?,
+            ),
+        })
+    }
+
+    fn now(&self) -> Result<u64, Failure> {
+        match self.at {
+            Some(at) => Ok(at),
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .map_err(|_| Failure::Usage("the system clock reads before 1970".into())),
+        }
+    }
+}
+
+/// The secret argument, or standard input for `-`.
+pub fn read_secret(arg: &str) -> Result<Secret, Failure> {
+    if arg == "-" {
+        let mut text = zeroize::Zeroizing::new(String::new());
+        io::stdin().read_to_string(&mut text)?;
+        Ok(Secret::from_base32(&text)?)
+    } else {
+        Ok(Secret::from_base32(arg)?)
+    }
+}
+
+pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
+    let code = match args.otp.generator(0)? {
+        Generator::Totp(totp) => totp.generate_at(args.otp.now()?)?,
+        Generator::Hotp(hotp, counter) => hotp.generate(counter),
+    };
+    writeln!(out, "{code}")?;
+    Ok(())
+}
+
+pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
+    let malformed = |err: otpkit::Error| Failure::Rejected(format!("malformed: {err}"));
+    match args.otp.generator(args.window)? {
+        Generator::Totp(totp) => {
+            let last = args.last_step.map(TimeStep::new);
+            let now = args.otp.now()?;
+            // A time before T0 is a usage problem, a bad code a rejection.
+            totp.step_at(now)?;
+            match totp.verify_at(&args.code, now, last).map_err(malformed)? {
+                Verdict::Valid(m) => {
+                    writeln!(out, "valid: step {} offset {}", m.step(), m.offset())?;
+                    Ok(())
+                }
+                Verdict::Replayed(m) => Err(Failure::Rejected(format!(
+                    "replayed: step {} is at or before the last used step",
+                    m.step()
+                ))),
+                Verdict::Invalid => {
+                    Err(Failure::Rejected("invalid: the code does not match".into()))
+                }
+            }
+        }
+        Generator::Hotp(hotp, counter) => {
+            if args.window > otpkit::MAX_WINDOW {
+                return Err(otpkit::Error::WindowTooLarge { steps: args.window }.into());
+            }
+            match hotp
+                .verify(&args.code, counter, args.window)
+                .map_err(malformed)?
+            {
+                Some(next) => {
+                    writeln!(out, "valid: counter {} next {next}", next.saturating_sub(1))?;
+                    Ok(())
+                }
+                None => Err(Failure::Rejected("invalid: the code does not match".into())),
+            }
+        }
+    }
+}
