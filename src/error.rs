@@ -73,6 +73,32 @@ pub enum Error {
         /// Digits it had.
         found: usize,
     },
+    /// An otpauth:// URI whose named part is malformed: `scheme`, `type`,
+    /// `label`, `account`, `fragment`, `parameter name`, `parameter value`,
+    /// `digits`, `period` or `counter`.
+    InvalidUri {
+        /// The part that is wrong.
+        part: &'static str,
+    },
+    /// An otpauth:// URI without a `secret` parameter.
+    MissingSecret,
+    /// An `hotp` URI without a `counter` parameter.
+    MissingCounter,
+    /// The issuer in the label differs from the `issuer` parameter.
+    IssuerMismatch,
+    /// A parameter given twice.
+    DuplicateParameter {
+        /// The parameter's name.
+        name: String,
+    },
+    /// A TOTP was asked of an HOTP URI.
+    NotTotp,
+    /// An HOTP was asked of a TOTP URI.
+    NotHotp,
+    /// Data too long for any QR code at the chosen error correction.
+    QrTooLong,
+    /// A colour other than `#rgb` or `#rrggbb`.
+    InvalidColor,
 }
 
 impl fmt::Display for Error {
@@ -114,6 +140,21 @@ impl fmt::Display for Error {
                     "wrong code length: expected {expected} digits, found {found}"
                 )
             }
+            Self::InvalidUri { part } => write!(f, "invalid otpauth uri: bad {part}"),
+            Self::MissingSecret => f.write_str("invalid otpauth uri: no secret parameter"),
+            Self::MissingCounter => {
+                f.write_str("invalid otpauth uri: hotp needs a counter parameter")
+            }
+            Self::IssuerMismatch => f.write_str(
+                "invalid otpauth uri: the issuer in the label differs from the issuer parameter",
+            ),
+            Self::DuplicateParameter { name } => {
+                write!(f, "invalid otpauth uri: parameter {name:?} appears twice")
+            }
+            Self::NotTotp => f.write_str("not a totp uri"),
+            Self::NotHotp => f.write_str("not an hotp uri"),
+            Self::QrTooLong => f.write_str("data too long for a qr code"),
+            Self::InvalidColor => f.write_str("invalid colour: expected #rgb or #rrggbb"),
         }
     }
 }

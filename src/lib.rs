@@ -28,6 +28,7 @@ mod hotp;
 mod mac;
 mod secret;
 mod totp;
+mod uri;
 
 pub use algorithm::Algorithm;
 pub use code::Code;
@@ -35,6 +36,7 @@ pub use error::Error;
 pub use hotp::Hotp;
 pub use secret::Secret;
 pub use totp::{Match, TimeStep, Totp, TotpBuilder, Verdict};
+pub use uri::{OtpAuthUri, OtpType};
 
 /// The largest verification window, in steps on each side (TOTP) or steps
 /// ahead (HOTP). Each step in the window adds one code an attacker may guess,
