@@ -26,6 +26,8 @@ mod code;
 mod error;
 mod hotp;
 mod mac;
+#[cfg(feature = "qr")]
+mod qr;
 mod secret;
 mod totp;
 mod uri;
@@ -34,6 +36,9 @@ pub use algorithm::Algorithm;
 pub use code::Code;
 pub use error::Error;
 pub use hotp::Hotp;
+#[cfg(feature = "qr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
+pub use qr::{ErrorCorrection, Qr, QrStyle};
 pub use secret::Secret;
 pub use totp::{Match, TimeStep, Totp, TotpBuilder, Verdict};
 pub use uri::{OtpAuthUri, OtpType};
