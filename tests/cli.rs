@@ -143,3 +143,98 @@ fn usage_errors_exit_2_without_echoing_the_secret() {
         assert!(!stderr(&out).contains("NOT-BASE32"), "{args:?}");
     }
 }
+
+#[test]
+fn uri_then_inspect_then_code() {
+    let out = otpkit(&[
+        "uri",
+        "--issuer",
+        "ACME Co",
+        "--account",
+        "alice@example.com",
+        "--secret",
+        SECRET,
+        "--digits",
+        "8",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let uri = stdout(&out);
+    assert_eq!(
+        uri,
+        format!(
+            "otpauth://totp/ACME%20Co:alice%40example.com?secret={SECRET}&issuer=ACME%20Co&digits=8\n"
+        )
+    );
+    let out = otpkit(&["inspect", uri.trim()]);
+    let fields: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        fields,
+        serde_json::json!({"type": "totp", "issuer": "ACME Co", "account": "alice@example.com",
+            "secret": SECRET, "algorithm": "SHA1", "digits": 8, "period": 30})
+    );
+    // A URI works in place of the secret, with its own settings.
+    let out = otpkit_with_stdin(&["code", "--at", "59", "-"], &uri);
+    assert_eq!(stdout(&out), "94287082\n");
+    let out = otpkit(&["verify", "--at", "59", uri.trim(), "94287082"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn uri_makes_a_fresh_secret_and_hotp_uris() {
+    let a = stdout(&otpkit(&["uri", "--issuer", "I", "--account", "a"]));
+    let b = stdout(&otpkit(&["uri", "--issuer", "I", "--account", "a"]));
+    assert_ne!(a, b);
+    let out = otpkit(&[
+        "uri",
+        "--issuer",
+        "I",
+        "--account",
+        "a",
+        "--secret",
+        SECRET,
+        "--hotp",
+        "--counter",
+        "3",
+    ]);
+    let hotp = stdout(&out);
+    assert!(
+        hotp.starts_with("otpauth://hotp/I:a?") && hotp.contains("&counter=3"),
+        "{hotp}"
+    );
+    let out = otpkit(&["code", hotp.trim()]);
+    assert_eq!(stdout(&out), "969429\n");
+    let fields: serde_json::Value =
+        serde_json::from_slice(&otpkit(&["inspect", hotp.trim()]).stdout).unwrap();
+    assert_eq!(fields["counter"], 3);
+}
+
+#[test]
+fn inspect_rejects_bad_uris_with_exit_1() {
+    for bad in [
+        "otpauth://totp/a",
+        "http://x",
+        "otpauth://totp/A:a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY&issuer=B",
+    ] {
+        let out = otpkit(&["inspect", bad]);
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert_eq!(stderr(&out).lines().count(), 1);
+    }
+}
+
+#[test]
+fn qr_formats() {
+    let uri = format!("otpauth://totp/ACME:bob?secret={SECRET}&issuer=ACME");
+    let terminal = stdout(&otpkit(&["qr", &uri]));
+    assert!(terminal.contains('▀') && terminal.contains("\x1b[30;107m"));
+    let svg = stdout(&otpkit(&["qr", "--format", "svg", &uri]));
+    assert!(svg.starts_with("<svg "));
+    let dir = std::env::temp_dir().join(format!("otpkit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("code.png");
+    let out = otpkit(&["qr", "--format", "png", "-o", path.to_str().unwrap(), &uri]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG"));
+    let data = stdout(&otpkit(&["qr", "--format", "data-url", &uri]));
+    assert!(data.starts_with("data:image/svg+xml,"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

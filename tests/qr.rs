@@ -30,7 +30,7 @@ fn uris() -> Vec<String> {
 
 /// Decodes a greyscale image with rqrr.
 fn rqrr_decode(width: usize, height: usize, pixel: impl Fn(usize, usize) -> u8) -> Vec<String> {
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixel(x, y));
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, pixel);
     image
         .detect_grids()
         .into_iter()
@@ -99,7 +99,7 @@ fn png_decodes_to_the_input() {
             let png = Qr::with_error_correction(&uri, level)
                 .unwrap()
                 .to_png(&QrStyle::default());
-            assert_eq!(decode_png(&png), [uri.clone()]);
+            assert_eq!(decode_png(&png), std::slice::from_ref(&uri));
             assert_eq!(zbarimg(&png), uri);
         }
     }

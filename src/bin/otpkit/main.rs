@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod otp;
+mod uri;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -26,6 +27,12 @@ enum Command {
     Code(otp::CodeArgs),
     /// Check a code; exit 0 when valid, 1 when invalid, replayed or malformed.
     Verify(otp::VerifyArgs),
+    /// Print an otpauth:// URI (with a fresh secret unless one is given).
+    Uri(uri::UriArgs),
+    /// Print the fields of an otpauth:// URI as JSON; exit 1 if it is invalid.
+    Inspect(uri::InspectArgs),
+    /// Render text (an otpauth:// URI) as a QR code.
+    Qr(uri::QrArgs),
 }
 
 /// Why a command did not succeed, and the exit code that says so.
@@ -58,6 +65,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
     match cli.command {
         Command::Code(args) => otp::code(&args, out),
         Command::Verify(args) => otp::verify(&args, out),
+        Command::Uri(args) => uri::uri(&args, out),
+        Command::Inspect(args) => uri::inspect(&args, out),
+        Command::Qr(args) => uri::qr(&args, out),
     }
 }
 

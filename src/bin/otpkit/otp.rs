@@ -3,15 +3,17 @@
 use std::io::{self, Read, Write};
 
 use clap::Args;
-use otpkit::{Algorithm, Hotp, Secret, TimeStep, Totp, Verdict};
+use otpkit::{Algorithm, Hotp, OtpAuthUri, OtpType, Secret, TimeStep, Totp, Verdict};
+use zeroize::Zeroizing;
 
 use crate::{Failure, Outcome};
 
 /// The key and the settings of a TOTP or HOTP generator.
 #[derive(Debug, Args)]
 pub struct OtpArgs {
-    /// Base32 secret, or `-` to read it from standard input (keeps it out of
-    /// shell history and process lists).
+    /// Base32 secret or otpauth:// URI (whose settings then apply), or `-`
+    /// to read either from standard input (keeps it out of shell history
+    /// and process lists).
     secret: String,
     /// Hash: SHA1, SHA256 or SHA512.
     #[arg(long, default_value = "SHA1")]
@@ -68,7 +70,25 @@ enum Generator {
 
 impl OtpArgs {
     fn generator(&self, window: u64) -> Result<Generator, Failure> {
-        let secret = read_secret(&self.secret)?;
+        let input = read_argument(&self.secret)?;
+        if let Some(uri) = parse_uri_if_uri(&input)? {
+            return Ok(match uri.otp_type() {
+                OtpType::Totp { period } => Generator::Totp(
+                    Totp::builder(uri.secret().clone())
+                        .algorithm(uri.algorithm())
+                        .digits(uri.digits())
+                        .period(period)
+                        .window(window)
+                        .build()?,
+                ),
+                OtpType::Hotp { counter } => {
+                    let (hotp, _) = uri.to_hotp()?;
+                    Generator::Hotp(hotp, self.counter.unwrap_or(counter))
+                }
+                _ => return Err(Failure::Usage("unsupported otpauth type".into())),
+            });
+        }
+        let secret = Secret::from_base32(&input)?;
         let algorithm: Algorithm = self.algorithm.parse()?;
         Ok(match self.counter {
             Some(counter) => Generator::Hotp(Hotp::with(secret, algorithm, self.digits)?, counter),
@@ -95,15 +115,29 @@ impl OtpArgs {
     }
 }
 
-/// The secret argument, or standard input for `-`.
-pub fn read_secret(arg: &str) -> Result<Secret, Failure> {
+/// The argument, or standard input for `-`, trimmed; zeroized on drop since
+/// it holds a secret.
+pub fn read_argument(arg: &str) -> Result<Zeroizing<String>, Failure> {
     if arg == "-" {
-        let mut text = zeroize::Zeroizing::new(String::new());
+        let mut text = Zeroizing::new(String::new());
         io::stdin().read_to_string(&mut text)?;
-        Ok(Secret::from_base32(&text)?)
+        Ok(Zeroizing::new(text.trim().to_owned()))
     } else {
-        Ok(Secret::from_base32(arg)?)
+        Ok(Zeroizing::new(arg.to_owned()))
     }
+}
+
+/// A Base32 secret argument (or `-` for standard input).
+pub fn read_secret(arg: &str) -> Result<Secret, Failure> {
+    Ok(Secret::from_base32(&read_argument(arg)?)?)
+}
+
+/// The parsed URI when `input` is an otpauth:// URI.
+pub fn parse_uri_if_uri(input: &str) -> Result<Option<OtpAuthUri>, Failure> {
+    let is_uri = input
+        .get(..10)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("otpauth://"));
+    Ok(if is_uri { Some(input.parse()?) } else { None })
 }
 
 pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {

@@ -1,0 +1,201 @@
+//! `otpkit uri`, `otpkit inspect` and `otpkit qr`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use otpkit::{Algorithm, Hotp, OtpAuthUri, OtpType, Qr, QrStyle, Secret, Totp};
+use serde_json::{Map, Value, json};
+
+use crate::otp::{parse_uri_if_uri, read_argument, read_secret};
+use crate::{Failure, Outcome};
+
+/// Arguments of `otpkit uri`.
+#[derive(Debug, Args)]
+pub struct UriArgs {
+    /// The service name shown in the app.
+    #[arg(long)]
+    issuer: String,
+    /// The user's account name.
+    #[arg(long)]
+    account: String,
+    /// Base32 secret, or `-` for standard input; a fresh one when omitted.
+    #[arg(long)]
+    secret: Option<String>,
+    /// Hash: SHA1, SHA256 or SHA512.
+    #[arg(long, default_value = "SHA1")]
+    algorithm: String,
+    /// Digits per code, 6 to 10.
+    #[arg(long, default_value_t = 6)]
+    digits: u8,
+    /// TOTP period in seconds.
+    #[arg(long, default_value_t = 30, conflicts_with = "hotp")]
+    period: u64,
+    /// An HOTP URI instead of TOTP; needs --counter.
+    #[arg(long, requires = "counter")]
+    hotp: bool,
+    /// HOTP counter of the next code.
+    #[arg(long, requires = "hotp")]
+    counter: Option<u64>,
+    /// Logo URL (FreeOTP/2FAS `image` parameter).
+    #[arg(long)]
+    image: Option<String>,
+    /// Write algorithm, digits and period even at their defaults.
+    #[arg(long)]
+    explicit: bool,
+}
+
+/// Arguments of `otpkit inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The otpauth:// URI, or `-` for standard input.
+    uri: String,
+}
+
+/// Output formats of `otpkit qr`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum QrFormat {
+    /// Unicode half blocks for a terminal.
+    Terminal,
+    /// SVG text.
+    Svg,
+    /// PNG bytes.
+    Png,
+    /// A data: URL of the SVG, for an <img> tag.
+    DataUrl,
+}
+
+/// Arguments of `otpkit qr`.
+#[derive(Debug, Args)]
+pub struct QrArgs {
+    /// The text to encode (an otpauth:// URI), or `-` for standard input.
+    uri: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QrFormat::Terminal)]
+    format: QrFormat,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+impl UriArgs {
+    fn build(&self) -> Result<OtpAuthUri, Failure> {
+        let algorithm: Algorithm = self.algorithm.parse()?;
+        let secret = match &self.secret {
+            Some(arg) => read_secret(arg)?,
+            None => Secret::generate_for(algorithm),
+        };
+        let uri = match self.counter {
+            Some(counter) => OtpAuthUri::for_hotp(
+                &Hotp::with(secret, algorithm, self.digits)?,
+                counter,
+                self.account.clone(),
+            ),
+            None => OtpAuthUri::for_totp(
+                &Totp::builder(secret)
+                    .algorithm(algorithm)
+                    .digits(self.digits)
+                    .period(self.period)
+                    .build()?,
+                self.account.clone(),
+            ),
+        };
+        let uri = uri
+            .with_issuer(self.issuer.clone())
+            .with_explicit_defaults(self.explicit);
+        Ok(match &self.image {
+            Some(image) => uri.with_image(image.clone()),
+            None => uri,
+        })
+    }
+}
+
+pub fn uri(args: &UriArgs, out: &mut dyn Write) -> Outcome {
+    writeln!(out, "{}", args.build()?)?;
+    Ok(())
+}
+
+/// The fields of a URI as the JSON `otpkit inspect` prints.
+pub fn fields(uri: &OtpAuthUri) -> Value {
+    let mut fields = Map::new();
+    let (kind, key, number) = match uri.otp_type() {
+        OtpType::Totp { period } => ("totp", "period", period),
+        OtpType::Hotp { counter } => ("hotp", "counter", counter),
+        _ => ("unknown", "unknown", 0),
+    };
+    fields.insert("type".into(), json!(kind));
+    fields.insert("issuer".into(), json!(uri.issuer()));
+    fields.insert("account".into(), json!(uri.account()));
+    fields.insert("secret".into(), json!(uri.secret().to_base32().as_str()));
+    fields.insert("algorithm".into(), json!(uri.algorithm().as_str()));
+    fields.insert("digits".into(), json!(uri.digits()));
+    fields.insert(key.into(), json!(number));
+    if let Some(image) = uri.image() {
+        fields.insert("image".into(), json!(image));
+    }
+    for (name, value) in uri.extra_parameters() {
+        fields.entry(name.clone()).or_insert_with(|| json!(value));
+    }
+    Value::Object(fields)
+}
+
+pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> Outcome {
+    let input = read_argument(&args.uri)?;
+    let uri = parse_uri_if_uri(&input)
+        .map_err(|e| match e {
+            Failure::Usage(reason) => Failure::Rejected(reason),
+            other => other,
+        })?
+        .ok_or_else(|| Failure::Rejected("invalid otpauth uri: bad scheme".into()))?;
+    let text = serde_json::to_string_pretty(&fields(&uri))
+        .map_err(|e| Failure::Io(std::io::Error::other(e)))?;
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// Renders `text` in `format`.
+pub fn render(text: &str, format: QrFormat) -> Result<Vec<u8>, Failure> {
+    let qr = Qr::new(text)?;
+    let style = QrStyle::default();
+    Ok(match format {
+        QrFormat::Terminal => qr.to_terminal(&style).into_bytes(),
+        QrFormat::Svg => qr.to_svg(&style).into_bytes(),
+        QrFormat::Png => qr.to_png(&style),
+        QrFormat::DataUrl => (qr.to_data_url(&style) + "\n").into_bytes(),
+    })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a
+/// rename, so no reader ever sees half a file.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Outcome {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Failure::Usage(format!("{} is not a file name", path.display())))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = dir.join(temp_name);
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    Ok(result?)
+}
+
+pub fn qr(args: &QrArgs, out: &mut dyn Write) -> Outcome {
+    let text = read_argument(&args.uri)?;
+    let bytes = render(&text, args.format)?;
+    match &args.output {
+        Some(path) => write_atomically(path, &bytes),
+        None => Ok(out.write_all(&bytes)?),
+    }
+}
