@@ -8,13 +8,9 @@ use zeroize::Zeroizing;
 
 use crate::{Failure, Outcome};
 
-/// The key and the settings of a TOTP or HOTP generator.
+/// Hash, digits and period: the settings `code`, `verify` and `uri` share.
 #[derive(Debug, Args)]
-pub struct OtpArgs {
-    /// Base32 secret or otpauth:// URI (whose settings then apply), or `-`
-    /// to read either from standard input (keeps it out of shell history
-    /// and process lists).
-    secret: String,
+pub struct Settings {
     /// Hash: SHA1, SHA256 or SHA512.
     #[arg(long, default_value = "SHA1")]
     algorithm: String,
@@ -24,6 +20,40 @@ pub struct OtpArgs {
     /// TOTP period in seconds.
     #[arg(long, default_value_t = 30, conflicts_with = "hotp")]
     period: u64,
+}
+
+impl Settings {
+    /// The chosen hash.
+    pub fn algorithm(&self) -> Result<Algorithm, Failure> {
+        Ok(self.algorithm.parse()?)
+    }
+
+    /// An HOTP generator with these settings.
+    pub fn hotp(&self, secret: Secret) -> Result<Hotp, Failure> {
+        Ok(Hotp::with(secret, self.algorithm()?, self.digits)?)
+    }
+
+    /// A TOTP generator with these settings.
+    pub fn totp(&self, secret: Secret, t0: u64, window: u64) -> Result<Totp, Failure> {
+        Ok(Totp::builder(secret)
+            .algorithm(self.algorithm()?)
+            .digits(self.digits)
+            .period(self.period)
+            .t0(t0)
+            .window(window)
+            .build()?)
+    }
+}
+
+/// The key and the settings of a TOTP or HOTP generator.
+#[derive(Debug, Args)]
+pub struct OtpArgs {
+    /// Base32 secret or otpauth:// URI (whose settings then apply), or `-`
+    /// to read either from standard input (keeps it out of shell history
+    /// and process lists).
+    secret: String,
+    #[command(flatten)]
+    settings: Settings,
     /// TOTP T0: the Unix time at which step 0 starts.
     #[arg(long, default_value_t = 0, conflicts_with = "hotp")]
     t0: u64,
@@ -89,18 +119,9 @@ impl OtpArgs {
             });
         }
         let secret = Secret::from_base32(&input)?;
-        let algorithm: Algorithm = self.algorithm.parse()?;
         Ok(match self.counter {
-            Some(counter) => Generator::Hotp(Hotp::with(secret, algorithm, self.digits)?, counter),
-            None => Generator::Totp(
-                Totp::builder(secret)
-                    .algorithm(algorithm)
-                    .digits(self.digits)
-                    .period(self.period)
-                    .t0(self.t0)
-                    .window(window)
-                    .build()?,
-            ),
+            Some(counter) => Generator::Hotp(self.settings.hotp(secret)?, counter),
+            None => Generator::Totp(self.settings.totp(secret, self.t0, window)?),
         })
     }
 

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use otpkit::{Algorithm, Hotp, OtpAuthUri, OtpType, Qr, QrStyle, Secret, Totp};
+use otpkit::{OtpAuthUri, OtpType, Qr, QrStyle, Secret};
 use serde_json::{Map, Value, json};
 
-use crate::otp::{parse_uri_if_uri, read_argument, read_secret};
+use crate::otp::{Settings, parse_uri_if_uri, read_argument, read_secret};
 use crate::{Failure, Outcome};
 
 /// Arguments of `otpkit uri`.
@@ -22,15 +22,8 @@ pub struct UriArgs {
     /// Base32 secret, or `-` for standard input; a fresh one when omitted.
     #[arg(long)]
     secret: Option<String>,
-    /// Hash: SHA1, SHA256 or SHA512.
-    #[arg(long, default_value = "SHA1")]
-    algorithm: String,
-    /// Digits per code, 6 to 10.
-    #[arg(long, default_value_t = 6)]
-    digits: u8,
-    /// TOTP period in seconds.
-    #[arg(long, default_value_t = 30, conflicts_with = "hotp")]
-    period: u64,
+    #[command(flatten)]
+    settings: Settings,
     /// An HOTP URI instead of TOTP; needs --counter.
     #[arg(long, requires = "counter")]
     hotp: bool,
@@ -80,25 +73,14 @@ pub struct QrArgs {
 
 impl UriArgs {
     fn build(&self) -> Result<OtpAuthUri, Failure> {
-        let algorithm: Algorithm = self.algorithm.parse()?;
         let secret = match &self.secret {
             Some(arg) => read_secret(arg)?,
-            None => Secret::generate_for(algorithm),
+            None => Secret::generate_for(self.settings.algorithm()?),
         };
+        let account = self.account.clone();
         let uri = match self.counter {
-            Some(counter) => OtpAuthUri::for_hotp(
-                &Hotp::with(secret, algorithm, self.digits)?,
-                counter,
-                self.account.clone(),
-            ),
-            None => OtpAuthUri::for_totp(
-                &Totp::builder(secret)
-                    .algorithm(algorithm)
-                    .digits(self.digits)
-                    .period(self.period)
-                    .build()?,
-                self.account.clone(),
-            ),
+            Some(counter) => OtpAuthUri::for_hotp(&self.settings.hotp(secret)?, counter, account),
+            None => OtpAuthUri::for_totp(&self.settings.totp(secret, 0, 1)?, account),
         };
         let uri = uri
             .with_issuer(self.issuer.clone())
