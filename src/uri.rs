@@ -353,8 +353,13 @@ impl fmt::Display for OtpAuthUri {
             OtpType::Hotp { .. } => "hotp",
         };
         write!(f, "otpauth://{kind}/")?;
-        if let Some(issuer) = &self.issuer {
-            write!(f, "{}:", utf8_percent_encode(issuer, ENCODE))?;
+        match &self.issuer {
+            Some(issuer) => write!(f, "{}:", utf8_percent_encode(issuer, ENCODE))?,
+            // Without a literal `:`, a parser may split at an encoded one
+            // (the format allows `%3A` as the separator): an empty issuer
+            // prefix keeps such an account whole.
+            None if self.account.contains(':') => f.write_str(":")?,
+            None => {}
         }
         write!(f, "{}", utf8_percent_encode(&self.account, ENCODE))?;
         write!(f, "?secret={}", self.secret.to_base32().as_str())?;
@@ -680,6 +685,21 @@ mod tests {
         for (uri, err) in cases {
             assert_eq!(uri.parse::<OtpAuthUri>(), Err(err), "{uri}");
         }
+    }
+
+    #[test]
+    fn colon_in_an_account_without_issuer_round_trips() {
+        // Found by the `uri` fuzz target.
+        let uri = parse_ok(&format!(
+            "otpauth://totp/://totp/ACME%20Co:alice%40x.com?secret={S}"
+        ));
+        assert_eq!(
+            (uri.issuer(), uri.account()),
+            (None, "//totp/ACME Co:alice@x.com")
+        );
+        let rebuilt = uri.to_string();
+        assert!(rebuilt.starts_with("otpauth://totp/:%2F%2Ftotp%2FACME%20Co%3Aalice%40x.com?"));
+        assert_eq!(parse_ok(&rebuilt), uri);
     }
 
     #[test]
