@@ -469,10 +469,13 @@ fn split_label(raw: &str) -> Result<(Option<String>, String), Error> {
             Some(decode(issuer, false, "label")?),
             decode(account, false, "label")?,
         ),
-        None => match decode(raw, false, "label")?.split_once(':') {
-            Some((issuer, account)) => (Some(issuer.to_owned()), account.to_owned()),
-            None => (None, decode(raw, false, "label")?),
-        },
+        None => {
+            let label = decode(raw, false, "label")?;
+            match label.split_once(':') {
+                Some((issuer, account)) => (Some(issuer.to_owned()), account.to_owned()),
+                None => (None, label),
+            }
+        }
     };
     let account = account.trim_start_matches(' ').to_owned();
     if account.is_empty() {

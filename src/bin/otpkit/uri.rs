@@ -115,8 +115,18 @@ pub fn fields(uri: &OtpAuthUri) -> Value {
     if let Some(image) = uri.image() {
         fields.insert("image".into(), json!(image));
     }
+    // Extra parameters sit beside the known fields; one whose name is taken
+    // (a `period` on an hotp URI, say) goes under "extra" rather than be lost.
+    let mut clashing = Map::new();
     for (name, value) in uri.extra_parameters() {
-        fields.entry(name.clone()).or_insert_with(|| json!(value));
+        if fields.contains_key(name) || name == "extra" {
+            clashing.insert(name.clone(), json!(value));
+        } else {
+            fields.insert(name.clone(), json!(value));
+        }
+    }
+    if !clashing.is_empty() {
+        fields.insert("extra".into(), Value::Object(clashing));
     }
     Value::Object(fields)
 }
