@@ -207,11 +207,12 @@ fn uri_makes_a_fresh_secret_and_hotp_uris() {
         serde_json::from_slice(&otpkit(&["inspect", hotp.trim()]).stdout).unwrap();
     assert_eq!(fields["counter"], 3);
     // A parameter that clashes with a field is kept under "extra", not lost.
-    let clash = format!("{}&period=60&color=red", hotp.trim());
+    let clash = format!("{}&type=x&period=60", hotp.trim());
     let fields: serde_json::Value =
         serde_json::from_slice(&otpkit(&["inspect", &clash]).stdout).unwrap();
-    assert_eq!(fields["extra"], serde_json::json!({"period": "60"}));
-    assert_eq!(fields["color"], "red");
+    assert_eq!(fields["extra"], serde_json::json!({"type": "x"}));
+    assert_eq!(fields["type"], "hotp");
+    assert_eq!(fields["period"], "60"); // not an hotp setting: an extra parameter
 }
 
 #[test]
