@@ -99,6 +99,26 @@ pub enum Error {
     QrTooLong,
     /// A colour other than `#rgb` or `#rrggbb`.
     InvalidColor,
+    /// A pepper shorter than 16 bytes.
+    PepperTooShort,
+    /// The backup-code set was hashed with a pepper and none was given.
+    PepperRequired,
+    /// A backup-code count outside 1..=100.
+    BackupCountOutOfRange {
+        /// The count asked for.
+        count: usize,
+    },
+    /// A backup-code length outside 8..=24 symbols.
+    BackupLengthOutOfRange {
+        /// The length asked for.
+        length: usize,
+    },
+    /// A stored backup-code set that is corrupt, tampered with, or of an
+    /// unknown version.
+    InvalidBackupRecord {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -155,6 +175,25 @@ impl fmt::Display for Error {
             Self::NotHotp => f.write_str("not an hotp uri"),
             Self::QrTooLong => f.write_str("data too long for a qr code"),
             Self::InvalidColor => f.write_str("invalid colour: expected #rgb or #rrggbb"),
+            Self::PepperTooShort => f.write_str("pepper too short: at least 16 bytes required"),
+            Self::PepperRequired => {
+                f.write_str("this backup-code set was hashed with a pepper: supply it to verify")
+            }
+            Self::BackupCountOutOfRange { count } => {
+                write!(
+                    f,
+                    "backup-code count out of range: {count}, expected 1 to 100"
+                )
+            }
+            Self::BackupLengthOutOfRange { length } => {
+                write!(
+                    f,
+                    "backup-code length out of range: {length}, expected 8 to 24"
+                )
+            }
+            Self::InvalidBackupRecord { reason } => {
+                write!(f, "invalid backup-code record: {reason}")
+            }
         }
     }
 }

@@ -22,8 +22,11 @@
 )]
 
 mod algorithm;
+mod backup;
 mod code;
 mod error;
+#[cfg(feature = "serde")]
+mod hex;
 mod hotp;
 mod mac;
 #[cfg(feature = "qr")]
@@ -33,6 +36,9 @@ mod totp;
 mod uri;
 
 pub use algorithm::Algorithm;
+pub use backup::{
+    BackupCodeOptions, BackupCodeSet, BackupCodes, BackupHashScheme, BackupOutcome, Pepper,
+};
 pub use code::Code;
 pub use error::Error;
 pub use hotp::Hotp;
