@@ -245,3 +245,127 @@ fn qr_formats() {
     assert!(data.starts_with("data:image/svg+xml,"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("otpkit-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn backup_new_use_status() {
+    let dir = temp_dir("backup");
+    let set = dir.join("set.json");
+    let set_arg = set.to_str().unwrap();
+    let out = otpkit(&["backup", "new", "--count", "3", "-o", set_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let codes: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(codes.len(), 3);
+    let stored = std::fs::read_to_string(&set).unwrap();
+    for code in &codes {
+        assert!(!stored.contains(code.as_str()) && !stored.contains(&code.replace('-', "")));
+    }
+    // No surprise overwrite.
+    let out = otpkit(&["backup", "new", "-o", set_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&set).unwrap(), stored);
+
+    let out = otpkit(&["backup", "use", set_arg, &codes[1].to_uppercase()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "accepted: 2 remaining\n");
+    for (code, reason) in [
+        (codes[1].as_str(), "used"),
+        ("2345-6789-ab", "wrong"),
+        ("2345", "malformed"),
+    ] {
+        let out = otpkit(&["backup", "use", set_arg, code]);
+        assert_eq!(out.status.code(), Some(1), "{code}");
+        assert!(
+            stderr(&out).starts_with(&format!("otpkit: {reason}")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let status = stdout(&otpkit(&["backup", "status", set_arg]));
+    assert!(
+        status.starts_with("total: 3\nremaining: 2\nscheme: hmac-sha256\ncreated: "),
+        "{status}"
+    );
+    // No temporary files are left behind.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn backup_with_a_pepper_and_pbkdf2() {
+    let dir = temp_dir("pepper");
+    let set = dir.join("set.json");
+    let set_arg = set.to_str().unwrap();
+    let run = |args: &[&str], pepper: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_otpkit"));
+        command.args(args).env_remove("OTPKIT_PEPPER");
+        if let Some(pepper) = pepper {
+            command.env("OTPKIT_PEPPER", pepper);
+        }
+        command.output().unwrap()
+    };
+    let pepper = Some("a pepper of at least sixteen bytes");
+    let out = run(
+        &[
+            "backup",
+            "new",
+            "--scheme",
+            "pbkdf2-sha256",
+            "--iterations",
+            "1000",
+            "--pepper-env",
+            "OTPKIT_PEPPER",
+            "-o",
+            set_arg,
+        ],
+        pepper,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let code = stdout(&out).lines().next().unwrap().to_owned();
+    // Without the pepper: a usage error, and the set is untouched.
+    let out = run(&["backup", "use", set_arg, &code], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run(
+        &[
+            "backup",
+            "use",
+            "--pepper-env",
+            "OTPKIT_PEPPER",
+            set_arg,
+            &code,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("OTPKIT_PEPPER is not set"));
+    let out = run(
+        &[
+            "backup",
+            "use",
+            "--pepper-env",
+            "OTPKIT_PEPPER",
+            set_arg,
+            &code,
+        ],
+        pepper,
+    );
+    assert_eq!(stdout(&out), "accepted: 9 remaining\n", "{}", stderr(&out));
+    let status = stdout(&run(&["backup", "status", set_arg], None));
+    assert!(
+        status.contains("scheme: pbkdf2-sha256 (1000 iterations), peppered"),
+        "{status}"
+    );
+    // A corrupt file is a clear usage error.
+    std::fs::write(&set, "{\"version\": 1}").unwrap();
+    let out = run(&["backup", "status", set_arg], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing field"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -4,6 +4,8 @@
 
 #![forbid(unsafe_code)]
 
+mod backup;
+mod files;
 mod otp;
 mod uri;
 
@@ -33,6 +35,9 @@ enum Command {
     Inspect(uri::InspectArgs),
     /// Render text (an otpauth:// URI) as a QR code.
     Qr(uri::QrArgs),
+    /// Backup codes: make a set, use a code, show a set's status.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
 }
 
 /// Why a command did not succeed, and the exit code that says so.
@@ -68,6 +73,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         Command::Uri(args) => uri::uri(&args, out),
         Command::Inspect(args) => uri::inspect(&args, out),
         Command::Qr(args) => uri::qr(&args, out),
+        Command::Backup(command) => backup::run(&command, out),
     }
 }
 

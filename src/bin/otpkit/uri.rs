@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use otpkit::{OtpAuthUri, OtpType, Qr, QrStyle, Secret};
 use serde_json::{Map, Value, json};
 
+use crate::files::{Existing, write_atomically};
 use crate::otp::{Settings, parse_uri_if_uri, read_argument, read_secret};
 use crate::{Failure, Outcome};
 
@@ -157,37 +158,11 @@ pub fn render(text: &str, format: QrFormat) -> Result<Vec<u8>, Failure> {
     })
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, then a
-/// rename, so no reader ever sees half a file.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Outcome {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Failure::Usage(format!("{} is not a file name", path.display())))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = dir.join(temp_name);
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    Ok(result?)
-}
-
 pub fn qr(args: &QrArgs, out: &mut dyn Write) -> Outcome {
     let text = read_argument(&args.uri)?;
     let bytes = render(&text, args.format)?;
     match &args.output {
-        Some(path) => write_atomically(path, &bytes),
+        Some(path) => write_atomically(path, &bytes, Existing::Replace),
         None => Ok(out.write_all(&bytes)?),
     }
 }
