@@ -135,6 +135,12 @@ impl Pepper {
     }
 }
 
+impl Pepper {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl fmt::Debug for Pepper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Pepper([REDACTED])")
@@ -430,7 +436,7 @@ impl BackupCodeSet {
     }
 
     fn hash(&self, symbols: &[u8], pepper: Option<&Pepper>) -> Zeroizing<[u8; HASH_LEN]> {
-        let key: &[u8] = pepper.map_or(&[], |p| p.0.as_slice());
+        let key: &[u8] = pepper.map_or(&[], Pepper::as_bytes);
         let mut out = Zeroizing::new([0u8; HASH_LEN]);
         match self.scheme {
             BackupHashScheme::HmacSha256 => {
@@ -561,8 +567,9 @@ fn check_scheme(scheme: BackupHashScheme) -> Result<(), Error> {
     }
 }
 
+/// HMAC-SHA-256 of the concatenated `parts`.
 #[allow(clippy::expect_used)]
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; HASH_LEN]> {
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; HASH_LEN]> {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
     for part in parts {

@@ -113,6 +113,17 @@ pub enum Error {
         /// The length asked for.
         length: usize,
     },
+    /// A challenge policy that cannot work.
+    InvalidPolicy {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A stored challenge that is corrupt, tampered with, or of an unknown
+    /// version.
+    InvalidChallengeRecord {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A stored backup-code set that is corrupt, tampered with, or of an
     /// unknown version.
     InvalidBackupRecord {
@@ -190,6 +201,10 @@ impl fmt::Display for Error {
                     f,
                     "backup-code length out of range: {length}, expected 8 to 24"
                 )
+            }
+            Self::InvalidPolicy { reason } => write!(f, "invalid challenge policy: {reason}"),
+            Self::InvalidChallengeRecord { reason } => {
+                write!(f, "invalid challenge record: {reason}")
             }
             Self::InvalidBackupRecord { reason } => {
                 write!(f, "invalid backup-code record: {reason}")

@@ -23,6 +23,7 @@
 
 mod algorithm;
 mod backup;
+mod challenge;
 mod code;
 mod error;
 #[cfg(feature = "serde")]
@@ -34,11 +35,13 @@ mod qr;
 mod secret;
 mod totp;
 mod uri;
+mod verification;
 
 pub use algorithm::Algorithm;
 pub use backup::{
     BackupCodeOptions, BackupCodeSet, BackupCodes, BackupHashScheme, BackupOutcome, Pepper,
 };
+pub use challenge::{ChallengePolicy, CheckOutcome, OtpChallenge, RetryOutcome};
 pub use code::Code;
 pub use error::Error;
 pub use hotp::Hotp;
@@ -48,6 +51,10 @@ pub use qr::{ErrorCorrection, Qr, QrStyle};
 pub use secret::Secret;
 pub use totp::{Match, TimeStep, Totp, TotpBuilder, Verdict};
 pub use uri::{OtpAuthUri, OtpType};
+pub use verification::{
+    AdminVerification, IdentificationLink, OtpVerification, PhoneNumber, Strategy, Verification,
+    VerificationStatus,
+};
 
 /// The largest verification window, in steps on each side (TOTP) or steps
 /// ahead (HOTP). Each step in the window adds one code an attacker may guess,

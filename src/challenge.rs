@@ -1,0 +1,618 @@
+//! One-time code challenges sent by SMS or e-mail: issue, check, retry.
+//!
+//! The library owns the logic; sending the message is the caller's job.
+//! Every transition is a pure function of (state, input, now) that returns
+//! the new state for the caller to persist, and a challenge only moves
+//! forward: *unverified*, then *verified*, *expired* or *failed*.
+//!
+//! # Concurrency
+//!
+//! Two requests checking the same challenge at once must not both count as
+//! one attempt (or both succeed). Persist the new state with a
+//! compare-and-set on what you read, and retry the whole check when it
+//! loses:
+//!
+//! ```sql
+//! UPDATE challenges SET state = :new, version = version + 1
+//!  WHERE id = :id AND version = :version_read;  -- 0 rows: reload and check again
+//! ```
+//!
+//! # The stored code
+//!
+//! Only a keyed hash of the code is kept: HMAC-SHA-256 over a per-challenge
+//! salt and the code, keyed with the application [`Pepper`]. A 6-digit code
+//! has only a million values, so without a pepper the hash hides the code
+//! from casual reads of the database but not from anyone who tries them
+//! all; pass a pepper.
+//!
+//! ```
+//! use otpkit::{ChallengePolicy, CheckOutcome, OtpChallenge, Pepper, Strategy};
+//!
+//! let pepper = Pepper::new(b"from your secrets manager, >= 16 bytes")?;
+//! let now = 1_700_000_000;
+//! let (code, challenge) =
+//!     OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), Some(&pepper), now)?;
+//! // Send `code` by SMS; store `challenge`.
+//! let wrong = if code.to_string() == "000000" { "111111" } else { "000000" };
+//! let (challenge, outcome) = challenge.check(wrong, Some(&pepper), now + 5)?;
+//! assert_eq!(outcome, CheckOutcome::Invalid { attempts_left: 4 });
+//! let (challenge, outcome) = challenge.check(&code.to_string(), Some(&pepper), now + 20)?;
+//! assert_eq!(outcome, CheckOutcome::Valid);
+//! let (_, again) = challenge.check(&code.to_string(), Some(&pepper), now + 21)?;
+//! assert_eq!(again, CheckOutcome::AlreadyVerified);
+//! # Ok::<(), otpkit::Error>(())
+//! ```
+
+use rand::Rng;
+use rand::RngExt;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use subtle::ConstantTimeEq;
+
+use crate::backup::hmac_sha256;
+use crate::hotp::check_digits;
+use crate::{Code, Error, OtpVerification, Pepper, Strategy, Verification, VerificationStatus};
+
+const SALT_LEN: usize = 16;
+const HASH_LEN: usize = 32;
+
+/// The rules of a challenge: code length, lifetime, attempts and retries.
+///
+/// ```
+/// use otpkit::ChallengePolicy;
+///
+/// let policy = ChallengePolicy::default();
+/// assert_eq!((policy.digits(), policy.ttl(), policy.max_attempts()), (6, 600, 5));
+/// assert_eq!((policy.max_retries(), policy.retry_cooldown()), (3, 30));
+/// let strict = policy.with_ttl(120).with_max_attempts(3);
+/// assert_eq!((strict.ttl(), strict.max_attempts()), (120, 3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChallengePolicy {
+    digits: u8,
+    ttl: u64,
+    max_attempts: u32,
+    max_retries: u32,
+    retry_cooldown: u64,
+}
+
+impl Default for ChallengePolicy {
+    /// 6 digits, 10 minutes, 5 attempts, 3 retries 30 seconds apart.
+    fn default() -> Self {
+        Self {
+            digits: 6,
+            ttl: 600,
+            max_attempts: 5,
+            max_retries: 3,
+            retry_cooldown: 30,
+        }
+    }
+}
+
+/// A getter and a `with_` setter for one setting.
+macro_rules! setting {
+    ($(#[$doc:meta])* $name:ident, $with:ident: $ty:ty) => {
+        $(#[$doc])*
+        #[must_use]
+        pub const fn $name(&self) -> $ty {
+            self.$name
+        }
+
+        $(#[$doc])*
+        #[must_use]
+        pub const fn $with(mut self, value: $ty) -> Self {
+            self.$name = value;
+            self
+        }
+    };
+}
+
+impl ChallengePolicy {
+    setting!(
+        /// Digits per code, 6 to 10 (checked by [`OtpChallenge::create`]).
+        digits, with_digits: u8
+    );
+    setting!(
+        /// Seconds from creation until the challenge expires, at least 1.
+        /// Retries send new codes but do not extend it.
+        ttl, with_ttl: u64
+    );
+    setting!(
+        /// Answers allowed, over all codes sent, at least 1; the last wrong
+        /// one fails the challenge.
+        max_attempts, with_max_attempts: u32
+    );
+    setting!(
+        /// New codes that may be sent after the first.
+        max_retries, with_max_retries: u32
+    );
+    setting!(
+        /// Seconds that must pass between two sends.
+        retry_cooldown, with_retry_cooldown: u64
+    );
+}
+
+/// What checking an answer did.
+///
+/// ```
+/// assert_ne!(otpkit::CheckOutcome::Valid, otpkit::CheckOutcome::Expired);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum CheckOutcome {
+    /// The code is right: the challenge is now verified.
+    Valid,
+    /// The code is wrong; this many answers are left.
+    Invalid {
+        /// Answers left before the challenge fails.
+        attempts_left: u32,
+    },
+    /// The challenge expired before a right answer.
+    Expired,
+    /// The attempts are spent: the challenge has failed (now or before).
+    TooManyAttempts,
+    /// The challenge was verified before; nothing changed.
+    AlreadyVerified,
+}
+
+/// What asking for a new code did, as in Ding's retry response.
+///
+/// ```
+/// let refused = otpkit::RetryOutcome::CoolingDown { next_retry_at: 30, remaining_retries: 3 };
+/// assert!(!matches!(refused, otpkit::RetryOutcome::Sent { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum RetryOutcome {
+    /// A new code to send; the previous one stopped working.
+    Sent {
+        /// The code to send.
+        code: Code,
+        /// Retries left after this one.
+        remaining_retries: u32,
+        /// When the next retry is allowed, Unix seconds.
+        next_retry_at: u64,
+    },
+    /// Too soon after the last send.
+    CoolingDown {
+        /// When a retry is allowed, Unix seconds.
+        next_retry_at: u64,
+        /// Retries left.
+        remaining_retries: u32,
+    },
+    /// Every retry has been used.
+    NoRetriesLeft,
+    /// The challenge expired: start a new one.
+    Expired,
+    /// The challenge failed: start a new one.
+    Failed,
+    /// The challenge is verified already.
+    AlreadyVerified,
+}
+
+/// The server-side state of a one-time code challenge: only a keyed hash of
+/// the current code, the attempts and retries made, and the times.
+///
+/// With the `serde` feature it serializes to a versioned JSON record.
+/// `Debug` shows no hash or salt.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtpChallenge {
+    strategy: Strategy,
+    policy: ChallengePolicy,
+    peppered: bool,
+    salt: [u8; SALT_LEN],
+    code_hash: [u8; HASH_LEN],
+    status: VerificationStatus,
+    attempts: u32,
+    retries: u32,
+    created_at: u64,
+    expire_at: u64,
+    sent_at: u64,
+    verified_at: Option<u64>,
+}
+
+impl OtpChallenge {
+    /// Issues a challenge at Unix time `now`: the code to send (leading
+    /// zeros kept; `Display` prints it) and the state to store.
+    ///
+    /// # Errors
+    /// [`Error::DigitsOutOfRange`], or [`Error::InvalidPolicy`] for a zero
+    /// lifetime or zero attempts, or a lifetime that overflows `now`.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot supply random bytes.
+    ///
+    /// ```
+    /// use otpkit::{ChallengePolicy, OtpChallenge, Strategy, VerificationStatus};
+    /// let policy = ChallengePolicy::default().with_digits(8);
+    /// let (code, challenge) = OtpChallenge::create(Strategy::EmailCode, &policy, None, 100)?;
+    /// assert_eq!(code.to_string().len(), 8);
+    /// assert_eq!((challenge.status_at(100), challenge.expire_at()), (VerificationStatus::Unverified, 700));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn create(
+        strategy: Strategy,
+        policy: &ChallengePolicy,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<(Code, Self), Error> {
+        check_digits(policy.digits)?;
+        if policy.ttl == 0 {
+            return Err(Error::InvalidPolicy {
+                reason: "ttl must be at least 1 second",
+            });
+        }
+        if policy.max_attempts == 0 {
+            return Err(Error::InvalidPolicy {
+                reason: "max_attempts must be at least 1",
+            });
+        }
+        let expire_at = now.checked_add(policy.ttl).ok_or(Error::InvalidPolicy {
+            reason: "expiry time overflows",
+        })?;
+        let mut challenge = Self {
+            strategy,
+            policy: *policy,
+            peppered: pepper.is_some(),
+            salt: [0; SALT_LEN],
+            code_hash: [0; HASH_LEN],
+            status: VerificationStatus::Unverified,
+            attempts: 0,
+            retries: 0,
+            created_at: now,
+            expire_at,
+            sent_at: now,
+            verified_at: None,
+        };
+        let code = challenge.new_code(pepper);
+        Ok((code, challenge))
+    }
+
+    /// Draws a fresh code and a fresh salt, and stores the code's hash.
+    fn new_code(&mut self, pepper: Option<&Pepper>) -> Code {
+        let mut rng = UnwrapErr(SysRng);
+        let modulus = 10u64
+            .checked_pow(u32::from(self.policy.digits))
+            .unwrap_or(1_000_000);
+        let code = Code::new(rng.random_range(0..modulus), self.policy.digits);
+        rng.fill_bytes(&mut self.salt);
+        self.code_hash = *self.hash(&code, pepper);
+        code
+    }
+
+    fn hash(&self, code: &Code, pepper: Option<&Pepper>) -> zeroize::Zeroizing<[u8; HASH_LEN]> {
+        let key: &[u8] = pepper.map_or(&[], Pepper::as_bytes);
+        let digits = zeroize::Zeroizing::new(code.to_string());
+        hmac_sha256(key, &[&self.salt, digits.as_bytes()])
+    }
+
+    fn pepper<'a>(&self, pepper: Option<&'a Pepper>) -> Result<Option<&'a Pepper>, Error> {
+        match (self.peppered, pepper) {
+            (true, None) => Err(Error::PepperRequired),
+            (true, pepper) => Ok(pepper),
+            (false, _) => Ok(None),
+        }
+    }
+
+    /// Checks an answer at Unix time `now`, returning the new state to
+    /// persist and what happened. The comparison is constant time. Every
+    /// well-formed answer to a live challenge counts as an attempt, over
+    /// all codes sent; a malformed one does not.
+    ///
+    /// The code is good until `expire_at`, exclusive: at `expire_at` the
+    /// challenge has expired.
+    ///
+    /// # Errors
+    /// The errors of [`Code::parse`] for a malformed answer, and
+    /// [`Error::PepperRequired`]; the state is then unchanged (`self` is
+    /// not consumed).
+    ///
+    /// ```
+    /// use otpkit::{ChallengePolicy, CheckOutcome, OtpChallenge, Strategy};
+    /// let (code, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
+    /// let (_, late) = challenge.check(&code.to_string(), None, 600)?;
+    /// assert_eq!(late, CheckOutcome::Expired);
+    /// let (_, in_time) = challenge.check(&code.to_string(), None, 599)?;
+    /// assert_eq!(in_time, CheckOutcome::Valid);
+    /// assert!(challenge.check("12345", None, 1).is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn check(
+        &self,
+        input: &str,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<(Self, CheckOutcome), Error> {
+        let mut next = self.clone();
+        match self.status_at(now) {
+            VerificationStatus::Verified => return Ok((next, CheckOutcome::AlreadyVerified)),
+            VerificationStatus::Failed => return Ok((next, CheckOutcome::TooManyAttempts)),
+            VerificationStatus::Expired => {
+                next.status = VerificationStatus::Expired;
+                return Ok((next, CheckOutcome::Expired));
+            }
+            VerificationStatus::Unverified => {}
+        }
+        let pepper = self.pepper(pepper)?;
+        let code = Code::parse(input, self.policy.digits)?;
+        next.attempts = next.attempts.saturating_add(1);
+        if bool::from(self.hash(&code, pepper).ct_eq(&self.code_hash)) {
+            next.status = VerificationStatus::Verified;
+            next.verified_at = Some(now);
+            return Ok((next, CheckOutcome::Valid));
+        }
+        let attempts_left = self.policy.max_attempts.saturating_sub(next.attempts);
+        if attempts_left == 0 {
+            next.status = VerificationStatus::Failed;
+            return Ok((next, CheckOutcome::TooManyAttempts));
+        }
+        Ok((next, CheckOutcome::Invalid { attempts_left }))
+    }
+
+    /// Sends a new code at Unix time `now` (the old one stops working),
+    /// unless the cool-down has not passed or the retries are spent. The
+    /// attempts made so far still count, and the expiry stays where it was.
+    ///
+    /// # Errors
+    /// [`Error::PepperRequired`]; the state is then unchanged.
+    ///
+    /// ```
+    /// use otpkit::{ChallengePolicy, OtpChallenge, RetryOutcome, Strategy};
+    /// let (old, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
+    /// let (challenge, early) = challenge.retry(None, 10)?;
+    /// assert_eq!(early, RetryOutcome::CoolingDown { next_retry_at: 30, remaining_retries: 3 });
+    /// let (challenge, sent) = challenge.retry(None, 30)?;
+    /// let RetryOutcome::Sent { code, remaining_retries: 2, next_retry_at: 60 } = sent else { panic!() };
+    /// # if code != old {
+    /// assert!(!challenge.check(&old.to_string(), None, 31)?.0.status_at(31).eq(&otpkit::VerificationStatus::Verified));
+    /// # }
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn retry(&self, pepper: Option<&Pepper>, now: u64) -> Result<(Self, RetryOutcome), Error> {
+        let mut next = self.clone();
+        let outcome = match self.status_at(now) {
+            VerificationStatus::Verified => RetryOutcome::AlreadyVerified,
+            VerificationStatus::Failed => RetryOutcome::Failed,
+            VerificationStatus::Expired => {
+                next.status = VerificationStatus::Expired;
+                RetryOutcome::Expired
+            }
+            VerificationStatus::Unverified if self.remaining_retries() == 0 => {
+                RetryOutcome::NoRetriesLeft
+            }
+            VerificationStatus::Unverified if now < self.next_retry_at() => {
+                RetryOutcome::CoolingDown {
+                    next_retry_at: self.next_retry_at(),
+                    remaining_retries: self.remaining_retries(),
+                }
+            }
+            VerificationStatus::Unverified => {
+                let pepper = self.pepper(pepper)?;
+                next.retries = next.retries.saturating_add(1);
+                next.sent_at = now;
+                let code = next.new_code(pepper);
+                RetryOutcome::Sent {
+                    code,
+                    remaining_retries: next.remaining_retries(),
+                    next_retry_at: next.next_retry_at(),
+                }
+            }
+        };
+        Ok((next, outcome))
+    }
+
+    /// The status at Unix time `now`: a stored *unverified* challenge whose
+    /// expiry has come reads as *expired*.
+    ///
+    /// ```
+    /// use otpkit::{ChallengePolicy, OtpChallenge, Strategy, VerificationStatus};
+    /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
+    /// assert_eq!(c.status_at(599), VerificationStatus::Unverified);
+    /// assert_eq!(c.status_at(600), VerificationStatus::Expired);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn status_at(&self, now: u64) -> VerificationStatus {
+        match self.status {
+            VerificationStatus::Unverified if now >= self.expire_at => VerificationStatus::Expired,
+            status => status,
+        }
+    }
+
+    /// Clerk's verification object for the front end at Unix time `now`.
+    ///
+    /// ```
+    /// use otpkit::{ChallengePolicy, OtpChallenge, Strategy, Verification};
+    /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 1)?;
+    /// let Verification::Otp(v) = c.verification(2) else { panic!() };
+    /// assert_eq!((v.attempts, v.expire_at), (Some(0), Some(601_000)));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn verification(&self, now: u64) -> Verification {
+        Verification::Otp(OtpVerification {
+            status: self.status_at(now),
+            strategy: self.strategy.clone(),
+            attempts: Some(u64::from(self.attempts)),
+            expire_at: Some(unix_millis(self.expire_at)),
+            verified_at_client: None,
+        })
+    }
+
+    /// Answers made so far.
+    #[must_use]
+    pub const fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Answers left before the challenge fails.
+    #[must_use]
+    pub const fn remaining_attempts(&self) -> u32 {
+        self.policy.max_attempts.saturating_sub(self.attempts)
+    }
+
+    /// Retries left.
+    #[must_use]
+    pub const fn remaining_retries(&self) -> u32 {
+        self.policy.max_retries.saturating_sub(self.retries)
+    }
+
+    /// When the next retry is allowed, Unix seconds.
+    #[must_use]
+    pub const fn next_retry_at(&self) -> u64 {
+        self.sent_at.saturating_add(self.policy.retry_cooldown)
+    }
+
+    /// When the challenge expires, Unix seconds (exclusive).
+    #[must_use]
+    pub const fn expire_at(&self) -> u64 {
+        self.expire_at
+    }
+
+    /// When it was answered correctly, Unix seconds.
+    #[must_use]
+    pub const fn verified_at(&self) -> Option<u64> {
+        self.verified_at
+    }
+
+    /// How the code is delivered.
+    #[must_use]
+    pub const fn strategy(&self) -> &Strategy {
+        &self.strategy
+    }
+}
+
+/// Unix seconds as the Unix milliseconds Clerk's API uses.
+pub(crate) fn unix_millis(seconds: u64) -> i64 {
+    i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+impl core::fmt::Debug for OtpChallenge {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OtpChallenge")
+            .field("strategy", &self.strategy)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("retries", &self.retries)
+            .field("created_at", &self.created_at)
+            .field("expire_at", &self.expire_at)
+            .field("sent_at", &self.sent_at)
+            .field("verified_at", &self.verified_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "serde")]
+mod wire {
+    //! The stored JSON form, version 1.
+
+    use serde::{Deserialize, Serialize};
+
+    use super::{ChallengePolicy, HASH_LEN, OtpChallenge, SALT_LEN};
+    use crate::{Error, Strategy, VerificationStatus, hex};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wire {
+        version: u32,
+        strategy: Strategy,
+        digits: u8,
+        ttl: u64,
+        max_attempts: u32,
+        max_retries: u32,
+        retry_cooldown: u64,
+        peppered: bool,
+        salt: String,
+        code_hash: String,
+        status: VerificationStatus,
+        attempts: u32,
+        retries: u32,
+        created_at: u64,
+        expire_at: u64,
+        sent_at: u64,
+        verified_at: Option<u64>,
+    }
+
+    fn bad(reason: &'static str) -> Error {
+        Error::InvalidChallengeRecord { reason }
+    }
+
+    impl TryFrom<Wire> for OtpChallenge {
+        type Error = Error;
+
+        fn try_from(w: Wire) -> Result<Self, Error> {
+            if w.version != 1 {
+                return Err(bad("unsupported record version"));
+            }
+            crate::hotp::check_digits(w.digits).map_err(|_| bad("digits out of range"))?;
+            if w.ttl == 0 || w.max_attempts == 0 {
+                return Err(bad("ttl and max_attempts must be at least 1"));
+            }
+            if w.attempts > w.max_attempts || w.retries > w.max_retries {
+                return Err(bad("more attempts or retries than the policy allows"));
+            }
+            if w.created_at.checked_add(w.ttl) != Some(w.expire_at) || w.sent_at < w.created_at {
+                return Err(bad("inconsistent times"));
+            }
+            let verified = w.status == VerificationStatus::Verified;
+            if verified != w.verified_at.is_some() {
+                return Err(bad("verified_at must be set exactly when verified"));
+            }
+            if w.status == VerificationStatus::Failed && w.attempts < w.max_attempts {
+                return Err(bad("failed before the attempts were spent"));
+            }
+            Ok(Self {
+                strategy: w.strategy,
+                policy: ChallengePolicy {
+                    digits: w.digits,
+                    ttl: w.ttl,
+                    max_attempts: w.max_attempts,
+                    max_retries: w.max_retries,
+                    retry_cooldown: w.retry_cooldown,
+                },
+                peppered: w.peppered,
+                salt: hex::decode::<SALT_LEN>(&w.salt).ok_or(bad("salt is not 16 bytes of hex"))?,
+                code_hash: hex::decode::<HASH_LEN>(&w.code_hash)
+                    .ok_or(bad("code_hash is not 32 bytes of hex"))?,
+                status: w.status,
+                attempts: w.attempts,
+                retries: w.retries,
+                created_at: w.created_at,
+                expire_at: w.expire_at,
+                sent_at: w.sent_at,
+                verified_at: w.verified_at,
+            })
+        }
+    }
+
+    impl Serialize for OtpChallenge {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Wire {
+                version: 1,
+                strategy: self.strategy.clone(),
+                digits: self.policy.digits,
+                ttl: self.policy.ttl,
+                max_attempts: self.policy.max_attempts,
+                max_retries: self.policy.max_retries,
+                retry_cooldown: self.policy.retry_cooldown,
+                peppered: self.peppered,
+                salt: hex::encode(&self.salt),
+                code_hash: hex::encode(&self.code_hash),
+                status: self.status,
+                attempts: self.attempts,
+                retries: self.retries,
+                created_at: self.created_at,
+                expire_at: self.expire_at,
+                sent_at: self.sent_at,
+                verified_at: self.verified_at,
+            }
+            .serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for OtpChallenge {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Self::try_from(Wire::deserialize(d)?).map_err(serde::de::Error::custom)
+        }
+    }
+}

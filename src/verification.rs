@@ -1,0 +1,430 @@
+//! Clerk's verification object and the phone-number object that carries it.
+//!
+//! These mirror Clerk's Backend API field for field (snake_case on the wire,
+//! times as Unix milliseconds), so a service can return them to a front end
+//! written against Clerk, and read them back.
+
+use core::fmt;
+
+/// Where a one-time code challenge stands.
+///
+/// ```
+/// assert_eq!(otpkit::VerificationStatus::Unverified.as_str(), "unverified");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum VerificationStatus {
+    /// Issued, not yet answered correctly.
+    Unverified,
+    /// Answered correctly.
+    Verified,
+    /// Too many wrong answers.
+    Failed,
+    /// Not answered before it expired.
+    Expired,
+}
+
+impl VerificationStatus {
+    /// The wire name.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::VerificationStatus::Failed.as_str(), "failed");
+    /// ```
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unverified => "unverified",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// How a factor is verified. A strategy this crate does not know (from a
+/// newer server) is kept as [`Strategy::Other`], not rejected.
+///
+/// ```
+/// use otpkit::Strategy;
+///
+/// assert_eq!(Strategy::from_name("phone_code"), Strategy::PhoneCode);
+/// assert_eq!(Strategy::from_name("passkey"), Strategy::Other("passkey".into()));
+/// assert_eq!(Strategy::Other("passkey".into()).as_str(), "passkey");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// A code sent by SMS.
+    PhoneCode,
+    /// A code sent by e-mail.
+    EmailCode,
+    /// A password-reset code sent by e-mail.
+    ResetPasswordEmailCode,
+    /// Verified by an administrator.
+    Admin,
+    /// A code from an authenticator app.
+    Totp,
+    /// A backup code.
+    BackupCode,
+    /// Any other strategy, by its wire name.
+    Other(String),
+}
+
+impl Strategy {
+    /// The strategy with this wire name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "phone_code" => Self::PhoneCode,
+            "email_code" => Self::EmailCode,
+            "reset_password_email_code" => Self::ResetPasswordEmailCode,
+            "admin" => Self::Admin,
+            "totp" => Self::Totp,
+            "backup_code" => Self::BackupCode,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The wire name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PhoneCode => "phone_code",
+            Self::EmailCode => "email_code",
+            Self::ResetPasswordEmailCode => "reset_password_email_code",
+            Self::Admin => "admin",
+            Self::Totp => "totp",
+            Self::BackupCode => "backup_code",
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Clerk's verification object: `verification_otp` or `verification_admin`,
+/// told apart by its `object` field on the wire.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use otpkit::{OtpVerification, Strategy, Verification, VerificationStatus};
+///
+/// let json = r#"{"object":"verification_otp","status":"failed","strategy":"phone_code","attempts":5,"expire_at":714242}"#;
+/// let v: Verification = serde_json::from_str(json).unwrap();
+/// assert_eq!(v, Verification::Otp(OtpVerification {
+///     status: VerificationStatus::Failed,
+///     strategy: Strategy::PhoneCode,
+///     attempts: Some(5),
+///     expire_at: Some(714_242),
+///     verified_at_client: None,
+/// }));
+/// assert_eq!(serde_json::to_string(&v).unwrap(), json);
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// A one-time code verification (`verification_otp`).
+    Otp(OtpVerification),
+    /// A verification done by an administrator (`verification_admin`);
+    /// its status is always `verified`.
+    Admin(AdminVerification),
+}
+
+impl Verification {
+    /// The status; always `verified` for an admin verification.
+    ///
+    /// ```
+    /// use otpkit::{AdminVerification, Verification, VerificationStatus};
+    /// let admin = Verification::Admin(AdminVerification::default());
+    /// assert_eq!(admin.status(), VerificationStatus::Verified);
+    /// ```
+    #[must_use]
+    pub const fn status(&self) -> VerificationStatus {
+        match self {
+            Self::Otp(v) => v.status,
+            Self::Admin(_) => VerificationStatus::Verified,
+        }
+    }
+}
+
+/// The `verification_otp` object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpVerification {
+    /// Where the challenge stands.
+    pub status: VerificationStatus,
+    /// How the code was delivered.
+    pub strategy: Strategy,
+    /// Attempts made (nullable on the wire).
+    pub attempts: Option<u64>,
+    /// When the code expires, Unix milliseconds (nullable on the wire).
+    pub expire_at: Option<i64>,
+    /// Client-side verification time, if the client reported one.
+    pub verified_at_client: Option<String>,
+}
+
+/// The `verification_admin` object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminVerification {
+    /// Normally [`Strategy::Admin`].
+    pub strategy: Strategy,
+    /// Attempts (nullable on the wire).
+    pub attempts: Option<u64>,
+    /// Expiry, Unix milliseconds (nullable on the wire).
+    pub expire_at: Option<i64>,
+    /// Client-side verification time, if any.
+    pub verified_at_client: Option<String>,
+}
+
+impl Default for AdminVerification {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::Admin,
+            attempts: None,
+            expire_at: None,
+            verified_at_client: None,
+        }
+    }
+}
+
+/// A link from an identification to an OAuth account (`linked_to` item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct IdentificationLink {
+    /// The link type, e.g. `oauth_google`.
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
+    pub link_type: String,
+    /// The linked object's id.
+    pub id: String,
+}
+
+/// Clerk's phone-number object, which carries the verification of a phone
+/// used as a second factor.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// let json = r#"{"object":"phone_number","phone_number":"+15550100","reserved":false,
+///   "verification":null,"linked_to":[],"created_at":1,"updated_at":2}"#;
+/// let phone: otpkit::PhoneNumber = serde_json::from_str(json).unwrap();
+/// assert_eq!(phone.phone_number, "+15550100");
+/// assert!(phone.verification.is_none());
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber {
+    /// The identification's id (optional on the wire).
+    pub id: Option<String>,
+    /// The number.
+    pub phone_number: String,
+    /// Reserved for second-factor use (optional on the wire).
+    pub reserved_for_second_factor: Option<bool>,
+    /// The default second factor (optional on the wire).
+    pub default_second_factor: Option<bool>,
+    /// Reserved.
+    pub reserved: bool,
+    /// Its verification, or `null`.
+    pub verification: Option<Verification>,
+    /// OAuth accounts it is linked to.
+    pub linked_to: Vec<IdentificationLink>,
+    /// Backup codes: absent, `null`, or a list.
+    pub backup_codes: Option<Option<Vec<String>>>,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Last update, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+#[cfg(feature = "serde")]
+mod wire {
+    //! The JSON shapes, checked against Clerk's schema: required fields must
+    //! be present (nullable ones may be `null`), unknown fields are refused.
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{
+        AdminVerification, IdentificationLink, OtpVerification, PhoneNumber, Strategy,
+        Verification, VerificationStatus,
+    };
+
+    /// A field that must be present but may be `null`.
+    fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::deserialize(d)
+    }
+
+    impl Serialize for Strategy {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Strategy {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let name = String::deserialize(d)?;
+            Ok(Self::from_name(&name))
+        }
+    }
+
+    #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
+    #[serde(rename_all = "snake_case")]
+    enum Object {
+        VerificationOtp,
+        VerificationAdmin,
+    }
+
+    /// `object` is optional in Clerk's schema (its own SDK example leaves it
+    /// out); without it, an `admin` strategy means an admin verification.
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wire {
+        #[serde(default)]
+        object: Option<Object>,
+        status: VerificationStatus,
+        strategy: Strategy,
+        #[serde(deserialize_with = "required")]
+        attempts: Option<u64>,
+        #[serde(deserialize_with = "required")]
+        expire_at: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verified_at_client: Option<String>,
+    }
+
+    impl Serialize for Verification {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let wire = match self.clone() {
+                Self::Otp(v) => Wire {
+                    object: Some(Object::VerificationOtp),
+                    status: v.status,
+                    strategy: v.strategy,
+                    attempts: v.attempts,
+                    expire_at: v.expire_at,
+                    verified_at_client: v.verified_at_client,
+                },
+                Self::Admin(v) => Wire {
+                    object: Some(Object::VerificationAdmin),
+                    status: VerificationStatus::Verified,
+                    strategy: v.strategy,
+                    attempts: v.attempts,
+                    expire_at: v.expire_at,
+                    verified_at_client: v.verified_at_client,
+                },
+            };
+            wire.serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Verification {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let wire = Wire::deserialize(d)?;
+            let object = wire.object.unwrap_or(if wire.strategy == Strategy::Admin {
+                Object::VerificationAdmin
+            } else {
+                Object::VerificationOtp
+            });
+            Ok(match object {
+                Object::VerificationOtp => Self::Otp(OtpVerification {
+                    status: wire.status,
+                    strategy: wire.strategy,
+                    attempts: wire.attempts,
+                    expire_at: wire.expire_at,
+                    verified_at_client: wire.verified_at_client,
+                }),
+                Object::VerificationAdmin if wire.status == VerificationStatus::Verified => {
+                    Self::Admin(AdminVerification {
+                        strategy: wire.strategy,
+                        attempts: wire.attempts,
+                        expire_at: wire.expire_at,
+                        verified_at_client: wire.verified_at_client,
+                    })
+                }
+                Object::VerificationAdmin => {
+                    return Err(serde::de::Error::custom(
+                        "a verification_admin must have status \"verified\"",
+                    ));
+                }
+            })
+        }
+    }
+
+    #[derive(Serialize, Deserialize, Clone, Copy)]
+    #[serde(rename_all = "snake_case")]
+    enum PhoneObject {
+        PhoneNumber,
+    }
+
+    /// `Some(None)` for an explicit `null`, `None` for an absent field.
+    fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::deserialize(d).map(Some)
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct PhoneWire {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        object: PhoneObject,
+        phone_number: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reserved_for_second_factor: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_second_factor: Option<bool>,
+        reserved: bool,
+        #[serde(deserialize_with = "required")]
+        verification: Option<Verification>,
+        linked_to: Vec<IdentificationLink>,
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        backup_codes: Option<Option<Vec<String>>>,
+        created_at: i64,
+        updated_at: i64,
+    }
+
+    impl Serialize for PhoneNumber {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let p = self.clone();
+            PhoneWire {
+                id: p.id,
+                object: PhoneObject::PhoneNumber,
+                phone_number: p.phone_number,
+                reserved_for_second_factor: p.reserved_for_second_factor,
+                default_second_factor: p.default_second_factor,
+                reserved: p.reserved,
+                verification: p.verification,
+                linked_to: p.linked_to,
+                backup_codes: p.backup_codes,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            }
+            .serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for PhoneNumber {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let p = PhoneWire::deserialize(d)?;
+            Ok(Self {
+                id: p.id,
+                phone_number: p.phone_number,
+                reserved_for_second_factor: p.reserved_for_second_factor,
+                default_second_factor: p.default_second_factor,
+                reserved: p.reserved,
+                verification: p.verification,
+                linked_to: p.linked_to,
+                backup_codes: p.backup_codes,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            })
+        }
+    }
+}
