@@ -217,6 +217,21 @@ impl BackupCodeOptions {
     }
 }
 
+#[cfg_attr(not(feature = "serde"), allow(dead_code))] // read when a record is stored
+impl BackupCodeOptions {
+    pub(crate) const fn count_value(&self) -> usize {
+        self.count
+    }
+
+    pub(crate) const fn length_value(&self) -> usize {
+        self.length
+    }
+
+    pub(crate) const fn scheme_value(&self) -> BackupHashScheme {
+        self.scheme
+    }
+}
+
 /// The plaintext codes of a fresh set: show them to the user once, then
 /// drop them. Zeroized on drop; `Debug` shows only the count.
 ///

@@ -124,6 +124,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The operation needs a verified TOTP record.
+    NotVerified,
+    /// A stored TOTP record that is corrupt, tampered with, or of an
+    /// unknown version.
+    InvalidTotpRecord {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A stored backup-code set that is corrupt, tampered with, or of an
     /// unknown version.
     InvalidBackupRecord {
@@ -206,6 +214,8 @@ impl fmt::Display for Error {
             Self::InvalidChallengeRecord { reason } => {
                 write!(f, "invalid challenge record: {reason}")
             }
+            Self::NotVerified => f.write_str("the totp secret is not verified yet"),
+            Self::InvalidTotpRecord { reason } => write!(f, "invalid totp record: {reason}"),
             Self::InvalidBackupRecord { reason } => {
                 write!(f, "invalid backup-code record: {reason}")
             }

@@ -32,6 +32,7 @@ mod hotp;
 mod mac;
 #[cfg(feature = "qr")]
 mod qr;
+mod resource;
 mod secret;
 mod totp;
 mod uri;
@@ -48,6 +49,10 @@ pub use hotp::Hotp;
 #[cfg(feature = "qr")]
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
 pub use qr::{ErrorCorrection, Qr, QrStyle};
+pub use resource::{
+    CodeType, DeletedTotp, EnrollmentOptions, Lockout, Timestamp, TotpOutcome, TotpRecord,
+    TotpResource,
+};
 pub use secret::Secret;
 pub use totp::{Match, TimeStep, Totp, TotpBuilder, Verdict};
 pub use uri::{OtpAuthUri, OtpType};

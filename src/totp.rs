@@ -465,6 +465,28 @@ fn unix_now() -> Result<u64, Error> {
         .map_err(|_| Error::TimeBeforeT0)
 }
 
+impl PartialEq for Totp {
+    /// Same key (compared in constant time) and same settings.
+    fn eq(&self, other: &Self) -> bool {
+        self.secret() == other.secret()
+            && (
+                self.algorithm(),
+                self.digits(),
+                self.period,
+                self.t0,
+                self.window(),
+            ) == (
+                other.algorithm(),
+                other.digits(),
+                other.period,
+                other.t0,
+                other.window(),
+            )
+    }
+}
+
+impl Eq for Totp {}
+
 impl fmt::Debug for Totp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Totp")

@@ -1,0 +1,930 @@
+//! `TotpResource`, what a front end sees, and `TotpRecord`, what the server
+//! stores behind it: the enrollment lifecycle.
+//!
+//! Every transition is a pure function of (record, input, now) that returns
+//! the new record; the caller persists it.
+//!
+//! # Concurrency
+//!
+//! Two requests racing with the same code must not both succeed. Store the
+//! record with a version (or compare on `updated_at`) and write the new
+//! record only if nobody wrote since you read it:
+//!
+//! ```sql
+//! UPDATE totp SET record = :new, version = version + 1
+//!  WHERE user_id = :user AND version = :version_read;  -- 0 rows: reload, verify again
+//! ```
+//!
+//! The loser reloads, finds the step already used, and gets
+//! [`TotpOutcome::Replayed`]; a backup code, [`BackupOutcome::AlreadyUsed`].
+//!
+//! ```
+//! use otpkit::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
+//!
+//! let now = 1_700_000_000;
+//! let (record, created) = TotpRecord::create("ACME", "alice@example.com", &EnrollmentOptions::default(), now)?;
+//! assert!(created.secret().is_some() && created.uri().is_some() && !created.verified());
+//!
+//! // The user scans the QR code and types the first code.
+//! let code = record.totp().generate_at(now + 20)?.to_string();
+//! let (record, outcome) = record.verify(&code, None, now + 20)?;
+//! let TotpOutcome::Accepted { resource, code_type: CodeType::Totp } = outcome else { panic!() };
+//! assert!(resource.verified());
+//! assert_eq!(resource.backup_codes().map(<[String]>::len), Some(10)); // shown once
+//!
+//! // Later reads never carry the secret, the URI or backup codes.
+//! let later = record.resource();
+//! assert!(later.secret().is_none() && later.uri().is_none() && later.backup_codes().is_none());
+//! # Ok::<(), otpkit::Error>(())
+//! ```
+
+use core::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use zeroize::Zeroize;
+
+use crate::{
+    Algorithm, BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome, Code, Error,
+    OtpAuthUri, Pepper, Secret, TimeStep, Totp, Verdict,
+};
+
+/// A point in time as Clerk's API writes it: Unix milliseconds.
+///
+/// ```
+/// use otpkit::Timestamp;
+/// let t = Timestamp::from_unix_seconds(1_700_000_000);
+/// assert_eq!(t.unix_millis(), 1_700_000_000_000);
+/// assert_eq!(t.to_system_time(), std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// From Unix milliseconds.
+    #[must_use]
+    pub const fn from_unix_millis(millis: u64) -> Self {
+        Self(millis)
+    }
+
+    /// From Unix seconds (saturating far in the future).
+    #[must_use]
+    pub const fn from_unix_seconds(seconds: u64) -> Self {
+        Self(seconds.saturating_mul(1000))
+    }
+
+    /// Unix milliseconds.
+    #[must_use]
+    pub const fn unix_millis(self) -> u64 {
+        self.0
+    }
+
+    /// As a [`SystemTime`] (saturating where the platform's range ends).
+    #[must_use]
+    pub fn to_system_time(self) -> SystemTime {
+        UNIX_EPOCH
+            .checked_add(Duration::from_millis(self.0))
+            .unwrap_or(UNIX_EPOCH)
+    }
+}
+
+/// Which kind of code was accepted, as Clerk's back-end `verifyTOTP`
+/// answers (`"code_type": "totp"` or `"backup_code"`).
+///
+/// ```
+/// assert_eq!(otpkit::CodeType::BackupCode.as_str(), "backup_code");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeType {
+    /// A code from the authenticator app.
+    Totp,
+    /// A backup code, now used up.
+    BackupCode,
+}
+
+impl CodeType {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::BackupCode => "backup_code",
+        }
+    }
+}
+
+/// Clerk's TOTP object: what the back end returns to the front end.
+///
+/// `secret` and `uri` are present only in the response that creates the
+/// secret; `backup_codes` only in the response that generated them. On the
+/// wire: `{"object":"totp","id":…,"secret":…,"uri":…,"verified":…,
+/// "backup_codes":…,"created_at":…,"updated_at":…}`, times in Unix
+/// milliseconds, absent values as `null`. `Debug` shows none of the
+/// secret, the URI or the codes; they are zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpResource {
+    id: String,
+    secret: Option<Secret>,
+    uri: Option<OtpAuthUri>,
+    verified: bool,
+    backup_codes: Option<Vec<String>>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl TotpResource {
+    /// The TOTP secret's id (`totp_…`).
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The secret, only in the creation response.
+    #[must_use]
+    pub const fn secret(&self) -> Option<&Secret> {
+        self.secret.as_ref()
+    }
+
+    /// The otpauth:// URI for the QR code, only in the creation response.
+    #[must_use]
+    pub const fn uri(&self) -> Option<&OtpAuthUri> {
+        self.uri.as_ref()
+    }
+
+    /// Whether the user proved possession with one code.
+    #[must_use]
+    pub const fn verified(&self) -> bool {
+        self.verified
+    }
+
+    /// Fresh backup codes, only in the response that generated them.
+    #[must_use]
+    pub fn backup_codes(&self) -> Option<&[String]> {
+        self.backup_codes.as_deref()
+    }
+
+    /// When the secret was created.
+    #[must_use]
+    pub const fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+
+    /// When it was last updated.
+    #[must_use]
+    pub const fn updated_at(&self) -> Timestamp {
+        self.updated_at
+    }
+}
+
+impl Drop for TotpResource {
+    fn drop(&mut self) {
+        self.backup_codes.zeroize();
+    }
+}
+
+impl fmt::Debug for TotpResource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |present: bool| if present { "Some([REDACTED])" } else { "None" };
+        f.debug_struct("TotpResource")
+            .field("id", &self.id)
+            .field(
+                "secret",
+                &format_args!("{}", redacted(self.secret.is_some())),
+            )
+            .field("uri", &format_args!("{}", redacted(self.uri.is_some())))
+            .field("verified", &self.verified)
+            .field(
+                "backup_codes",
+                &format_args!("{}", redacted(self.backup_codes.is_some())),
+            )
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// Throttling after wrong codes, after django-otp: the first
+/// `free_failures` wrong codes in a row cost nothing; each one after that
+/// locks the record for `cooldown · 2^(n − 1)` seconds (n counting from the
+/// first locking failure), capped at a day. A right code resets it.
+///
+/// ```
+/// let lockout = otpkit::Lockout::default();
+/// assert_eq!((lockout.free_failures(), lockout.cooldown()), (5, 30));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Lockout {
+    free_failures: u32,
+    cooldown: u64,
+}
+
+impl Default for Lockout {
+    /// Five free failures, then 30 s, 60 s, 120 s, … up to a day.
+    fn default() -> Self {
+        Self {
+            free_failures: 5,
+            cooldown: 30,
+        }
+    }
+}
+
+impl Lockout {
+    const MAX_LOCK: u64 = 86_400;
+
+    /// A policy with `free_failures` free wrong codes, then a lock starting
+    /// at `cooldown` seconds and doubling.
+    #[must_use]
+    pub const fn new(free_failures: u32, cooldown: u64) -> Self {
+        Self {
+            free_failures,
+            cooldown,
+        }
+    }
+
+    /// Wrong codes in a row that cost nothing.
+    #[must_use]
+    pub const fn free_failures(&self) -> u32 {
+        self.free_failures
+    }
+
+    /// The first lock, in seconds.
+    #[must_use]
+    pub const fn cooldown(&self) -> u64 {
+        self.cooldown
+    }
+
+    /// How long `failures` wrong codes in a row lock the record.
+    fn lock_for(&self, failures: u32) -> u64 {
+        let Some(over) = failures.checked_sub(self.free_failures).filter(|&n| n > 0) else {
+            return 0;
+        };
+        let doubling = 1u64.checked_shl(over.saturating_sub(1)).unwrap_or(u64::MAX);
+        self.cooldown.saturating_mul(doubling).min(Self::MAX_LOCK)
+    }
+}
+
+/// How to enroll: the TOTP settings, backup codes, and throttling.
+///
+/// ```
+/// use otpkit::{Algorithm, EnrollmentOptions};
+/// let options = EnrollmentOptions::default().algorithm(Algorithm::Sha256).digits(8).backup_codes(None);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct EnrollmentOptions {
+    algorithm: Algorithm,
+    digits: u8,
+    period: u64,
+    window: u64,
+    backup_codes: Option<BackupCodeOptions>,
+    lockout: Lockout,
+}
+
+impl Default for EnrollmentOptions {
+    /// SHA-1, 6 digits, 30 s, window ±1, ten backup codes, default lockout.
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::Sha1,
+            digits: 6,
+            period: 30,
+            window: 1,
+            backup_codes: Some(BackupCodeOptions::default()),
+            lockout: Lockout::default(),
+        }
+    }
+}
+
+impl EnrollmentOptions {
+    /// The hash (default SHA-1, which every app supports).
+    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Digits per code (default 6).
+    pub const fn digits(mut self, digits: u8) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    /// Seconds per step (default 30).
+    pub const fn period(mut self, seconds: u64) -> Self {
+        self.period = seconds;
+        self
+    }
+
+    /// Steps accepted on each side (default 1).
+    pub const fn window(mut self, steps: u64) -> Self {
+        self.window = steps;
+        self
+    }
+
+    /// Backup codes issued on first verification, or `None` when the
+    /// instance does not enable them.
+    pub const fn backup_codes(mut self, options: Option<BackupCodeOptions>) -> Self {
+        self.backup_codes = options;
+        self
+    }
+
+    /// Throttling after wrong codes.
+    pub const fn lockout(mut self, lockout: Lockout) -> Self {
+        self.lockout = lockout;
+        self
+    }
+
+    fn totp(&self, secret: Secret) -> Result<Totp, Error> {
+        Totp::builder(secret)
+            .algorithm(self.algorithm)
+            .digits(self.digits)
+            .period(self.period)
+            .window(self.window)
+            .build()
+    }
+}
+
+/// What checking a sign-in code did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum TotpOutcome {
+    /// The code is right. The resource is verified and, the first time,
+    /// carries the fresh backup codes to show once.
+    Accepted {
+        /// The resource to return to the front end.
+        resource: Box<TotpResource>,
+        /// Which kind of code it was.
+        code_type: CodeType,
+    },
+    /// A right TOTP code whose step was used before: refused.
+    Replayed,
+    /// A backup code used before: refused.
+    BackupCodeAlreadyUsed,
+    /// A wrong code.
+    Invalid {
+        /// Wrong codes in a row so far.
+        failures: u32,
+        /// Unix time before which no code is checked, if now locked.
+        locked_until: Option<u64>,
+    },
+    /// Too many wrong codes: nothing is checked until this Unix time.
+    LockedOut {
+        /// Unix time the lock ends.
+        until: u64,
+    },
+}
+
+/// The server-side TOTP record behind a [`TotpResource`]: the secret and
+/// settings, verified flag, last used step, hashed backup codes, failure
+/// count and times. It produces the resource, and never puts the secret in
+/// it after creation. `Debug` prints no secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpRecord {
+    id: String,
+    issuer: String,
+    account: String,
+    totp: Totp,
+    verified: bool,
+    last_used_step: Option<TimeStep>,
+    backup_codes: Option<BackupCodeSet>,
+    backup_options: Option<BackupCodeOptions>,
+    lockout: Lockout,
+    failures: u32,
+    locked_until: Option<u64>,
+    created_at: u64,
+    updated_at: u64,
+}
+
+impl TotpRecord {
+    /// Creates a secret for `account` at Unix time `now`: the record to
+    /// store and the creation response, the only one that carries the
+    /// secret and URI. Creating again while unverified replaces the record.
+    ///
+    /// # Errors
+    /// [`Error::DigitsOutOfRange`], [`Error::ZeroPeriod`] or
+    /// [`Error::WindowTooLarge`] for bad options.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot supply random bytes.
+    ///
+    /// ```
+    /// let (record, created) = otpkit::TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert!(created.id().starts_with("totp_") && created.id() == record.resource().id());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn create(
+        issuer: &str,
+        account: &str,
+        options: &EnrollmentOptions,
+        now: u64,
+    ) -> Result<(Self, TotpResource), Error> {
+        let totp = options.totp(Secret::generate_for(options.algorithm))?;
+        let record = Self {
+            id: new_id(),
+            issuer: issuer.to_owned(),
+            account: account.to_owned(),
+            totp,
+            verified: false,
+            last_used_step: None,
+            backup_codes: None,
+            backup_options: options.backup_codes,
+            lockout: options.lockout,
+            failures: 0,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut created = record.resource();
+        created.secret = Some(record.totp.secret().clone());
+        created.uri = Some(record.uri());
+        Ok((record, created))
+    }
+
+    /// The otpauth:// URI of the record's secret.
+    fn uri(&self) -> OtpAuthUri {
+        OtpAuthUri::for_totp(&self.totp, self.account.clone()).with_issuer(self.issuer.clone())
+    }
+
+    /// The view for every read after creation: no secret, URI or codes.
+    ///
+    /// ```
+    /// let (record, _) = otpkit::TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert!(record.resource().secret().is_none());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn resource(&self) -> TotpResource {
+        TotpResource {
+            id: self.id.clone(),
+            secret: None,
+            uri: None,
+            verified: self.verified,
+            backup_codes: None,
+            created_at: Timestamp::from_unix_seconds(self.created_at),
+            updated_at: Timestamp::from_unix_seconds(self.updated_at),
+        }
+    }
+
+    /// Checks a code at Unix time `now`: a TOTP code, or — once verified —
+    /// a backup code (which is then used up), as Clerk's back-end
+    /// `verifyTOTP` accepts either. The first right TOTP code verifies the
+    /// record and, when backup codes are enabled and none exist, issues
+    /// them in the returned resource, keeping only their hashes.
+    ///
+    /// Returns the new record to persist (it changes on every outcome but a
+    /// lock-out) and what happened.
+    ///
+    /// # Errors
+    /// The errors of [`Code::parse`] for input that is neither a TOTP code
+    /// nor a backup code; [`Error::PepperRequired`] for a peppered backup
+    /// set without the pepper; [`Error::TimeBeforeT0`]. The record is then
+    /// unchanged (`self` is not consumed).
+    pub fn verify(
+        &self,
+        input: &str,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<(Self, TotpOutcome), Error> {
+        if let Some(until) = self.locked_until.filter(|&until| now < until) {
+            return Ok((self.clone(), TotpOutcome::LockedOut { until }));
+        }
+        let mut next = self.clone();
+        next.updated_at = now.max(self.updated_at);
+        match Code::parse(input, self.totp.digits()) {
+            Ok(_) => match self.totp.verify_at(input, now, self.last_used_step)? {
+                Verdict::Valid(m) => {
+                    next.last_used_step = Some(m.step());
+                    let resource = Box::new(next.accept(pepper, now)?);
+                    Ok((
+                        next,
+                        TotpOutcome::Accepted {
+                            resource,
+                            code_type: CodeType::Totp,
+                        },
+                    ))
+                }
+                Verdict::Replayed(_) => Ok((next.fail(now), TotpOutcome::Replayed)),
+                Verdict::Invalid => Ok(next.fail_invalid(now)),
+            },
+            Err(totp_error) => {
+                let Some(set) = next.backup_codes.as_mut().filter(|_| self.verified) else {
+                    return Err(totp_error);
+                };
+                match set.verify_and_consume(input, pepper, now) {
+                    Ok(BackupOutcome::Accepted { .. }) => {
+                        let resource = Box::new(next.accept(pepper, now)?);
+                        Ok((
+                            next,
+                            TotpOutcome::Accepted {
+                                resource,
+                                code_type: CodeType::BackupCode,
+                            },
+                        ))
+                    }
+                    Ok(BackupOutcome::AlreadyUsed) => {
+                        Ok((next.fail(now), TotpOutcome::BackupCodeAlreadyUsed))
+                    }
+                    Ok(BackupOutcome::Wrong) => Ok(next.fail_invalid(now)),
+                    // Input that is no backup code either: report it as the
+                    // malformed TOTP code it most likely was.
+                    Err(Error::PepperRequired) => Err(Error::PepperRequired),
+                    Err(_) => Err(totp_error),
+                }
+            }
+        }
+    }
+
+    /// A right code: reset throttling, mark verified, issue backup codes
+    /// the first time.
+    fn accept(&mut self, pepper: Option<&Pepper>, now: u64) -> Result<TotpResource, Error> {
+        self.failures = 0;
+        self.locked_until = None;
+        self.verified = true;
+        let mut resource = self.resource();
+        if let (Some(options), None) = (self.backup_options, &self.backup_codes) {
+            let (codes, set) = BackupCodeSet::generate(&options, pepper, now)?;
+            self.backup_codes = Some(set);
+            resource.backup_codes = Some(plaintext(&codes));
+        }
+        Ok(resource)
+    }
+
+    fn fail(mut self, now: u64) -> Self {
+        self.failures = self.failures.saturating_add(1);
+        let lock = self.lockout.lock_for(self.failures);
+        self.locked_until = (lock > 0).then(|| now.saturating_add(lock));
+        self
+    }
+
+    fn fail_invalid(self, now: u64) -> (Self, TotpOutcome) {
+        let next = self.fail(now);
+        let outcome = TotpOutcome::Invalid {
+            failures: next.failures,
+            locked_until: next.locked_until,
+        };
+        (next, outcome)
+    }
+
+    /// Replaces the backup codes with a new set (Clerk's
+    /// `createBackupCode()`), returning the new record and the plaintext
+    /// codes to show once.
+    ///
+    /// # Errors
+    /// [`Error::NotVerified`] before the record is verified; the errors of
+    /// [`BackupCodeSet::generate`].
+    ///
+    /// ```
+    /// use otpkit::{BackupCodeOptions, Error, TotpRecord};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert_eq!(record.regenerate_backup_codes(&BackupCodeOptions::default(), None, 1).unwrap_err(), Error::NotVerified);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn regenerate_backup_codes(
+        &self,
+        options: &BackupCodeOptions,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<(Self, BackupCodes), Error> {
+        if !self.verified {
+            return Err(Error::NotVerified);
+        }
+        let (codes, set) = BackupCodeSet::generate(options, pepper, now)?;
+        let mut next = self.clone();
+        next.backup_codes = Some(set);
+        next.backup_options = Some(*options);
+        next.updated_at = now.max(self.updated_at);
+        Ok((next, codes))
+    }
+
+    /// Disables TOTP for the user (Clerk's `disableTOTP()`): consumes the
+    /// record, whose secret is zeroized, and returns what to delete and
+    /// answer.
+    ///
+    /// ```
+    /// let (record, _) = otpkit::TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let id = record.resource().id().to_owned();
+    /// assert_eq!(record.disable().id(), id);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn disable(self) -> DeletedTotp {
+        DeletedTotp {
+            id: self.id.clone(),
+        }
+    }
+
+    /// The TOTP generator (for tests, and for apps that show codes).
+    #[must_use]
+    pub const fn totp(&self) -> &Totp {
+        &self.totp
+    }
+
+    /// Whether the user proved possession.
+    #[must_use]
+    pub const fn is_verified(&self) -> bool {
+        self.verified
+    }
+
+    /// The step of the last accepted TOTP code.
+    #[must_use]
+    pub const fn last_used_step(&self) -> Option<TimeStep> {
+        self.last_used_step
+    }
+
+    /// The hashed backup codes, if issued.
+    #[must_use]
+    pub const fn backup_codes(&self) -> Option<&BackupCodeSet> {
+        self.backup_codes.as_ref()
+    }
+
+    /// Wrong codes in a row.
+    #[must_use]
+    pub const fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// Unix time before which codes are refused, if locked.
+    #[must_use]
+    pub const fn locked_until(&self) -> Option<u64> {
+        self.locked_until
+    }
+}
+
+fn plaintext(codes: &BackupCodes) -> Vec<String> {
+    codes.iter().map(str::to_owned).collect()
+}
+
+/// `totp_` and 26 random Base32 characters: 128 bits, URL-safe.
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    UnwrapErr(SysRng).fill_bytes(&mut bytes);
+    let id = base32::encode(base32::Alphabet::Rfc4648Lower { padding: false }, &bytes);
+    format!("totp_{id}")
+}
+
+impl fmt::Debug for TotpRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TotpRecord")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .field("totp", &self.totp)
+            .field("verified", &self.verified)
+            .field("last_used_step", &self.last_used_step)
+            .field("backup_codes", &self.backup_codes)
+            .field("failures", &self.failures)
+            .field("locked_until", &self.locked_until)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to disabling TOTP, as Clerk's deleted object:
+/// `{"object":"totp","id":…,"deleted":true}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedTotp {
+    id: String,
+}
+
+impl DeletedTotp {
+    /// The id of the deleted TOTP secret.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+#[cfg(feature = "serde")]
+mod wire {
+    //! The JSON shapes: the resource as Clerk's API writes it, the record
+    //! as a versioned stored form.
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{DeletedTotp, Lockout, Timestamp, TotpRecord, TotpResource};
+    use crate::{
+        Algorithm, BackupCodeOptions, BackupCodeSet, BackupHashScheme, Error, OtpAuthUri, Secret,
+        TimeStep, Totp,
+    };
+
+    #[derive(Serialize, Deserialize, Clone, Copy)]
+    #[serde(rename_all = "snake_case")]
+    enum TotpObject {
+        Totp,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Resource {
+        object: TotpObject,
+        id: String,
+        #[serde(default)]
+        secret: Option<String>,
+        #[serde(default)]
+        uri: Option<String>,
+        verified: bool,
+        #[serde(default)]
+        backup_codes: Option<Vec<String>>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
+    }
+
+    impl Serialize for TotpResource {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Resource {
+                object: TotpObject::Totp,
+                id: self.id.clone(),
+                secret: self
+                    .secret
+                    .as_ref()
+                    .map(|secret| secret.to_base32().to_string()),
+                uri: self.uri.as_ref().map(ToString::to_string),
+                verified: self.verified,
+                backup_codes: self.backup_codes.clone(),
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            }
+            .serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for TotpResource {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            use serde::de::Error as _;
+            let r = Resource::deserialize(d)?;
+            let secret = r
+                .secret
+                .map(|s| Secret::from_base32(&zeroize::Zeroizing::new(s)))
+                .transpose()
+                .map_err(|e| D::Error::custom(format!("secret: {e}")))?;
+            let uri = r
+                .uri
+                .map(|u| zeroize::Zeroizing::new(u).parse::<OtpAuthUri>())
+                .transpose()
+                .map_err(|e| D::Error::custom(format!("uri: {e}")))?;
+            if let (Some(secret), Some(uri)) = (&secret, &uri)
+                && secret != uri.secret()
+            {
+                return Err(D::Error::custom("secret and uri carry different keys"));
+            }
+            Ok(Self {
+                id: r.id,
+                secret,
+                uri,
+                verified: r.verified,
+                backup_codes: r.backup_codes,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            })
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Deleted<'a> {
+        object: TotpObject,
+        id: &'a str,
+        deleted: bool,
+    }
+
+    impl Serialize for DeletedTotp {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Deleted {
+                object: TotpObject::Totp,
+                id: &self.id,
+                deleted: true,
+            }
+            .serialize(s)
+        }
+    }
+
+    /// Backup-code options as stored in a record.
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct BackupSettings {
+        count: usize,
+        length: usize,
+        /// 0 for HMAC-SHA-256, else PBKDF2 iterations.
+        pbkdf2_iterations: u32,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Record {
+        version: u32,
+        id: String,
+        issuer: String,
+        account: String,
+        secret: String,
+        algorithm: String,
+        digits: u8,
+        period: u64,
+        window: u64,
+        verified: bool,
+        last_used_step: Option<TimeStep>,
+        backup_codes: Option<BackupCodeSet>,
+        backup_settings: Option<BackupSettings>,
+        lockout: Lockout,
+        failures: u32,
+        locked_until: Option<u64>,
+        created_at: u64,
+        updated_at: u64,
+    }
+
+    impl Serialize for TotpRecord {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let totp = &self.totp;
+            Record {
+                version: 1,
+                id: self.id.clone(),
+                issuer: self.issuer.clone(),
+                account: self.account.clone(),
+                secret: totp.secret().to_base32().to_string(),
+                algorithm: totp.algorithm().as_str().to_owned(),
+                digits: totp.digits(),
+                period: totp.period(),
+                window: totp.window().0,
+                verified: self.verified,
+                last_used_step: self.last_used_step,
+                backup_codes: self.backup_codes.clone(),
+                backup_settings: self.backup_options.map(|o| BackupSettings {
+                    count: o.count_value(),
+                    length: o.length_value(),
+                    pbkdf2_iterations: match o.scheme_value() {
+                        BackupHashScheme::Pbkdf2Sha256 { iterations } => iterations,
+                        BackupHashScheme::HmacSha256 => 0,
+                    },
+                }),
+                lockout: self.lockout,
+                failures: self.failures,
+                locked_until: self.locked_until,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            }
+            .serialize(s)
+        }
+    }
+
+    fn bad(reason: &'static str) -> Error {
+        Error::InvalidTotpRecord { reason }
+    }
+
+    impl TryFrom<Record> for TotpRecord {
+        type Error = Error;
+
+        fn try_from(r: Record) -> Result<Self, Error> {
+            if r.version != 1 {
+                return Err(bad("unsupported record version"));
+            }
+            if r.updated_at < r.created_at {
+                return Err(bad("updated_at is before created_at"));
+            }
+            if !r.verified && (r.last_used_step.is_some() || r.backup_codes.is_some()) {
+                return Err(bad("an unverified record has a used step or backup codes"));
+            }
+            let secret = Secret::from_base32(&zeroize::Zeroizing::new(r.secret))?;
+            let algorithm: Algorithm = r.algorithm.parse()?;
+            let totp = Totp::builder(secret)
+                .algorithm(algorithm)
+                .digits(r.digits)
+                .period(r.period)
+                .window(r.window)
+                .build()?;
+            let backup_options = r.backup_settings.map(|b| {
+                let scheme = match b.pbkdf2_iterations {
+                    0 => BackupHashScheme::HmacSha256,
+                    iterations => BackupHashScheme::Pbkdf2Sha256 { iterations },
+                };
+                BackupCodeOptions::default()
+                    .count(b.count)
+                    .length(b.length)
+                    .scheme(scheme)
+            });
+            Ok(Self {
+                id: r.id,
+                issuer: r.issuer,
+                account: r.account,
+                totp,
+                verified: r.verified,
+                last_used_step: r.last_used_step,
+                backup_codes: r.backup_codes,
+                backup_options,
+                lockout: r.lockout,
+                failures: r.failures,
+                locked_until: r.locked_until,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            })
+        }
+    }
+
+    impl<'de> Deserialize<'de> for TotpRecord {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Self::try_from(Record::deserialize(d)?).map_err(serde::de::Error::custom)
+        }
+    }
+}
