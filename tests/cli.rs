@@ -369,3 +369,111 @@ fn backup_with_a_pepper_and_pbkdf2() {
     assert!(stderr(&out).contains("missing field"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn enroll_shows_a_qr_code_and_the_key() {
+    let dir = temp_dir("enroll");
+    let record = dir.join("record.json");
+    let out = otpkit(&[
+        "enroll",
+        "--issuer",
+        "Demo",
+        "--account",
+        "demo@example.com",
+        "--record",
+        record.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains('▀') && text.contains("Or enter this key by hand: "),
+        "{text}"
+    );
+    assert!(text.contains("otpkit verify --record"));
+    let stored = std::fs::read_to_string(&record).unwrap();
+    assert!(stored.contains("\"verified\": false"));
+    // Refuses to replace the record without --force.
+    let again = otpkit(&[
+        "enroll",
+        "--issuer",
+        "Demo",
+        "--account",
+        "x",
+        "--record",
+        record.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn enroll_json_then_verify_against_the_record() {
+    let dir = temp_dir("record");
+    let record = dir.join("record.json");
+    let record_arg = record.to_str().unwrap();
+    let out = otpkit(&[
+        "enroll",
+        "--issuer",
+        "Demo",
+        "--account",
+        "demo",
+        "--json",
+        "--record",
+        record_arg,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Clerk's field order, as written.
+    let raw = stdout(&out);
+    let mut at = 0;
+    for key in [
+        "object",
+        "id",
+        "secret",
+        "uri",
+        "verified",
+        "backup_codes",
+        "created_at",
+        "updated_at",
+    ] {
+        at += raw[at..]
+            .find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("{key} out of order: {raw}"));
+    }
+    assert_eq!(created.as_object().unwrap().len(), 8);
+    let uri = created["uri"].as_str().unwrap();
+    assert!(
+        !std::fs::read_to_string(&record)
+            .unwrap()
+            .contains("backup_codes\": [")
+    );
+
+    let code = stdout(&otpkit(&["code", uri])).trim().to_owned();
+    let out = otpkit(&["verify", "--record", record_arg, &code]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("valid: totp step "), "{text}");
+    let backup: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(backup.len(), 10, "{text}");
+    // Only hashes are stored.
+    let stored = std::fs::read_to_string(&record).unwrap();
+    assert!(backup.iter().all(|c| !stored.contains(c)));
+
+    let replay = otpkit(&["verify", "--record", record_arg, &code]);
+    assert_eq!(replay.status.code(), Some(1));
+    assert!(stderr(&replay).starts_with("otpkit: replayed"));
+    let out = otpkit(&["verify", "--record", record_arg, backup[2]]);
+    assert_eq!(
+        stdout(&out),
+        "valid: backup code step ".to_owned() + &text[17..text.find('\n').unwrap()] + "\n"
+    );
+    let reuse = otpkit(&["verify", "--record", record_arg, backup[2]]);
+    assert_eq!(reuse.status.code(), Some(1));
+    let both = otpkit(&["verify", "--record", record_arg, SECRET, &code]);
+    assert_eq!(both.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

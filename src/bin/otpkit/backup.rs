@@ -92,13 +92,6 @@ impl PepperArg {
     }
 }
 
-fn now() -> Result<u64, Failure> {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .map_err(|_| Failure::Usage("the system clock reads before 1970".into()))
-}
-
 fn load(path: &Path) -> Result<BackupCodeSet, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
@@ -126,7 +119,8 @@ pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
                 .length(args.length)
                 .scheme(scheme);
             let pepper = args.pepper.load()?;
-            let (codes, set) = BackupCodeSet::generate(&options, pepper.as_ref(), now()?)?;
+            let (codes, set) =
+                BackupCodeSet::generate(&options, pepper.as_ref(), crate::unix_now()?)?;
             let existing = if args.force {
                 Existing::Replace
             } else {
@@ -143,7 +137,7 @@ pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
             let mut set = load(&args.set)?;
             let pepper = args.pepper.load()?;
             let outcome = set
-                .verify_and_consume(&args.code, pepper.as_ref(), now()?)
+                .verify_and_consume(&args.code, pepper.as_ref(), crate::unix_now()?)
                 .map_err(|e| match e {
                     otpkit::Error::PepperRequired => Failure::Usage(e.to_string()),
                     e => Failure::Rejected(format!("malformed: {e}")),

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod backup;
+mod enroll;
 mod files;
 mod otp;
 mod uri;
@@ -25,6 +26,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Enroll a user: a new secret as a QR code, then (in a terminal) the
+    /// first code and the backup codes.
+    Enroll(enroll::EnrollArgs),
     /// Print the current TOTP code (or an HOTP code with --hotp).
     Code(otp::CodeArgs),
     /// Check a code; exit 0 when valid, 1 when invalid, replayed or malformed.
@@ -66,8 +70,17 @@ impl From<otpkit::Error> for Failure {
 
 type Outcome = Result<(), Failure>;
 
+/// The system clock in Unix seconds.
+fn unix_now() -> Result<u64, Failure> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .map_err(|_| Failure::Usage("the system clock reads before 1970".into()))
+}
+
 fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
     match cli.command {
+        Command::Enroll(args) => enroll::enroll(&args, out),
         Command::Code(args) => otp::code(&args, out),
         Command::Verify(args) => otp::verify(&args, out),
         Command::Uri(args) => uri::uri(&args, out),

@@ -48,10 +48,6 @@ impl Settings {
 /// The key and the settings of a TOTP or HOTP generator.
 #[derive(Debug, Args)]
 pub struct OtpArgs {
-    /// Base32 secret or otpauth:// URI (whose settings then apply), or `-`
-    /// to read either from standard input (keeps it out of shell history
-    /// and process lists).
-    secret: String,
     #[command(flatten)]
     settings: Settings,
     /// TOTP T0: the Unix time at which step 0 starts.
@@ -71,6 +67,10 @@ pub struct OtpArgs {
 /// Arguments of `otpkit code`.
 #[derive(Debug, Args)]
 pub struct CodeArgs {
+    /// Base32 secret or otpauth:// URI (whose settings then apply), or `-`
+    /// to read either from standard input (keeps it out of shell history
+    /// and process lists).
+    secret: String,
     #[command(flatten)]
     otp: OtpArgs,
 }
@@ -78,10 +78,16 @@ pub struct CodeArgs {
 /// Arguments of `otpkit verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// The secret (as for `code`) and the code to check, as typed ("123456",
+    /// "123 456", "123-456"); with --record, only the code.
+    #[arg(value_names = ["SECRET", "CODE"], num_args = 1..=2, required = true)]
+    inputs: Vec<String>,
+    /// Check against a record saved by `otpkit enroll --record`, with replay
+    /// protection; the record is updated atomically.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["hotp", "last_step", "window", "at"])]
+    record: Option<std::path::PathBuf>,
     #[command(flatten)]
     otp: OtpArgs,
-    /// The code to check, as typed ("123456", "123 456", "123-456").
-    code: String,
     /// Steps accepted on each side of the current one (TOTP), or counters
     /// looked ahead (HOTP).
     #[arg(long, default_value_t = 1)]
@@ -99,8 +105,8 @@ enum Generator {
 }
 
 impl OtpArgs {
-    fn generator(&self, window: u64) -> Result<Generator, Failure> {
-        let input = read_argument(&self.secret)?;
+    fn generator(&self, secret: &str, window: u64) -> Result<Generator, Failure> {
+        let input = read_argument(secret)?;
         if let Some(uri) = parse_uri_if_uri(&input)? {
             return Ok(match uri.otp_type() {
                 OtpType::Totp { period } => Generator::Totp(
@@ -128,10 +134,7 @@ impl OtpArgs {
     fn now(&self) -> Result<u64, Failure> {
         match self.at {
             Some(at) => Ok(at),
-            None => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .map_err(|_| Failure::Usage("the system clock reads before 1970".into())),
+            None => crate::unix_now(),
         }
     }
 }
@@ -162,7 +165,7 @@ pub fn parse_uri_if_uri(input: &str) -> Result<Option<OtpAuthUri>, Failure> {
 }
 
 pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
-    let code = match args.otp.generator(0)? {
+    let code = match args.otp.generator(&args.secret, 0)? {
         Generator::Totp(totp) => totp.generate_at(args.otp.now()?)?,
         Generator::Hotp(hotp, counter) => hotp.generate(counter),
     };
@@ -172,13 +175,19 @@ pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
 
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
     let malformed = |err: otpkit::Error| Failure::Rejected(format!("malformed: {err}"));
-    match args.otp.generator(args.window)? {
+    let (secret, code) = match (&args.record, args.inputs.as_slice()) {
+        (Some(path), [code]) => return crate::enroll::verify_record(path, code, out),
+        (None, [secret, code]) => (secret, code),
+        (Some(_), _) => return Err(Failure::Usage("with --record, give only the CODE".into())),
+        (None, _) => return Err(Failure::Usage("give the SECRET and the CODE".into())),
+    };
+    match args.otp.generator(secret, args.window)? {
         Generator::Totp(totp) => {
             let last = args.last_step.map(TimeStep::new);
             let now = args.otp.now()?;
             // A time before T0 is a usage problem, a bad code a rejection.
             totp.step_at(now)?;
-            match totp.verify_at(&args.code, now, last).map_err(malformed)? {
+            match totp.verify_at(code, now, last).map_err(malformed)? {
                 Verdict::Valid(m) => {
                     writeln!(out, "valid: step {} offset {}", m.step(), m.offset())?;
                     Ok(())
@@ -196,10 +205,7 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
             if args.window > otpkit::MAX_WINDOW {
                 return Err(otpkit::Error::WindowTooLarge { steps: args.window }.into());
             }
-            match hotp
-                .verify(&args.code, counter, args.window)
-                .map_err(malformed)?
-            {
+            match hotp.verify(code, counter, args.window).map_err(malformed)? {
                 Some(next) => {
                     writeln!(out, "valid: counter {} next {next}", next.saturating_sub(1))?;
                     Ok(())

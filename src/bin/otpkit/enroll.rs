@@ -1,0 +1,211 @@
+//! `otpkit enroll` and `otpkit verify --record`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use otpkit::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord, TotpResource};
+
+use crate::files::{Existing, write_atomically};
+use crate::uri::{QrFormat, render};
+use crate::{Failure, Outcome, unix_now};
+
+/// How `enroll` shows the QR code.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EnrollQr {
+    /// In the terminal.
+    Terminal,
+    /// An SVG file (-o).
+    Svg,
+    /// A PNG file (-o).
+    Png,
+}
+
+/// Arguments of `otpkit enroll`.
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The service name the app shows.
+    #[arg(long)]
+    issuer: String,
+    /// The user's account name.
+    #[arg(long)]
+    account: String,
+    /// Where the QR code goes.
+    #[arg(long, value_enum, default_value_t = EnrollQr::Terminal)]
+    qr: EnrollQr,
+    /// The file for an SVG or PNG QR code.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Save the server-side record here (hashed backup codes only), for
+    /// `otpkit verify --record`.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Replace an existing record file.
+    #[arg(long)]
+    force: bool,
+    /// Print the creation response (Clerk's TOTP object) as JSON and exit.
+    #[arg(long)]
+    json: bool,
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value).map_err(|e| Failure::Io(std::io::Error::other(e)))
+}
+
+fn save(path: &Path, record: &TotpRecord, existing: Existing) -> Outcome {
+    let mut text = json(record)?;
+    text.push('\n');
+    write_atomically(path, text.as_bytes(), existing)
+}
+
+fn load(path: &Path) -> Result<TotpRecord, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+}
+
+fn show_backup_codes(resource: &TotpResource, out: &mut dyn Write) -> Outcome {
+    if let Some(codes) = resource.backup_codes() {
+        writeln!(
+            out,
+            "\nBackup codes (shown once; each works once if the phone is lost):"
+        )?;
+        for code in codes {
+            writeln!(out, "  {code}")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
+    let now = unix_now()?;
+    let (mut record, created) = TotpRecord::create(
+        &args.issuer,
+        &args.account,
+        &EnrollmentOptions::default(),
+        now,
+    )?;
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    if args.json {
+        if let Some(path) = &args.record {
+            save(path, &record, existing)?;
+        }
+        writeln!(out, "{}", json(&created)?)?;
+        return Ok(());
+    }
+    let uri = created.uri().map(ToString::to_string).unwrap_or_default();
+    let secret = created.secret().map(|s| s.to_base32()).unwrap_or_default();
+    match (args.qr, &args.output) {
+        (EnrollQr::Terminal, None) => {
+            writeln!(out, "Scan this with your authenticator app:\n")?;
+            out.write_all(&render(&uri, QrFormat::Terminal)?)?;
+        }
+        (EnrollQr::Terminal, Some(_)) => {
+            return Err(Failure::Usage("-o is for --qr svg or --qr png".into()));
+        }
+        (EnrollQr::Svg | EnrollQr::Png, None) => {
+            return Err(Failure::Usage("--qr svg and --qr png need -o FILE".into()));
+        }
+        (format, Some(path)) => {
+            let format = if matches!(format, EnrollQr::Svg) {
+                QrFormat::Svg
+            } else {
+                QrFormat::Png
+            };
+            write_atomically(path, &render(&uri, format)?, Existing::Replace)?;
+            writeln!(out, "QR code written to {}", path.display())?;
+        }
+    }
+    let grouped: Vec<String> = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    writeln!(out, "\nOr enter this key by hand: {}", grouped.join(" "))?;
+    out.flush()?;
+
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        for attempt in 1..=3 {
+            eprint!("Code from your app: ");
+            let mut line = String::new();
+            if stdin.lock().read_line(&mut line)? == 0 {
+                break;
+            }
+            match record.verify(&line, None, unix_now()?) {
+                Ok((next, TotpOutcome::Accepted { resource, .. })) => {
+                    record = next;
+                    writeln!(out, "Verified: two-factor authentication is on.")?;
+                    show_backup_codes(&resource, out)?;
+                    break;
+                }
+                Ok((next, _)) => {
+                    record = next;
+                    writeln!(
+                        out,
+                        "That code does not match ({attempt} of 3); check the app and try again."
+                    )?;
+                }
+                Err(err) => writeln!(out, "{err} ({attempt} of 3)")?,
+            }
+        }
+    }
+    if let Some(path) = &args.record {
+        save(path, &record, existing)?;
+        if !record.is_verified() {
+            writeln!(
+                out,
+                "\nRecord saved to {0}; verify the first code with: otpkit verify --record {0} CODE",
+                path.display()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `otpkit verify --record FILE CODE`.
+pub fn verify_record(path: &Path, code: &str, out: &mut dyn Write) -> Outcome {
+    let record = load(path)?;
+    let (next, outcome) = record
+        .verify(code, None, unix_now()?)
+        .map_err(|e| Failure::Rejected(format!("malformed: {e}")))?;
+    if next != record {
+        save(path, &next, Existing::Replace)?;
+    }
+    match outcome {
+        TotpOutcome::Accepted {
+            resource,
+            code_type,
+        } => {
+            let kind = match code_type {
+                CodeType::Totp => "totp",
+                CodeType::BackupCode => "backup code",
+            };
+            let step = next
+                .last_used_step()
+                .map_or(String::new(), |s| format!(" step {s}"));
+            writeln!(out, "valid: {kind}{step}")?;
+            show_backup_codes(&resource, out)
+        }
+        TotpOutcome::Replayed => Err(Failure::Rejected(
+            "replayed: this code was already used".into(),
+        )),
+        TotpOutcome::BackupCodeAlreadyUsed => Err(Failure::Rejected(
+            "replayed: this backup code was already used".into(),
+        )),
+        TotpOutcome::Invalid {
+            locked_until: Some(until),
+            ..
+        }
+        | TotpOutcome::LockedOut { until } => Err(Failure::Rejected(format!(
+            "locked: too many wrong codes; try again after Unix time {until}"
+        ))),
+        TotpOutcome::Invalid { .. } => {
+            Err(Failure::Rejected("invalid: the code does not match".into()))
+        }
+    }
+}
