@@ -1,0 +1,7 @@
+//! See `properties::records`.
+#![no_main]
+
+#[path = "../properties.rs"]
+mod properties;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| properties::records(data));
