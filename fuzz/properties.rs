@@ -16,7 +16,10 @@ pub fn secret(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(secret) = Secret::from_base32_allow_short(&text) {
         let canonical = secret.to_base32();
-        assert_eq!(Secret::from_base32_allow_short(&canonical).as_ref(), Ok(&secret));
+        assert_eq!(
+            Secret::from_base32_allow_short(&canonical).as_ref(),
+            Ok(&secret)
+        );
         // Short keys can spell part of "Secret([REDACTED])" ("REDA" did).
         if canonical.len() >= 16 {
             assert!(!format!("{secret:?}").contains(canonical.as_str()));
@@ -43,7 +46,10 @@ pub fn code(data: &[u8]) {
     let totp = Totp::new(Secret::from_bytes(b"12345678901234567890").expect("20 bytes"));
     if let Ok(verdict) = totp.verify_at(&typed, now, last.map(TimeStep::new)) {
         if let Some(m) = verdict.matched() {
-            assert_eq!(Code::parse(&typed, 6).expect("it verified"), totp.generate_step(m.step()));
+            assert_eq!(
+                Code::parse(&typed, 6).expect("it verified"),
+                totp.generate_step(m.step())
+            );
             assert!(last.is_none_or(|l| m.step().value() > l));
         }
     }
@@ -88,7 +94,9 @@ fn slow(set: &BackupCodeSet) -> bool {
     matches!(set.scheme(), BackupHashScheme::Pbkdf2Sha256 { iterations } if iterations > 20_000)
 }
 
-fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(data: &[u8]) -> Option<T> {
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+    data: &[u8],
+) -> Option<T> {
     let value: T = serde_json::from_slice(data).ok()?;
     let saved = serde_json::to_string(&value).expect("a loaded value serializes");
     let again: T = serde_json::from_str(&saved).expect("a saved value loads");
