@@ -44,14 +44,14 @@ pub fn code(data: &[u8]) {
         assert_eq!(code.to_string().len(), usize::from(digits));
     }
     let totp = Totp::new(Secret::from_bytes(b"12345678901234567890").expect("20 bytes"));
-    if let Ok(verdict) = totp.verify_at(&typed, now, last.map(TimeStep::new)) {
-        if let Some(m) = verdict.matched() {
-            assert_eq!(
-                Code::parse(&typed, 6).expect("it verified"),
-                totp.generate_step(m.step())
-            );
-            assert!(last.is_none_or(|l| m.step().value() > l));
-        }
+    if let Ok(verdict) = totp.verify_at(&typed, now, last.map(TimeStep::new))
+        && let Some(m) = verdict.matched()
+    {
+        assert_eq!(
+            Code::parse(&typed, 6).expect("it verified"),
+            totp.generate_step(m.step())
+        );
+        assert!(last.is_none_or(|l| m.step().value() > l));
     }
 }
 
@@ -111,11 +111,11 @@ pub fn records(data: &[u8]) {
     round_trip::<TotpResource>(data);
     round_trip::<Verification>(data);
     round_trip::<PhoneNumber>(data);
-    if let Some(record) = round_trip::<TotpRecord>(data) {
-        if !record.backup_codes().is_some_and(slow) {
-            let _ = record.verify("123456", None, 1_700_000_000);
-            let _ = record.verify("k7mq-x2pf-9c", None, 1_700_000_000);
-        }
+    if let Some(record) = round_trip::<TotpRecord>(data)
+        && !record.backup_codes().is_some_and(slow)
+    {
+        let _ = record.verify("123456", None, 1_700_000_000);
+        let _ = record.verify("k7mq-x2pf-9c", None, 1_700_000_000);
     }
     if let Some(challenge) = round_trip::<OtpChallenge>(data) {
         if let Ok((next, _)) = challenge.check("123456", None, 1_700_000_000) {
