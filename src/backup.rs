@@ -418,11 +418,7 @@ impl BackupCodeSet {
         now: u64,
     ) -> Result<BackupOutcome, Error> {
         let symbols = normalize(input, self.length)?;
-        let pepper = match (self.peppered, pepper) {
-            (true, None) => return Err(Error::PepperRequired),
-            (true, pepper) => pepper,
-            (false, _) => None,
-        };
+        let pepper = pepper_for(self.peppered, pepper)?;
         let digest = self.hash(&symbols, pepper);
         let mut found = Choice::from(0);
         let mut index = 0u64;
@@ -579,6 +575,19 @@ fn check_scheme(scheme: BackupHashScheme) -> Result<(), Error> {
             })
         }
         _ => Ok(()),
+    }
+}
+
+/// The pepper to hash with for a record made with (`peppered`) or without
+/// one: a peppered record needs it, an unpeppered one ignores it.
+pub(crate) fn pepper_for(
+    peppered: bool,
+    pepper: Option<&Pepper>,
+) -> Result<Option<&Pepper>, Error> {
+    match (peppered, pepper) {
+        (true, None) => Err(Error::PepperRequired),
+        (true, pepper) => Ok(pepper),
+        (false, _) => Ok(None),
     }
 }
 

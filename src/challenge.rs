@@ -49,9 +49,11 @@ use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use subtle::ConstantTimeEq;
 
-use crate::backup::hmac_sha256;
+use crate::backup::{hmac_sha256, pepper_for};
 use crate::hotp::check_digits;
-use crate::{Code, Error, OtpVerification, Pepper, Strategy, Verification, VerificationStatus};
+use crate::{
+    Code, Error, OtpVerification, Pepper, Strategy, Timestamp, Verification, VerificationStatus,
+};
 
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
@@ -286,14 +288,6 @@ impl OtpChallenge {
         hmac_sha256(key, &[&self.salt, digits.as_bytes()])
     }
 
-    fn pepper<'a>(&self, pepper: Option<&'a Pepper>) -> Result<Option<&'a Pepper>, Error> {
-        match (self.peppered, pepper) {
-            (true, None) => Err(Error::PepperRequired),
-            (true, pepper) => Ok(pepper),
-            (false, _) => Ok(None),
-        }
-    }
-
     /// Checks an answer at Unix time `now`, returning the new state to
     /// persist and what happened. The comparison is constant time. Every
     /// well-formed answer to a live challenge counts as an attempt, over
@@ -333,7 +327,7 @@ impl OtpChallenge {
             }
             VerificationStatus::Unverified => {}
         }
-        let pepper = self.pepper(pepper)?;
+        let pepper = pepper_for(self.peppered, pepper)?;
         let code = Code::parse(input, self.policy.digits)?;
         next.attempts = next.attempts.saturating_add(1);
         if bool::from(self.hash(&code, pepper).ct_eq(&self.code_hash)) {
@@ -387,7 +381,7 @@ impl OtpChallenge {
                 }
             }
             VerificationStatus::Unverified => {
-                let pepper = self.pepper(pepper)?;
+                let pepper = pepper_for(self.peppered, pepper)?;
                 next.retries = next.retries.saturating_add(1);
                 next.sent_at = now;
                 let code = next.new_code(pepper);
@@ -434,7 +428,10 @@ impl OtpChallenge {
             status: self.status_at(now),
             strategy: self.strategy.clone(),
             attempts: Some(u64::from(self.attempts)),
-            expire_at: Some(unix_millis(self.expire_at)),
+            expire_at: Some(
+                i64::try_from(Timestamp::from_unix_seconds(self.expire_at).unix_millis())
+                    .unwrap_or(i64::MAX),
+            ),
             verified_at_client: None,
         })
     }
@@ -480,11 +477,6 @@ impl OtpChallenge {
     pub const fn strategy(&self) -> &Strategy {
         &self.strategy
     }
-}
-
-/// Unix seconds as the Unix milliseconds Clerk's API uses.
-pub(crate) fn unix_millis(seconds: u64) -> i64 {
-    i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
 impl core::fmt::Debug for OtpChallenge {

@@ -1,12 +1,12 @@
 //! `otpkit backup new | use | status`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use otpkit::{BackupCodeOptions, BackupCodeSet, BackupHashScheme, BackupOutcome, Pepper};
 
-use crate::files::{Existing, write_atomically};
+use crate::files::{Existing, load_json, save_json};
 use crate::{Failure, Outcome};
 
 /// `otpkit backup …`
@@ -92,19 +92,6 @@ impl PepperArg {
     }
 }
 
-fn load(path: &Path) -> Result<BackupCodeSet, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
-}
-
-fn save(path: &Path, set: &BackupCodeSet, existing: Existing) -> Outcome {
-    let mut json =
-        serde_json::to_vec_pretty(set).map_err(|e| Failure::Io(std::io::Error::other(e)))?;
-    json.push(b'\n');
-    write_atomically(path, &json, existing)
-}
-
 pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
     match command {
         BackupCommand::New(args) => {
@@ -127,14 +114,14 @@ pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
                 Existing::Refuse
             };
             // The file first: codes are shown only once they are stored.
-            save(&args.output, &set, existing)?;
+            save_json(&args.output, &set, existing)?;
             for code in codes.iter() {
                 writeln!(out, "{code}")?;
             }
             Ok(())
         }
         BackupCommand::Use(args) => {
-            let mut set = load(&args.set)?;
+            let mut set = load_json::<BackupCodeSet>(&args.set)?;
             let pepper = args.pepper.load()?;
             let outcome = set
                 .verify_and_consume(&args.code, pepper.as_ref(), crate::unix_now()?)
@@ -144,7 +131,7 @@ pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
                 })?;
             match outcome {
                 BackupOutcome::Accepted { remaining } => {
-                    save(&args.set, &set, Existing::Replace)?;
+                    save_json(&args.set, &set, Existing::Replace)?;
                     writeln!(out, "accepted: {remaining} remaining")?;
                     Ok(())
                 }
@@ -157,7 +144,7 @@ pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
             }
         }
         BackupCommand::Status(args) => {
-            let set = load(&args.set)?;
+            let set = load_json::<BackupCodeSet>(&args.set)?;
             let scheme = match set.scheme() {
                 BackupHashScheme::HmacSha256 => "hmac-sha256".to_owned(),
                 BackupHashScheme::Pbkdf2Sha256 { iterations } => {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use otpkit::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord, TotpResource};
 
-use crate::files::{Existing, write_atomically};
+use crate::files::{Existing, load_json, save_json, write_atomically};
 use crate::uri::{QrFormat, render};
 use crate::{Failure, Outcome, unix_now};
 
@@ -52,18 +52,6 @@ fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
     serde_json::to_string_pretty(value).map_err(|e| Failure::Io(std::io::Error::other(e)))
 }
 
-fn save(path: &Path, record: &TotpRecord, existing: Existing) -> Outcome {
-    let mut text = json(record)?;
-    text.push('\n');
-    write_atomically(path, text.as_bytes(), existing)
-}
-
-fn load(path: &Path) -> Result<TotpRecord, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
-}
-
 fn show_backup_codes(resource: &TotpResource, out: &mut dyn Write) -> Outcome {
     if let Some(codes) = resource.backup_codes() {
         writeln!(
@@ -92,7 +80,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
     };
     if args.json {
         if let Some(path) = &args.record {
-            save(path, &record, existing)?;
+            save_json(path, &record, existing)?;
         }
         writeln!(out, "{}", json(&created)?)?;
         return Ok(());
@@ -155,7 +143,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
         }
     }
     if let Some(path) = &args.record {
-        save(path, &record, existing)?;
+        save_json(path, &record, existing)?;
         if !record.is_verified() {
             writeln!(
                 out,
@@ -169,12 +157,12 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
 
 /// `otpkit verify --record FILE CODE`.
 pub fn verify_record(path: &Path, code: &str, out: &mut dyn Write) -> Outcome {
-    let record = load(path)?;
+    let record: TotpRecord = load_json(path)?;
     let (next, outcome) = record
         .verify(code, None, unix_now()?)
         .map_err(|e| Failure::Rejected(format!("malformed: {e}")))?;
     if next != record {
-        save(path, &next, Existing::Replace)?;
+        save_json(path, &next, Existing::Replace)?;
     }
     match outcome {
         TotpOutcome::Accepted {

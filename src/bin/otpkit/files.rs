@@ -45,3 +45,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8], existing: Existing) -> Outcom
         result => Ok(result?),
     }
 }
+
+/// Reads a JSON record; a missing, unreadable or invalid file is a usage
+/// error naming the file.
+pub fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+}
+
+/// Writes a JSON record atomically, pretty-printed with a final newline.
+pub fn save_json<T: serde::Serialize>(path: &Path, value: &T, existing: Existing) -> Outcome {
+    let mut json =
+        serde_json::to_vec_pretty(value).map_err(|e| Failure::Io(std::io::Error::other(e)))?;
+    json.push(b'\n');
+    write_atomically(path, &json, existing)
+}
