@@ -92,18 +92,20 @@ fn parse_digits(input: &str) -> Result<(u64, usize), Error> {
     let mut separated = false;
     let mut previous_was_digit = false;
     let mut last_position = 0;
-    for (position, c) in trimmed.chars().enumerate() {
+    // Every accepted character is ASCII, so up to the first rejected one a
+    // byte index is a character position.
+    for (position, b) in trimmed.bytes().enumerate() {
         last_position = position;
-        match c.to_digit(10) {
-            Some(d) if c.is_ascii_digit() => {
+        match b {
+            b'0'..=b'9' => {
                 value = value
                     .checked_mul(10)
-                    .and_then(|v| v.checked_add(u64::from(d)))
+                    .and_then(|v| v.checked_add(u64::from(b.wrapping_sub(b'0'))))
                     .unwrap_or(u64::MAX);
                 count = count.saturating_add(1);
                 previous_was_digit = true;
             }
-            _ if (c == ' ' || c == '-') && previous_was_digit && !separated => {
+            b' ' | b'-' if previous_was_digit && !separated => {
                 separated = true;
                 previous_was_digit = false;
             }
