@@ -24,9 +24,9 @@
 //!   application [`Pepper`] that never sits in the database. Verifying costs
 //!   about a microsecond. With the pepper kept elsewhere, a stolen database
 //!   gives nothing to brute-force. *Without* a pepper it is a salted fast
-//!   hash: the `backup` bench measures 1.3 µs a guess through this API on
-//!   one core of the reference machine (about 770 000 a second), so finding
-//!   one 49.5-bit code takes about 16 core-years on average — 60 days on
+//!   hash: the `backup` bench measures 1.15 µs a guess through this API on
+//!   one core of the reference machine (about 870 000 a second), so finding
+//!   one 49.5-bit code takes about 15 core-years on average — 55 days on
 //!   100 cores, and less on GPUs. Use a pepper.
 //! - [`BackupHashScheme::Pbkdf2Sha256`]: PBKDF2-HMAC-SHA-256, for
 //!   deployments without a pepper. At the default 100 000 iterations the
