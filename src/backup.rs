@@ -217,6 +217,23 @@ impl BackupCodeOptions {
     }
 }
 
+impl BackupCodeOptions {
+    /// Whether a set can be made with these options: count, length and
+    /// PBKDF2 iterations in range. Checked when a set is generated and when
+    /// a stored record that will generate one is loaded.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if !COUNTS.contains(&self.count) {
+            return Err(Error::BackupCountOutOfRange { count: self.count });
+        }
+        if !LENGTHS.contains(&self.length) {
+            return Err(Error::BackupLengthOutOfRange {
+                length: self.length,
+            });
+        }
+        check_scheme(self.scheme)
+    }
+}
+
 #[cfg_attr(not(feature = "serde"), allow(dead_code))] // read when a record is stored
 impl BackupCodeOptions {
     pub(crate) const fn count_value(&self) -> usize {
@@ -242,9 +259,32 @@ impl BackupCodeOptions {
 /// assert_eq!(format!("{codes:?}"), "BackupCodes { count: 10, .. }");
 /// # Ok::<(), otpkit::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct BackupCodes(Vec<Zeroizing<String>>);
 
+impl PartialEq for BackupCodes {
+    /// Constant time in the codes' contents.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .fold(Choice::from(1), |all, (a, b)| {
+                    all & a.as_bytes().ct_eq(b.as_bytes())
+                })
+                .into()
+    }
+}
+
+impl Eq for BackupCodes {}
+
 impl BackupCodes {
+    /// Codes from their text, as read back from a creation response.
+    pub(crate) fn from_texts(codes: Vec<Zeroizing<String>>) -> Self {
+        Self(codes)
+    }
+
     /// The codes, grouped for reading (`k7mq-x2pf-9c`).
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|code| code.as_str())
@@ -344,17 +384,7 @@ impl BackupCodeSet {
         pepper: Option<&Pepper>,
         now: u64,
     ) -> Result<(BackupCodes, Self), Error> {
-        if !COUNTS.contains(&options.count) {
-            return Err(Error::BackupCountOutOfRange {
-                count: options.count,
-            });
-        }
-        if !LENGTHS.contains(&options.length) {
-            return Err(Error::BackupLengthOutOfRange {
-                length: options.length,
-            });
-        }
-        check_scheme(options.scheme)?;
+        options.check()?;
         let mut rng = UnwrapErr(SysRng);
         let mut salt = [0u8; SALT_LEN];
         rng.fill_bytes(&mut salt);

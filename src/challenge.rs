@@ -327,12 +327,22 @@ impl OtpChallenge {
             }
             VerificationStatus::Unverified => {}
         }
+        if self.remaining_attempts() == 0 {
+            // Unreachable from a state this crate wrote or loaded (the last
+            // wrong answer fails the challenge, and loading refuses an
+            // unverified challenge with no attempts left); refuse rather
+            // than compare, so no state ever buys one more guess.
+            next.status = VerificationStatus::Failed;
+            return Ok((next, CheckOutcome::TooManyAttempts));
+        }
         let pepper = pepper_for(self.peppered, pepper)?;
         let code = Code::parse(input, self.policy.digits)?;
         next.attempts = next.attempts.saturating_add(1);
         if bool::from(self.hash(&code, pepper).ct_eq(&self.code_hash)) {
             next.status = VerificationStatus::Verified;
-            next.verified_at = Some(now);
+            // Clocks of several servers may disagree; stored times never
+            // run backwards.
+            next.verified_at = Some(now.max(self.sent_at));
             return Ok((next, CheckOutcome::Valid));
         }
         let attempts_left = self.policy.max_attempts.saturating_sub(next.attempts);
@@ -383,7 +393,7 @@ impl OtpChallenge {
             VerificationStatus::Unverified => {
                 let pepper = pepper_for(self.peppered, pepper)?;
                 next.retries = next.retries.saturating_add(1);
-                next.sent_at = now;
+                next.sent_at = now.max(self.sent_at);
                 let code = next.new_code(pepper);
                 RetryOutcome::Sent {
                     code,
@@ -552,6 +562,19 @@ mod wire {
             }
             if w.status == VerificationStatus::Failed && w.attempts < w.max_attempts {
                 return Err(bad("failed before the attempts were spent"));
+            }
+            if w.status == VerificationStatus::Unverified && w.attempts >= w.max_attempts {
+                return Err(bad("unverified with no attempts left"));
+            }
+            if w.status == VerificationStatus::Verified && w.attempts == 0 {
+                return Err(bad("verified without an attempt"));
+            }
+            if w.sent_at >= w.expire_at
+                || w
+                    .verified_at
+                    .is_some_and(|at| at < w.sent_at || at >= w.expire_at)
+            {
+                return Err(bad("inconsistent times"));
             }
             Ok(Self {
                 strategy: w.strategy,

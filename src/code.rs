@@ -40,8 +40,10 @@ impl Code {
     /// digits.
     ///
     /// # Errors
-    /// [`Error::EmptyCode`], [`Error::InvalidCodeChar`] (with the position,
-    /// counted after trimming) or [`Error::WrongCodeLength`].
+    /// [`Error::DigitsOutOfRange`] unless `6 <= digits <= 10` (wider codes
+    /// are refused, never truncated or saturated); [`Error::EmptyCode`],
+    /// [`Error::InvalidCodeChar`] (with the position, counted after
+    /// trimming) or [`Error::WrongCodeLength`].
     ///
     /// ```
     /// use otpkit::{Code, Error};
@@ -50,8 +52,10 @@ impl Code {
     /// assert_eq!(Code::parse("12a456", 6), Err(Error::InvalidCodeChar { position: 2 }));
     /// assert_eq!(Code::parse("123 45 6", 6), Err(Error::InvalidCodeChar { position: 6 }));
     /// assert_eq!(Code::parse("12345", 6), Err(Error::WrongCodeLength { expected: 6, found: 5 }));
+    /// assert_eq!(Code::parse(&"9".repeat(20), 20), Err(Error::DigitsOutOfRange { digits: 20 }));
     /// ```
     pub fn parse(input: &str, digits: u8) -> Result<Self, Error> {
+        crate::hotp::check_digits(digits)?;
         let (value, found) = parse_digits(input)?;
         if found != usize::from(digits) {
             return Err(Error::WrongCodeLength {
@@ -81,7 +85,9 @@ impl Code {
 /// Reads the digits of an entered code into a number and counts them.
 ///
 /// The number is exact for up to 19 digits; a longer input still gets its
-/// digits counted (and is then rejected by length), never an overflow.
+/// digits counted, never an overflow, and [`Code::parse`] then rejects it by
+/// length (it accepts at most 10 digits), so a saturated value never
+/// becomes a code.
 fn parse_digits(input: &str) -> Result<(u64, usize), Error> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
@@ -204,6 +210,21 @@ mod tests {
                 found: 100
             })
         );
+    }
+
+    #[test]
+    fn codes_wider_than_the_engine_are_refused_not_saturated() {
+        let twenty = "9".repeat(20);
+        let other = format!("{}8", "9".repeat(19));
+        for digits in [0, 5, 11, 19, 20, 255] {
+            assert_eq!(
+                Code::parse(&twenty, digits),
+                Err(Error::DigitsOutOfRange {
+                    digits: u32::from(digits)
+                })
+            );
+        }
+        assert!(Code::parse(&other, 20).is_err());
     }
 
     #[test]

@@ -113,6 +113,11 @@ pub enum Error {
         /// The length asked for.
         length: usize,
     },
+    /// A lockout policy that would not throttle guessing.
+    InvalidLockout {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A challenge policy that cannot work.
     InvalidPolicy {
         /// What is wrong with it.
@@ -210,6 +215,7 @@ impl fmt::Display for Error {
                     "backup-code length out of range: {length}, expected 8 to 24"
                 )
             }
+            Self::InvalidLockout { reason } => write!(f, "invalid lockout policy: {reason}"),
             Self::InvalidPolicy { reason } => write!(f, "invalid challenge policy: {reason}"),
             Self::InvalidChallengeRecord { reason } => {
                 write!(f, "invalid challenge record: {reason}")

@@ -100,7 +100,10 @@ impl Hotp {
     /// and compared in constant time; the scan never stops early.
     ///
     /// Returns the counter to persist for the next check (the matched
-    /// counter plus one), or `None` for a wrong code.
+    /// counter plus one), or `None` for a wrong code. When the code matches
+    /// several counters of the window (codes collide about once in
+    /// `10^digits` pairs), the newest one counts, so after persisting the
+    /// result the same code cannot be accepted again.
     ///
     /// # Errors
     /// [`Error::WindowTooLarge`] if `look_ahead` exceeds
@@ -126,7 +129,9 @@ impl Hotp {
             // `candidate + 1` cannot overflow the verdict: at u64::MAX the
             // counter space is exhausted and there is no next counter.
             let hit = hit & subtle::Choice::from(u8::from(candidate != u64::MAX));
-            next = u64::conditional_select(&next, &candidate.saturating_add(1), hit & !found);
+            // The last hit wins: a code that matches two counters of the
+            // window moves past the newer one, so it never works again.
+            next = u64::conditional_select(&next, &candidate.saturating_add(1), hit);
             found |= hit;
         }
         Ok(bool::from(found).then_some(next))

@@ -37,6 +37,7 @@ mod secret;
 mod totp;
 mod uri;
 mod verification;
+mod wiping;
 
 pub use algorithm::Algorithm;
 pub use backup::{

@@ -30,7 +30,7 @@
 //! let (record, outcome) = record.verify(&code, None, now + 20)?;
 //! let TotpOutcome::Accepted { resource, code_type: CodeType::Totp } = outcome else { panic!() };
 //! assert!(resource.verified());
-//! assert_eq!(resource.backup_codes().map(<[String]>::len), Some(10)); // shown once
+//! assert_eq!(resource.backup_codes().map(|codes| codes.len()), Some(10)); // shown once
 //!
 //! // Later reads never carry the secret, the URI or backup codes.
 //! let later = record.resource();
@@ -44,7 +44,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rand::Rng;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
-use zeroize::Zeroize;
 
 use crate::{
     Algorithm, BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome, Code, Error,
@@ -131,7 +130,7 @@ pub struct TotpResource {
     secret: Option<Secret>,
     uri: Option<OtpAuthUri>,
     verified: bool,
-    backup_codes: Option<Vec<String>>,
+    backup_codes: Option<BackupCodes>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -163,8 +162,8 @@ impl TotpResource {
 
     /// Fresh backup codes, only in the response that generated them.
     #[must_use]
-    pub fn backup_codes(&self) -> Option<&[String]> {
-        self.backup_codes.as_deref()
+    pub const fn backup_codes(&self) -> Option<&BackupCodes> {
+        self.backup_codes.as_ref()
     }
 
     /// When the secret was created.
@@ -177,12 +176,6 @@ impl TotpResource {
     #[must_use]
     pub const fn updated_at(&self) -> Timestamp {
         self.updated_at
-    }
-}
-
-impl Drop for TotpResource {
-    fn drop(&mut self) {
-        self.backup_codes.zeroize();
     }
 }
 
@@ -218,6 +211,7 @@ impl fmt::Debug for TotpResource {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "wire::LockoutWire"))]
 pub struct Lockout {
     free_failures: u32,
     cooldown: u64,
@@ -235,15 +229,41 @@ impl Default for Lockout {
 
 impl Lockout {
     const MAX_LOCK: u64 = 86_400;
+    /// The most free failures a policy may grant: more would let a guesser
+    /// try that many codes per lock without ever waiting.
+    pub const MAX_FREE_FAILURES: u32 = 20;
 
-    /// A policy with `free_failures` free wrong codes, then a lock starting
-    /// at `cooldown` seconds and doubling.
-    #[must_use]
-    pub const fn new(free_failures: u32, cooldown: u64) -> Self {
-        Self {
+    /// A policy with `free_failures` free wrong codes (at most
+    /// [`Lockout::MAX_FREE_FAILURES`]), then a lock starting at `cooldown`
+    /// seconds (1 s to a day) and doubling. No setting turns the lockout
+    /// off, here or in a stored record.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLockout`] for more free failures than the maximum, or
+    /// a cooldown of 0 s or over a day.
+    ///
+    /// ```
+    /// use otpkit::Lockout;
+    /// assert_eq!(Lockout::new(3, 60)?.cooldown(), 60);
+    /// assert!(Lockout::new(3, 0).is_err());
+    /// assert!(Lockout::new(u32::MAX, 30).is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub const fn new(free_failures: u32, cooldown: u64) -> Result<Self, Error> {
+        if free_failures > Self::MAX_FREE_FAILURES {
+            return Err(Error::InvalidLockout {
+                reason: "at most 20 free failures",
+            });
+        }
+        if cooldown == 0 || cooldown > Self::MAX_LOCK {
+            return Err(Error::InvalidLockout {
+                reason: "cooldown must be 1 to 86400 seconds",
+            });
+        }
+        Ok(Self {
             free_failures,
             cooldown,
-        }
+        })
     }
 
     /// Wrong codes in a row that cost nothing.
@@ -494,47 +514,41 @@ impl TotpRecord {
         }
         let mut next = self.clone();
         next.updated_at = now.max(self.updated_at);
-        match Code::parse(input, self.totp.digits()) {
-            Ok(_) => match self.totp.verify_at(input, now, self.last_used_step)? {
-                Verdict::Valid(m) => {
-                    next.last_used_step = Some(m.step());
-                    let resource = Box::new(next.accept(pepper, now)?);
-                    Ok((
-                        next,
-                        TotpOutcome::Accepted {
-                            resource,
-                            code_type: CodeType::Totp,
-                        },
-                    ))
-                }
-                Verdict::Replayed(_) => Ok((next.fail(now), TotpOutcome::Replayed)),
-                Verdict::Invalid => Ok(next.fail_invalid(now)),
+        let totp = match Code::parse(input, self.totp.digits()) {
+            Ok(_) => Ok(self.totp.verify_at(input, now, self.last_used_step)?),
+            Err(malformed) => Err(malformed),
+        };
+        if let Ok(Verdict::Valid(m)) = totp {
+            next.last_used_step = Some(m.step());
+            let resource = Box::new(next.accept(pepper, now)?);
+            let code_type = CodeType::Totp;
+            return Ok((next, TotpOutcome::Accepted { resource, code_type }));
+        }
+        // Not a fresh TOTP code: it may still be a backup code. Both are
+        // tried, so a backup code that happens to look like a TOTP code
+        // (all digits, as long as a TOTP code) is still redeemable.
+        let backup = match next.backup_codes.as_mut().filter(|_| self.verified) {
+            Some(set) => match set.verify_and_consume(input, pepper, now) {
+                Ok(outcome) => Some(outcome),
+                Err(Error::PepperRequired) => return Err(Error::PepperRequired),
+                Err(_) => None, // not shaped like a backup code
             },
-            Err(totp_error) => {
-                let Some(set) = next.backup_codes.as_mut().filter(|_| self.verified) else {
-                    return Err(totp_error);
-                };
-                match set.verify_and_consume(input, pepper, now) {
-                    Ok(BackupOutcome::Accepted { .. }) => {
-                        let resource = Box::new(next.accept(pepper, now)?);
-                        Ok((
-                            next,
-                            TotpOutcome::Accepted {
-                                resource,
-                                code_type: CodeType::BackupCode,
-                            },
-                        ))
-                    }
-                    Ok(BackupOutcome::AlreadyUsed) => {
-                        Ok((next.fail(now), TotpOutcome::BackupCodeAlreadyUsed))
-                    }
-                    Ok(BackupOutcome::Wrong) => Ok(next.fail_invalid(now)),
-                    // Input that is no backup code either: report it as the
-                    // malformed TOTP code it most likely was.
-                    Err(Error::PepperRequired) => Err(Error::PepperRequired),
-                    Err(_) => Err(totp_error),
-                }
+            None => None,
+        };
+        match (totp, backup) {
+            (_, Some(BackupOutcome::Accepted { .. })) => {
+                let resource = Box::new(next.accept(pepper, now)?);
+                let code_type = CodeType::BackupCode;
+                Ok((next, TotpOutcome::Accepted { resource, code_type }))
             }
+            (_, Some(BackupOutcome::AlreadyUsed)) => {
+                Ok((next.fail(now), TotpOutcome::BackupCodeAlreadyUsed))
+            }
+            (Ok(Verdict::Replayed(_)), _) => Ok((next.fail(now), TotpOutcome::Replayed)),
+            (Ok(_), _) | (Err(_), Some(BackupOutcome::Wrong)) => Ok(next.fail_invalid(now)),
+            // Input that is no backup code either: report it as the
+            // malformed TOTP code it most likely was.
+            (Err(malformed), None) => Err(malformed),
         }
     }
 
@@ -548,7 +562,7 @@ impl TotpRecord {
         if let (Some(options), None) = (self.backup_options, &self.backup_codes) {
             let (codes, set) = BackupCodeSet::generate(&options, pepper, now)?;
             self.backup_codes = Some(set);
-            resource.backup_codes = Some(plaintext(&codes));
+            resource.backup_codes = Some(codes);
         }
         Ok(resource)
     }
@@ -654,10 +668,6 @@ impl TotpRecord {
     }
 }
 
-fn plaintext(codes: &BackupCodes) -> Vec<String> {
-    codes.iter().map(str::to_owned).collect()
-}
-
 /// `totp_` and 26 random Base32 characters: 128 bits, URL-safe.
 fn new_id() -> String {
     let mut bytes = [0u8; 16];
@@ -703,13 +713,18 @@ impl DeletedTotp {
 mod wire {
     //! The JSON shapes: the resource as Clerk's API writes it, the record
     //! as a versioned stored form.
+    //!
+    //! Every string that holds a secret, a URI or a backup code is a
+    //! `Zeroizing<String>` here, both ways: what serialization builds and
+    //! what a load reads (accepted or refused) is wiped when dropped.
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use zeroize::Zeroizing;
 
     use super::{DeletedTotp, Lockout, Timestamp, TotpRecord, TotpResource};
     use crate::{
-        Algorithm, BackupCodeOptions, BackupCodeSet, BackupHashScheme, Error, OtpAuthUri, Secret,
-        TimeStep, Totp,
+        Algorithm, BackupCodeOptions, BackupCodeSet, BackupCodes, BackupHashScheme, Error,
+        OtpAuthUri, Secret, TimeStep, Totp,
     };
 
     #[derive(Serialize, Deserialize, Clone, Copy)]
@@ -724,28 +739,38 @@ mod wire {
         object: TotpObject,
         id: String,
         #[serde(default)]
-        secret: Option<String>,
+        secret: Option<Zeroizing<String>>,
         #[serde(default)]
-        uri: Option<String>,
+        uri: Option<Zeroizing<String>>,
         verified: bool,
         #[serde(default)]
-        backup_codes: Option<Vec<String>>,
+        backup_codes: Option<Vec<Zeroizing<String>>>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
+    }
+
+    /// The resource's JSON, borrowing the codes rather than copying them.
+    #[derive(Serialize)]
+    struct ResourceOut<'a> {
+        object: TotpObject,
+        id: &'a str,
+        secret: Option<Zeroizing<String>>,
+        uri: Option<Zeroizing<String>>,
+        verified: bool,
+        backup_codes: Option<Vec<&'a str>>,
         created_at: Timestamp,
         updated_at: Timestamp,
     }
 
     impl Serialize for TotpResource {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            Resource {
+            ResourceOut {
                 object: TotpObject::Totp,
-                id: self.id.clone(),
-                secret: self
-                    .secret
-                    .as_ref()
-                    .map(|secret| secret.to_base32().to_string()),
-                uri: self.uri.as_ref().map(ToString::to_string),
+                id: &self.id,
+                secret: self.secret.as_ref().map(Secret::to_base32),
+                uri: self.uri.as_ref().map(OtpAuthUri::to_zeroizing_string),
                 verified: self.verified,
-                backup_codes: self.backup_codes.clone(),
+                backup_codes: self.backup_codes.as_ref().map(|c| c.iter().collect()),
                 created_at: self.created_at,
                 updated_at: self.updated_at,
             }
@@ -759,12 +784,12 @@ mod wire {
             let r = Resource::deserialize(d)?;
             let secret = r
                 .secret
-                .map(|s| Secret::from_base32(&zeroize::Zeroizing::new(s)))
+                .map(|s| Secret::from_base32(&s))
                 .transpose()
                 .map_err(|e| D::Error::custom(format!("secret: {e}")))?;
             let uri = r
                 .uri
-                .map(|u| zeroize::Zeroizing::new(u).parse::<OtpAuthUri>())
+                .map(|u| u.parse::<OtpAuthUri>())
                 .transpose()
                 .map_err(|e| D::Error::custom(format!("uri: {e}")))?;
             if let (Some(secret), Some(uri)) = (&secret, &uri)
@@ -777,7 +802,7 @@ mod wire {
                 secret,
                 uri,
                 verified: r.verified,
-                backup_codes: r.backup_codes,
+                backup_codes: r.backup_codes.map(BackupCodes::from_texts),
                 created_at: r.created_at,
                 updated_at: r.updated_at,
             })
@@ -802,6 +827,23 @@ mod wire {
         }
     }
 
+    /// A lockout policy as stored: checked by [`Lockout::new`] on load, so
+    /// no stored value switches throttling off.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct LockoutWire {
+        free_failures: u32,
+        cooldown: u64,
+    }
+
+    impl TryFrom<LockoutWire> for Lockout {
+        type Error = Error;
+
+        fn try_from(w: LockoutWire) -> Result<Self, Error> {
+            Self::new(w.free_failures, w.cooldown)
+        }
+    }
+
     /// Backup-code options as stored in a record.
     #[derive(Serialize, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -819,7 +861,7 @@ mod wire {
         id: String,
         issuer: String,
         account: String,
-        secret: String,
+        secret: Zeroizing<String>,
         algorithm: String,
         digits: u8,
         period: u64,
@@ -843,7 +885,7 @@ mod wire {
                 id: self.id.clone(),
                 issuer: self.issuer.clone(),
                 account: self.account.clone(),
-                secret: totp.secret().to_base32().to_string(),
+                secret: totp.secret().to_base32(),
                 algorithm: totp.algorithm().as_str().to_owned(),
                 digits: totp.digits(),
                 period: totp.period(),
@@ -876,9 +918,14 @@ mod wire {
     impl TryFrom<Record> for TotpRecord {
         type Error = Error;
 
+        /// Checks everything a transition relies on, so that no stored value
+        /// can switch a check off or make a right code fail.
         fn try_from(r: Record) -> Result<Self, Error> {
             if r.version != 1 {
                 return Err(bad("unsupported record version"));
+            }
+            if r.id.is_empty() {
+                return Err(bad("id is empty"));
             }
             if r.updated_at < r.created_at {
                 return Err(bad("updated_at is before created_at"));
@@ -886,7 +933,19 @@ mod wire {
             if !r.verified && (r.last_used_step.is_some() || r.backup_codes.is_some()) {
                 return Err(bad("an unverified record has a used step or backup codes"));
             }
-            let secret = Secret::from_base32(&zeroize::Zeroizing::new(r.secret))?;
+            // Each wrong code past the free ones sets a lock, and a right one
+            // clears both: a count past the free failures without a lock (or
+            // the reverse) was not written by a transition.
+            if r.locked_until.is_some() != (r.failures > r.lockout.free_failures()) {
+                return Err(bad("failures and locked_until disagree"));
+            }
+            if r
+                .locked_until
+                .is_some_and(|until| until > r.updated_at.saturating_add(Lockout::MAX_LOCK))
+            {
+                return Err(bad("locked_until is more than a day after updated_at"));
+            }
+            let secret = Secret::from_base32(&r.secret)?;
             let algorithm: Algorithm = r.algorithm.parse()?;
             let totp = Totp::builder(secret)
                 .algorithm(algorithm)
@@ -894,16 +953,20 @@ mod wire {
                 .period(r.period)
                 .window(r.window)
                 .build()?;
-            let backup_options = r.backup_settings.map(|b| {
-                let scheme = match b.pbkdf2_iterations {
-                    0 => BackupHashScheme::HmacSha256,
-                    iterations => BackupHashScheme::Pbkdf2Sha256 { iterations },
-                };
-                BackupCodeOptions::default()
-                    .count(b.count)
-                    .length(b.length)
-                    .scheme(scheme)
-            });
+            let backup_options = r
+                .backup_settings
+                .map(|b| {
+                    let scheme = match b.pbkdf2_iterations {
+                        0 => BackupHashScheme::HmacSha256,
+                        iterations => BackupHashScheme::Pbkdf2Sha256 { iterations },
+                    };
+                    let options = BackupCodeOptions::default()
+                        .count(b.count)
+                        .length(b.length)
+                        .scheme(scheme);
+                    options.check().map(|()| options)
+                })
+                .transpose()?;
             Ok(Self {
                 id: r.id,
                 issuer: r.issuer,

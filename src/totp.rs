@@ -300,6 +300,11 @@ impl Totp {
     /// window, refusing a code whose step is at or before `last_used` as a
     /// replay.
     ///
+    /// A code that matches several steps of the window (two steps' codes can
+    /// collide, about once in `10^digits` pairs) matches the *newest* of
+    /// them: persisting that step makes every other match a replay, so no
+    /// code is ever accepted twice (RFC 6238 §5.2).
+    ///
     /// All steps of the window are computed and compared in constant time,
     /// and the scan never stops early, so timing reveals neither whether nor
     /// where a code matched. Steps outside the representable range (before
@@ -340,11 +345,15 @@ impl Totp {
             let hit = self.hotp.matches(&code, step);
             // Whether a step is fresh depends only on public data, so it may
             // branch; whether it matched may not.
+            // Offsets run oldest to newest, so the last hit wins: the
+            // newest matching step is the one to persist. Persisting an
+            // older one would leave a code that also matches a later step
+            // of the window "fresh" for a second use.
             if last_used.is_none_or(|last| step > last.0) {
-                valid_step.conditional_assign(&step, hit & !valid);
+                valid_step.conditional_assign(&step, hit);
                 valid |= hit;
             } else {
-                replayed_step.conditional_assign(&step, hit & !replayed);
+                replayed_step.conditional_assign(&step, hit);
                 replayed |= hit;
             }
         }

@@ -3,7 +3,8 @@
 use core::fmt;
 use core::str::FromStr;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use zeroize::Zeroizing;
 
 use crate::{Algorithm, Error, Hotp, Secret, Totp};
 
@@ -346,6 +347,22 @@ impl OtpAuthUri {
     }
 }
 
+impl OtpAuthUri {
+    /// The URI's text in a string that is zeroized on drop, built without
+    /// leaving copies of the secret in freed memory (`to_string` leaves
+    /// one at each reallocation).
+    ///
+    /// ```
+    /// let uri: otpkit::OtpAuthUri = "otpauth://totp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY".parse()?;
+    /// assert_eq!(*uri.to_zeroizing_string(), uri.to_string());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_zeroizing_string(&self) -> Zeroizing<String> {
+        crate::wiping::to_zeroizing_string(self)
+    }
+}
+
 impl fmt::Display for OtpAuthUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.otp_type {
@@ -437,27 +454,35 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 /// Percent-decodes `raw` strictly: every `%` starts a two-digit hex escape,
 /// and the result is UTF-8. With `plus_is_space`, `+` means a space (the
 /// form encoding many libraries use in query values).
-fn decode(raw: &str, plus_is_space: bool, part: &'static str) -> Result<String, Error> {
-    let bytes = raw.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'%' {
-            let escape = bytes.get(i.saturating_add(1)..i.saturating_add(3));
-            if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
-                return Err(Error::InvalidUri { part });
+///
+/// The value may be the secret, so it is decoded in one pass into a buffer
+/// that never grows (decoding only shrinks) and is zeroized on drop: no
+/// copy of it is freed unwiped.
+fn decode(raw: &str, plus_is_space: bool, part: &'static str) -> Result<Zeroizing<String>, Error> {
+    let invalid = Error::InvalidUri { part };
+    let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        out.push(match b {
+            b'%' => {
+                let mut hex_digit = || bytes.next().and_then(|h| char::from(h).to_digit(16));
+                let (Some(high), Some(low)) = (hex_digit(), hex_digit()) else {
+                    return Err(invalid);
+                };
+                high.checked_mul(16)
+                    .and_then(|h| h.checked_add(low))
+                    .and_then(|v| u8::try_from(v).ok())
+                    .ok_or(invalid.clone())?
             }
-        }
+            b'+' if plus_is_space => b' ',
+            b => b,
+        });
     }
-    let spaced;
-    let raw = if plus_is_space && raw.contains('+') {
-        spaced = raw.replace('+', " ");
-        spaced.as_str()
-    } else {
-        raw
-    };
-    percent_decode_str(raw)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| Error::InvalidUri { part })
+    if core::str::from_utf8(&out).is_err() {
+        return Err(invalid);
+    }
+    let text = String::from_utf8(core::mem::take(&mut *out)).map_err(|_| invalid)?;
+    Ok(Zeroizing::new(text))
 }
 
 /// The label's issuer and account. The separator is the first `:` (literal,
@@ -466,14 +491,14 @@ fn decode(raw: &str, plus_is_space: bool, part: &'static str) -> Result<String, 
 fn split_label(raw: &str) -> Result<(Option<String>, String), Error> {
     let (issuer, account) = match raw.split_once(':') {
         Some((issuer, account)) => (
-            Some(decode(issuer, false, "label")?),
-            decode(account, false, "label")?,
+            Some(decode(issuer, false, "label")?.to_string()),
+            decode(account, false, "label")?.to_string(),
         ),
         None => {
             let label = decode(raw, false, "label")?;
             match label.split_once(':') {
                 Some((issuer, account)) => (Some(issuer.to_owned()), account.to_owned()),
-                None => (None, label),
+                None => (None, label.to_string()),
             }
         }
     };
@@ -518,13 +543,13 @@ fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, Error> {
     let mut extra = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = decode(raw_name, true, "parameter name")?;
+        let name = decode(raw_name, true, "parameter name")?.to_string();
         let lower = name.to_ascii_lowercase();
         if seen.contains(&lower) {
             return Err(Error::DuplicateParameter { name });
         }
         seen.push(lower.clone());
-        let value = zeroize::Zeroizing::new(decode(raw_value, true, "parameter value")?);
+        let value = decode(raw_value, true, "parameter value")?;
         match lower.as_str() {
             "secret" => {
                 secret = Some(if allow_short_secret {

@@ -124,7 +124,7 @@ fn the_secret_never_leaks_after_creation() {
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, None, T).unwrap();
     let (verified, _) = accept(outcome);
-    let codes = verified.backup_codes().unwrap().to_vec();
+    let codes = verified.backup_codes().unwrap().iter().map(str::to_owned).collect::<Vec<_>>();
     let texts = [
         serde_json::to_string(&record.resource()).unwrap(),
         serde_json::to_string(&verified)
@@ -193,7 +193,7 @@ fn a_wrong_first_code_leaves_the_record_unverified() {
 
 #[test]
 fn lockout_backs_off_exponentially_and_resets() {
-    let options = EnrollmentOptions::default().lockout(Lockout::new(2, 10));
+    let options = EnrollmentOptions::default().lockout(Lockout::new(2, 10).unwrap());
     let (mut record, _) = TotpRecord::create("ACME", "bob", &options, T).unwrap();
     let right = record.totp().generate_at(T + 500).unwrap().to_string();
     let wrong = if right == "000000" {
@@ -261,7 +261,7 @@ fn regenerate_and_disable() {
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, None, T).unwrap();
-    let old = accept(outcome).0.backup_codes().unwrap().to_vec();
+    let old = accept(outcome).0.backup_codes().unwrap().iter().map(str::to_owned).collect::<Vec<_>>();
     let (record, fresh) = record
         .regenerate_backup_codes(&BackupCodeOptions::default().count(5), None, T + 1)
         .unwrap();
@@ -288,7 +288,7 @@ fn pepper_is_needed_for_peppered_backup_codes() {
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, Some(&pepper), T).unwrap();
-    let backup = accept(outcome).0.backup_codes().unwrap()[0].clone();
+    let backup = accept(outcome).0.backup_codes().unwrap().iter().next().unwrap().to_owned();
     assert_eq!(
         record.verify(&backup, None, T + 1).unwrap_err(),
         Error::PepperRequired
@@ -331,7 +331,7 @@ fn full_enrollment_journey() {
         .unwrap();
     let (resource, code_type) = accept(outcome);
     assert!(resource.verified() && code_type == CodeType::Totp);
-    let backup_codes = resource.backup_codes().unwrap().to_vec();
+    let backup_codes = resource.backup_codes().unwrap().iter().map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(backup_codes.len(), 10);
 
     // Sign in later with TOTP; the same code again is a replay.

@@ -1,6 +1,6 @@
 //! The published test vectors: RFC 4226 Appendix D and RFC 6238 Appendix B.
 
-use otpkit::{Algorithm, Hotp, Secret, Totp};
+use otpkit::{Algorithm, Hotp, Secret, TimeStep, Totp, Verdict};
 
 const SEED_SHA1: &[u8] = b"12345678901234567890";
 const SEED_SHA256: &[u8] = b"12345678901234567890123456789012";
@@ -74,4 +74,33 @@ fn rfc6238_steps() {
     ] {
         assert_eq!(totp.step_at(time).unwrap().value(), step);
     }
+}
+
+/// With the RFC 4226 key, steps 153567 and 153569 share a 6-digit code. A
+/// verifier at step 153568 (window ±1) sees the code match twice; it must
+/// persist the newer step, or the code would be accepted a second time.
+#[test]
+fn a_code_matching_two_steps_of_the_window_is_accepted_once() {
+    let totp = Totp::new(Secret::from_bytes(SEED_SHA1).unwrap());
+    let (older, newer) = (TimeStep::new(153_567), TimeStep::new(153_569));
+    let code = totp.generate_step(older);
+    assert_eq!(code, totp.generate_step(newer), "the RFC key's collision");
+    let now = 153_568 * 30;
+    let first = totp.verify_at(&code.to_string(), now, None).unwrap();
+    let Verdict::Valid(m) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!((m.step(), m.offset()), (newer, 1));
+    // Persisting the match: every later check of the same code is a replay.
+    for later in [now, now + 29] {
+        assert!(matches!(
+            totp.verify_at(&code.to_string(), later, Some(m.step())).unwrap(),
+            Verdict::Replayed(_)
+        ));
+    }
+    // The HOTP equivalent: the counter to persist lies past the newer match.
+    let hotp = Hotp::new(Secret::from_bytes(SEED_SHA1).unwrap());
+    let next = hotp.verify(&code.to_string(), 153_567, 2).unwrap();
+    assert_eq!(next, Some(153_570));
+    assert_eq!(hotp.verify(&code.to_string(), 153_570, 2).unwrap(), None);
 }

@@ -58,7 +58,7 @@ fn show_backup_codes(resource: &TotpResource, out: &mut dyn Write) -> Outcome {
             out,
             "\nBackup codes (shown once; each works once if the phone is lost):"
         )?;
-        for code in codes {
+        for code in codes.iter() {
             writeln!(out, "  {code}")?;
         }
     }
