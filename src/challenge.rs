@@ -570,8 +570,7 @@ mod wire {
                 return Err(bad("verified without an attempt"));
             }
             if w.sent_at >= w.expire_at
-                || w
-                    .verified_at
+                || w.verified_at
                     .is_some_and(|at| at < w.sent_at || at >= w.expire_at)
             {
                 return Err(bad("inconsistent times"));

@@ -126,10 +126,27 @@ impl QrStyle {
 /// assert!(qr.to_data_url(&QrStyle::default()).starts_with("data:image/svg+xml,"));
 /// # Ok::<(), otpkit::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The modules of an enrollment QR code decode to the secret: `Debug` shows
+/// only the width, and they are zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Qr {
     width: usize,
     dark: Vec<bool>,
+}
+
+impl Drop for Qr {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.dark);
+    }
+}
+
+impl core::fmt::Debug for Qr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Qr")
+            .field("width", &self.width)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Qr {

@@ -402,6 +402,82 @@ pub enum TotpOutcome {
 /// settings, verified flag, last used step, hashed backup codes, failure
 /// count and times. It produces the resource, and never puts the secret in
 /// it after creation. `Debug` prints no secret.
+///
+/// # Storing it safely: load, transition, compare-and-set
+///
+/// [`TotpRecord::verify`] is pure: it returns the new record and leaves
+/// storing it to you. Two requests that race with the same code both load
+/// the same record and both see the code as fresh; only how you *save*
+/// decides that one of them loses. Keep a version beside the record and
+/// save only if it is unchanged since you loaded:
+///
+/// ```sql
+/// UPDATE totp SET record = :new, version = version + 1
+///  WHERE user_id = :user AND version = :version_loaded;  -- 0 rows: you lost
+/// ```
+///
+/// The loser must not answer with its own outcome: it reloads and runs
+/// the transition again on the fresh record, which now holds the used step,
+/// so the replay is refused ([`TotpOutcome::Replayed`];
+/// [`TotpOutcome::BackupCodeAlreadyUsed`] for a backup code), and every
+/// wrong code of many racing requests is counted. Save on *every* outcome
+/// that changed the record (all but [`TotpOutcome::LockedOut`]), not only
+/// on success, or failures go uncounted.
+///
+/// The whole recipe, with a store that holds (version, JSON), and two
+/// requests interleaved to lose a race:
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use otpkit::{EnrollmentOptions, TotpOutcome, TotpRecord};
+/// use std::cell::RefCell;
+///
+/// struct Store(RefCell<(u64, String)>); // one row: (version, record as JSON)
+/// impl Store {
+///     fn load(&self) -> (u64, TotpRecord) {
+///         let (version, json) = &*self.0.borrow();
+///         (*version, serde_json::from_str(json).expect("a valid record"))
+///     }
+///     /// `UPDATE … WHERE version = :loaded`: false when someone saved first.
+///     fn compare_and_set(&self, loaded: u64, record: &TotpRecord) -> bool {
+///         let mut row = self.0.borrow_mut();
+///         if row.0 != loaded { return false; }
+///         *row = (loaded + 1, serde_json::to_string(record).expect("serializable"));
+///         true
+///     }
+/// }
+///
+/// /// One sign-in request: load, transition, save; on a lost race, again.
+/// fn sign_in(store: &Store, code: &str, now: u64) -> Result<TotpOutcome, otpkit::Error> {
+///     loop {
+///         let (version, record) = store.load();
+///         let (next, outcome) = record.verify(code, None, now)?;
+///         if next == record || store.compare_and_set(version, &next) {
+///             return Ok(outcome);
+///         }
+///     }
+/// }
+///
+/// let now = 1_700_000_000;
+/// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now)?;
+/// let code = record.totp().generate_at(now)?.to_string();
+/// let store = Store(RefCell::new((1, serde_json::to_string(&record).unwrap())));
+///
+/// // Request B loads and checks first, but is slow to save…
+/// let (b_version, b_record) = store.load();
+/// let (b_next, b_outcome) = b_record.verify(&code, None, now)?;
+/// assert!(matches!(b_outcome, TotpOutcome::Accepted { .. }));
+/// // …while request A, with the same code, runs the recipe and wins.
+/// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Accepted { .. }));
+/// // B's save fails; B reloads and runs the check again: a replay.
+/// assert!(!store.compare_and_set(b_version, &b_next));
+/// assert_eq!(sign_in(&store, &code, now)?, TotpOutcome::Replayed);
+/// # }
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+///
+/// [`OtpChallenge`](crate::OtpChallenge) and
+/// [`BackupCodeSet`](crate::BackupCodeSet) are stored the same way.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TotpRecord {
     id: String,
@@ -522,7 +598,13 @@ impl TotpRecord {
             next.last_used_step = Some(m.step());
             let resource = Box::new(next.accept(pepper, now)?);
             let code_type = CodeType::Totp;
-            return Ok((next, TotpOutcome::Accepted { resource, code_type }));
+            return Ok((
+                next,
+                TotpOutcome::Accepted {
+                    resource,
+                    code_type,
+                },
+            ));
         }
         // Not a fresh TOTP code: it may still be a backup code. Both are
         // tried, so a backup code that happens to look like a TOTP code
@@ -539,7 +621,13 @@ impl TotpRecord {
             (_, Some(BackupOutcome::Accepted { .. })) => {
                 let resource = Box::new(next.accept(pepper, now)?);
                 let code_type = CodeType::BackupCode;
-                Ok((next, TotpOutcome::Accepted { resource, code_type }))
+                Ok((
+                    next,
+                    TotpOutcome::Accepted {
+                        resource,
+                        code_type,
+                    },
+                ))
             }
             (_, Some(BackupOutcome::AlreadyUsed)) => {
                 Ok((next.fail(now), TotpOutcome::BackupCodeAlreadyUsed))
@@ -939,8 +1027,7 @@ mod wire {
             if r.locked_until.is_some() != (r.failures > r.lockout.free_failures()) {
                 return Err(bad("failures and locked_until disagree"));
             }
-            if r
-                .locked_until
+            if r.locked_until
                 .is_some_and(|until| until > r.updated_at.saturating_add(Lockout::MAX_LOCK))
             {
                 return Err(bad("locked_until is more than a day after updated_at"));
@@ -989,5 +1076,48 @@ mod wire {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             Self::try_from(Record::deserialize(d)?).map_err(serde::de::Error::custom)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backup code drawn from digits only, as long as a TOTP code, parses
+    /// as a TOTP code too; it must still be redeemable (once).
+    #[test]
+    fn a_backup_code_that_looks_like_a_totp_code_is_redeemable() {
+        let now = 1_700_000_000;
+        let options = EnrollmentOptions::default()
+            .digits(8)
+            .backup_codes(Some(BackupCodeOptions::default().length(8)));
+        let (record, _) = TotpRecord::create("ACME", "bob", &options, now).unwrap();
+        let code = record.totp().generate_at(now).unwrap().to_string();
+        let (mut record, _) = record.verify(&code, None, now).unwrap();
+        let all_digits = "2345-6789";
+        record.backup_codes = Some(BackupCodeSet::with_codes(
+            &[all_digits, "abcd-efgh"],
+            8,
+            now,
+        ));
+        assert!(
+            Code::parse(all_digits, 8).is_ok(),
+            "it parses as a TOTP code"
+        );
+
+        let (record, outcome) = record.verify(all_digits, None, now + 1).unwrap();
+        assert!(matches!(
+            outcome,
+            TotpOutcome::Accepted {
+                code_type: CodeType::BackupCode,
+                ..
+            }
+        ));
+        let (record, again) = record.verify("23456789", None, now + 2).unwrap();
+        assert_eq!(again, TotpOutcome::BackupCodeAlreadyUsed);
+        // A wrong all-digit code is one failure, not two.
+        let (record, wrong) = record.verify("99999999", None, now + 3).unwrap();
+        assert!(matches!(wrong, TotpOutcome::Invalid { failures: 2, .. }));
+        assert_eq!(record.backup_codes().map(BackupCodeSet::remaining), Some(1));
     }
 }

@@ -215,7 +215,9 @@ pub struct IdentificationLink {
 /// assert!(phone.verification.is_none());
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows how many backup codes there are, never the codes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PhoneNumber {
     /// The identification's id (optional on the wire).
     pub id: Option<String>,
@@ -237,6 +239,30 @@ pub struct PhoneNumber {
     pub created_at: i64,
     /// Last update, Unix milliseconds.
     pub updated_at: i64,
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let codes = self
+            .backup_codes
+            .as_ref()
+            .map(|codes| codes.as_ref().map(Vec::len));
+        f.debug_struct("PhoneNumber")
+            .field("id", &self.id)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "reserved_for_second_factor",
+                &self.reserved_for_second_factor,
+            )
+            .field("default_second_factor", &self.default_second_factor)
+            .field("reserved", &self.reserved)
+            .field("verification", &self.verification)
+            .field("linked_to", &self.linked_to)
+            .field("backup_codes (count)", &codes)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
 }
 
 #[cfg(feature = "serde")]

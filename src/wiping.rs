@@ -41,6 +41,9 @@ mod tests {
     #[test]
     fn grows_past_its_first_buffer() {
         let long = "x".repeat(1000);
-        assert_eq!(*super::to_zeroizing_string(&format_args!("{long}{long}")), long.repeat(2));
+        assert_eq!(
+            *super::to_zeroizing_string(&format_args!("{long}{long}")),
+            long.repeat(2)
+        );
     }
 }

@@ -117,8 +117,31 @@ fn secret_holders_are_wiped_on_drop() {
     // The others keep their secrets in these (or zeroize in `Drop`):
     // Totp and Hotp in a Secret and zeroizing HMAC pad states, Pepper in
     // Zeroizing<Vec<u8>>, BackupCodes in Zeroizing<String>s, TotpResource
-    // zeroizes its backup codes in Drop.
+    // in a Secret, an OtpAuthUri and BackupCodes; Qr zeroizes its modules.
     assert!(std::mem::needs_drop::<otpkit::TotpResource>());
     assert!(std::mem::needs_drop::<otpkit::Pepper>());
     assert!(std::mem::needs_drop::<Totp>());
+}
+
+#[test]
+fn debug_of_codes_in_clerk_objects_and_of_qr_modules_is_redacted() {
+    let json = r#"{"object":"phone_number","phone_number":"+15550100","reserved":false,
+      "verification":null,"linked_to":[],"backup_codes":["k7mq-x2pf-9c","zz23-4567-ab"],
+      "created_at":1,"updated_at":2}"#;
+    let phone: otpkit::PhoneNumber = serde_json::from_str(json).unwrap();
+    let text = format!("{phone:?}");
+    assert_clean(&text, &["k7mq".into(), "zz23".into()]);
+    assert!(
+        text.contains("+15550100") && text.contains("Some(Some(2))"),
+        "{text}"
+    );
+
+    #[cfg(feature = "qr")]
+    {
+        let uri = OtpAuthUri::for_totp(&Totp::new(Secret::from_base32(B32).unwrap()), "alice");
+        let qr = otpkit::Qr::new(&uri.to_string()).unwrap();
+        let text = format!("{qr:?}");
+        assert!(!text.contains("true") && !text.contains("false"), "{text}");
+        assert!(text.starts_with("Qr { width: "), "{text}");
+    }
 }

@@ -124,7 +124,12 @@ fn the_secret_never_leaks_after_creation() {
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, None, T).unwrap();
     let (verified, _) = accept(outcome);
-    let codes = verified.backup_codes().unwrap().iter().map(str::to_owned).collect::<Vec<_>>();
+    let codes = verified
+        .backup_codes()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
     let texts = [
         serde_json::to_string(&record.resource()).unwrap(),
         serde_json::to_string(&verified)
@@ -261,7 +266,13 @@ fn regenerate_and_disable() {
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, None, T).unwrap();
-    let old = accept(outcome).0.backup_codes().unwrap().iter().map(str::to_owned).collect::<Vec<_>>();
+    let old = accept(outcome)
+        .0
+        .backup_codes()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
     let (record, fresh) = record
         .regenerate_backup_codes(&BackupCodeOptions::default().count(5), None, T + 1)
         .unwrap();
@@ -288,7 +299,14 @@ fn pepper_is_needed_for_peppered_backup_codes() {
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, Some(&pepper), T).unwrap();
-    let backup = accept(outcome).0.backup_codes().unwrap().iter().next().unwrap().to_owned();
+    let backup = accept(outcome)
+        .0
+        .backup_codes()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         record.verify(&backup, None, T + 1).unwrap_err(),
         Error::PepperRequired
@@ -331,7 +349,12 @@ fn full_enrollment_journey() {
         .unwrap();
     let (resource, code_type) = accept(outcome);
     assert!(resource.verified() && code_type == CodeType::Totp);
-    let backup_codes = resource.backup_codes().unwrap().iter().map(str::to_owned).collect::<Vec<_>>();
+    let backup_codes = resource
+        .backup_codes()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
     assert_eq!(backup_codes.len(), 10);
 
     // Sign in later with TOTP; the same code again is a replay.

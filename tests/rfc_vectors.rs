@@ -94,7 +94,8 @@ fn a_code_matching_two_steps_of_the_window_is_accepted_once() {
     // Persisting the match: every later check of the same code is a replay.
     for later in [now, now + 29] {
         assert!(matches!(
-            totp.verify_at(&code.to_string(), later, Some(m.step())).unwrap(),
+            totp.verify_at(&code.to_string(), later, Some(m.step()))
+                .unwrap(),
             Verdict::Replayed(_)
         ));
     }

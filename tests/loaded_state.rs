@@ -1,0 +1,330 @@
+//! Stored state is checked as strictly as the transitions assume: a record
+//! or challenge that loads can never accept a wrong code, accept a code
+//! twice, grant an extra guess, or lower a failure or attempt count — and
+//! every state a transition returns loads again.
+#![cfg(feature = "serde")]
+
+use otpkit::{
+    ChallengePolicy, CheckOutcome, EnrollmentOptions, Lockout, OtpChallenge, RetryOutcome,
+    Strategy as Delivery, TotpOutcome, TotpRecord, VerificationStatus,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const T: u64 = 1_700_000_000;
+
+fn refusal<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: Value) -> String {
+    serde_json::from_value::<T>(json).unwrap_err().to_string()
+}
+
+/// A verified record whose lockout locks after two free failures, with its
+/// backup codes.
+fn verified_record() -> (TotpRecord, Vec<String>) {
+    let options = EnrollmentOptions::default().lockout(Lockout::new(2, 30).unwrap());
+    let (record, _) = TotpRecord::create("ACME", "alice", &options, T).unwrap();
+    let code = record.totp().generate_at(T).unwrap().to_string();
+    let (record, outcome) = record.verify(&code, None, T).unwrap();
+    let TotpOutcome::Accepted { resource, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    let codes = resource.backup_codes().unwrap().iter().map(str::to_owned);
+    (record, codes.collect())
+}
+
+#[test]
+fn records_that_would_switch_a_check_off_are_refused() {
+    let (record, _) = verified_record();
+    let json = serde_json::to_value(&record).unwrap();
+    let cases: [(&str, Value, &str); 9] = [
+        (
+            "lockout",
+            json!({"free_failures": 2, "cooldown": 0}),
+            "cooldown must be 1 to 86400 seconds",
+        ),
+        (
+            "lockout",
+            json!({"free_failures": 4_000_000_000u32, "cooldown": 30}),
+            "at most 20 free failures",
+        ),
+        (
+            "backup_settings",
+            json!({"count": 0, "length": 10, "pbkdf2_iterations": 0}),
+            "backup-code count out of range",
+        ),
+        (
+            "backup_settings",
+            json!({"count": 10, "length": 3, "pbkdf2_iterations": 0}),
+            "backup-code length out of range",
+        ),
+        (
+            "backup_settings",
+            json!({"count": 10, "length": 10, "pbkdf2_iterations": 4_000_000_000u32}),
+            "pbkdf2 iterations",
+        ),
+        ("failures", json!(3), "failures and locked_until disagree"),
+        (
+            "locked_until",
+            json!(T + 60),
+            "failures and locked_until disagree",
+        ),
+        ("id", json!(""), "id is empty"),
+        ("window", json!(1000), "window too large"),
+    ];
+    for (field, value, message) in cases {
+        let mut bad = json.clone();
+        bad[field] = value;
+        let err = refusal::<TotpRecord>(bad);
+        assert!(err.contains(message), "{field}: {err}");
+    }
+    let mut far_lock = json.clone();
+    far_lock["failures"] = json!(3);
+    far_lock["locked_until"] = json!(T + 10 * 86_400);
+    let err = refusal::<TotpRecord>(far_lock);
+    assert!(err.contains("locked_until is more than a day"), "{err}");
+}
+
+#[test]
+fn a_challenge_with_no_attempts_left_gets_no_guess() {
+    let (code, challenge) =
+        OtpChallenge::create(Delivery::PhoneCode, &ChallengePolicy::default(), None, T).unwrap();
+    let mut json = serde_json::to_value(&challenge).unwrap();
+    json["attempts"] = json!(5);
+    let err = refusal::<OtpChallenge>(json.clone());
+    assert!(err.contains("unverified with no attempts left"), "{err}");
+    json["attempts"] = json!(0);
+    json["status"] = json!("verified");
+    json["verified_at"] = json!(T);
+    let err = refusal::<OtpChallenge>(json);
+    assert!(err.contains("verified without an attempt"), "{err}");
+    // And the transition itself refuses before comparing, whatever it holds.
+    let (_, outcome) = challenge.check(&code.to_string(), None, T).unwrap();
+    assert_eq!(outcome, CheckOutcome::Valid);
+}
+
+// ---- properties over every state that loads ----
+
+/// A JSON field and a value to put in it: edges and plausible values.
+fn record_mutation() -> impl Strategy<Value = (&'static str, Value)> {
+    let time = prop_oneof![
+        Just(0u64),
+        T - 100..T + 100,
+        Just(T + 86_400),
+        Just(u64::MAX)
+    ];
+    prop_oneof![
+        (0u32..6).prop_map(|n| ("failures", json!(n))),
+        proptest::option::of(time.clone()).prop_map(|t| ("locked_until", json!(t))),
+        proptest::option::of((T / 30 - 3)..(T / 30 + 3)).prop_map(|s| ("last_used_step", json!(s))),
+        any::<bool>().prop_map(|v| ("verified", json!(v))),
+        time.clone().prop_map(|t| ("updated_at", json!(t))),
+        time.prop_map(|t| ("created_at", json!(t))),
+        (0u32..25, 0u64..100)
+            .prop_map(|(f, c)| ("lockout", json!({"free_failures": f, "cooldown": c}))),
+        (0u64..3).prop_map(|w| ("window", json!(w))),
+        Just(("backup_codes", Value::Null)),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Try {
+    RightTotp,
+    WrongTotp,
+    OldTotp,
+    Backup(usize),
+    WrongBackup,
+    Wait(u64),
+}
+
+fn attempt() -> impl Strategy<Value = Try> {
+    prop_oneof![
+        2 => Just(Try::RightTotp),
+        4 => Just(Try::WrongTotp),
+        1 => Just(Try::OldTotp),
+        2 => (0usize..3).prop_map(Try::Backup),
+        2 => Just(Try::WrongBackup),
+        2 => (0u64..200).prop_map(Try::Wait),
+    ]
+}
+
+fn wrong_digits(right: &str) -> String {
+    right
+        .bytes()
+        .map(|b| char::from(b'0' + (b - b'0' + 1) % 10))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// From any record that loads, no sequence of codes gets a wrong code
+    /// accepted, a TOTP step or a backup code accepted twice, a code
+    /// accepted while locked, or a failure count lowered but by an accept;
+    /// past the free failures every wrong code locks; and every state a
+    /// transition returns loads back equal.
+    #[test]
+    fn no_loaded_record_breaks_the_rules(
+        mutations in prop::collection::vec(record_mutation(), 0..4),
+        tries in prop::collection::vec(attempt(), 1..25),
+    ) {
+        let (record, backup) = verified_record();
+        let mut json = serde_json::to_value(&record).unwrap();
+        for (field, value) in mutations {
+            json[field] = value;
+        }
+        let Ok(mut record) = serde_json::from_value::<TotpRecord>(json) else {
+            return Ok(()); // refused: nothing to run
+        };
+        let mut now = T + 30;
+        let mut used_steps: Vec<u64> = record.last_used_step().map(|s| s.value()).into_iter().collect();
+        let mut used_backup: Vec<usize> = Vec::new();
+        let lockout_free = serde_json::to_value(&record).unwrap()["lockout"]["free_failures"].as_u64().unwrap();
+        for attempt in tries {
+            let totp = record.totp().clone();
+            let (input, right_step) = match attempt {
+                Try::Wait(s) => { now += s; continue; }
+                Try::RightTotp => (totp.generate_at(now).unwrap().to_string(), Some(totp.step_at(now).unwrap().value())),
+                Try::WrongTotp => (wrong_digits(&totp.generate_at(now).unwrap().to_string()), None),
+                Try::OldTotp => (totp.generate_at(now - 30).unwrap().to_string(), Some(totp.step_at(now - 30).unwrap().value())),
+                Try::Backup(i) => (backup[i].clone(), None),
+                Try::WrongBackup => ("2222-2222-22".to_owned(), None),
+            };
+            let locked = record.locked_until().is_some_and(|until| now < until);
+            let before = record.failures();
+            let Ok((next, outcome)) = record.verify(&input, None, now) else {
+                // Only malformed input errs: a backup code with no set to check.
+                let no_set = !record.is_verified() || record.backup_codes().is_none();
+                prop_assert!(no_set && matches!(attempt, Try::Backup(_) | Try::WrongBackup));
+                continue;
+            };
+            match &outcome {
+                TotpOutcome::Accepted { code_type, .. } => {
+                    prop_assert!(!locked, "accepted while locked");
+                    match attempt {
+                        Try::RightTotp | Try::OldTotp => {
+                            let step = next.last_used_step().unwrap().value();
+                            prop_assert!(right_step.is_some());
+                            prop_assert!(used_steps.iter().all(|&u| step > u), "step {} reused", step);
+                            used_steps.push(step);
+                        }
+                        Try::Backup(i) => {
+                            prop_assert_eq!(*code_type, otpkit::CodeType::BackupCode);
+                            prop_assert!(!used_backup.contains(&i), "backup code {} reused", i);
+                            used_backup.push(i);
+                        }
+                        _ => prop_assert!(false, "wrong code accepted: {:?}", attempt),
+                    }
+                    prop_assert_eq!(next.failures(), 0);
+                }
+                TotpOutcome::LockedOut { .. } => {
+                    prop_assert!(locked);
+                    prop_assert_eq!(&next, &record);
+                }
+                TotpOutcome::Invalid { failures, locked_until } => {
+                    prop_assert!(!locked);
+                    prop_assert_eq!(*failures, before + 1);
+                    prop_assert_eq!(locked_until.is_some(), u64::from(*failures) > lockout_free);
+                    prop_assert!(locked_until.is_none_or(|u| u > now));
+                }
+                TotpOutcome::Replayed | TotpOutcome::BackupCodeAlreadyUsed => {
+                    prop_assert!(!locked);
+                    prop_assert_eq!(next.failures(), before + 1);
+                }
+            }
+            let reloaded: TotpRecord = serde_json::from_value(serde_json::to_value(&next).unwrap())
+                .map_err(|e| TestCaseError::fail(format!("a transition wrote a state that does not load: {e}")))?;
+            prop_assert_eq!(&reloaded, &next);
+            record = next;
+        }
+    }
+}
+
+fn challenge_mutation() -> impl Strategy<Value = (&'static str, Value)> {
+    prop_oneof![
+        (0u32..8).prop_map(|n| ("attempts", json!(n))),
+        (0u32..8).prop_map(|n| ("max_attempts", json!(n))),
+        (0u32..5).prop_map(|n| ("retries", json!(n))),
+        prop_oneof![
+            Just("unverified"),
+            Just("verified"),
+            Just("failed"),
+            Just("expired")
+        ]
+        .prop_map(|s| ("status", json!(s))),
+        proptest::option::of(T..T + 700).prop_map(|t| ("verified_at", json!(t))),
+        (T..T + 700).prop_map(|t| ("sent_at", json!(t))),
+        (0u64..100).prop_map(|c| ("retry_cooldown", json!(c))),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Answer {
+    Right,
+    Wrong,
+    Retry,
+    Wait(u64),
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// From any challenge that loads: wrong answers never verify, at most
+    /// one answer verifies, attempts never go down, the wrong answers
+    /// counted never exceed the attempts the loaded state had left, and
+    /// every returned state loads back equal.
+    #[test]
+    fn no_loaded_challenge_breaks_the_rules(
+        mutations in prop::collection::vec(challenge_mutation(), 0..4),
+        answers in prop::collection::vec(prop_oneof![
+            2 => Just(Answer::Right), 4 => Just(Answer::Wrong),
+            1 => Just(Answer::Retry), 1 => (0u64..300).prop_map(Answer::Wait)
+        ], 1..20),
+    ) {
+        let (code, challenge) = OtpChallenge::create(Delivery::PhoneCode, &ChallengePolicy::default(), None, T).unwrap();
+        let mut code = code.to_string();
+        let mut json = serde_json::to_value(&challenge).unwrap();
+        for (field, value) in mutations {
+            json[field] = value;
+        }
+        let Ok(mut c) = serde_json::from_value::<OtpChallenge>(json) else {
+            return Ok(());
+        };
+        let left_at_load = c.remaining_attempts();
+        let mut now = T;
+        let mut wrong_counted = 0u32;
+        let mut valids = 0;
+        for answer in answers {
+            let before = c.clone();
+            match answer {
+                Answer::Wait(s) => { now += s; continue; }
+                Answer::Retry => {
+                    let (next, outcome) = c.retry(None, now).unwrap();
+                    if let RetryOutcome::Sent { code: new, .. } = outcome {
+                        code = new.to_string();
+                    }
+                    c = next;
+                }
+                Answer::Right | Answer::Wrong => {
+                    let input = if matches!(answer, Answer::Right) { code.clone() } else { wrong_digits(&code) };
+                    let (next, outcome) = c.check(&input, None, now).unwrap();
+                    match outcome {
+                        CheckOutcome::Valid => {
+                            valids += 1;
+                            prop_assert!(matches!(answer, Answer::Right), "a wrong answer verified");
+                            prop_assert_eq!(before.status_at(now), VerificationStatus::Unverified);
+                        }
+                        CheckOutcome::Invalid { .. } => wrong_counted += 1,
+                        CheckOutcome::TooManyAttempts if next.attempts() > before.attempts() => wrong_counted += 1,
+                        _ => prop_assert_eq!(next.attempts(), before.attempts()),
+                    }
+                    c = next;
+                }
+            }
+            prop_assert!(valids <= 1, "verified twice");
+            prop_assert!(c.attempts() >= before.attempts(), "attempts went down");
+            prop_assert!(wrong_counted <= left_at_load, "more guesses than the stored state allowed");
+            let reloaded: OtpChallenge = serde_json::from_value(serde_json::to_value(&c).unwrap())
+                .map_err(|e| TestCaseError::fail(format!("a transition wrote a state that does not load: {e}")))?;
+            prop_assert_eq!(&reloaded, &c);
+        }
+    }
+}
