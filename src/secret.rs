@@ -171,7 +171,7 @@ impl Secret {
     /// ```
     #[must_use]
     pub fn to_base32(&self) -> Zeroizing<String> {
-        Zeroizing::new(base32::encode(BASE32, &self.bytes))
+        encode_base32(&self.bytes)
     }
 
     /// The key bytes. Every read of key material goes through this one
@@ -211,6 +211,34 @@ fn check_length(len: usize) -> Result<(), Error> {
 
 /// Upper-cases the Base32 symbols of `text` and drops separators, checking
 /// characters, padding and length on the way.
+/// RFC 4648 Base32 without padding, into a buffer sized exactly once.
+///
+/// `base32::encode` under-reserves (5 bytes per 4 input bytes rather than 8
+/// per 5) and reallocates mid-way, freeing a prefix of the key unwiped; this
+/// never reallocates.
+fn encode_base32(bytes: &[u8]) -> Zeroizing<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bits = bytes.len().saturating_mul(8);
+    let mut out = Zeroizing::new(String::with_capacity(bits.div_ceil(5)));
+    let mut buffer = 0u16;
+    let mut held = 0u32;
+    for &byte in bytes {
+        buffer = (buffer << 8) | u16::from(byte);
+        held = held.saturating_add(8);
+        while held >= 5 {
+            held = held.saturating_sub(5);
+            let index = usize::from((buffer >> held) & 0x1f);
+            out.push(ALPHABET.get(index).map_or('A', |&b| char::from(b)));
+        }
+        buffer &= (1u16 << held).wrapping_sub(1);
+    }
+    if held > 0 {
+        let index = usize::from((buffer << (5u32.saturating_sub(held))) & 0x1f);
+        out.push(ALPHABET.get(index).map_or('A', |&b| char::from(b)));
+    }
+    out
+}
+
 fn normalize_base32(text: &str) -> Result<Zeroizing<String>, Error> {
     let mut symbols = Zeroizing::new(String::with_capacity(text.len()));
     let mut padding = 0usize;
@@ -272,6 +300,19 @@ impl Eq for Secret {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_encoder_agrees_with_the_base32_crate_at_every_length() {
+        let bytes: Vec<u8> = (0u8..=255).rev().collect();
+        for len in 0..=70 {
+            let data = &bytes[..len];
+            assert_eq!(
+                *encode_base32(data),
+                base32::encode(BASE32, data),
+                "{len} bytes"
+            );
+        }
+    }
 
     #[test]
     fn padding_rules() {
