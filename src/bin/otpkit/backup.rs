@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use otpkit::{BackupCodeOptions, BackupCodeSet, BackupHashScheme, BackupOutcome, Pepper};
 
-use crate::files::{Existing, load_json, save_json};
+use crate::files::{Existing, load_json, save_json, update_json};
 use crate::{Failure, Outcome};
 
 /// `otpkit backup …`
@@ -121,17 +121,21 @@ pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
             Ok(())
         }
         BackupCommand::Use(args) => {
-            let mut set = load_json::<BackupCodeSet>(&args.set)?;
             let pepper = args.pepper.load()?;
-            let outcome = set
-                .verify_and_consume(&args.code, pepper.as_ref(), crate::unix_now()?)
-                .map_err(|e| match e {
-                    otpkit::Error::PepperRequired => Failure::Usage(e.to_string()),
-                    e => Failure::Rejected(format!("malformed: {e}")),
-                })?;
+            // Under the file's lock from load to save: concurrent runs with
+            // the same code take turns, and only the first is accepted.
+            let outcome = update_json(&args.set, |mut set: BackupCodeSet| {
+                let outcome = set
+                    .verify_and_consume(&args.code, pepper.as_ref(), crate::unix_now()?)
+                    .map_err(|e| match e {
+                        otpkit::Error::PepperRequired => Failure::Usage(e.to_string()),
+                        e => Failure::Rejected(format!("malformed: {e}")),
+                    })?;
+                let changed = matches!(outcome, BackupOutcome::Accepted { .. });
+                Ok((changed.then_some(set), outcome))
+            })?;
             match outcome {
                 BackupOutcome::Accepted { remaining } => {
-                    save_json(&args.set, &set, Existing::Replace)?;
                     writeln!(out, "accepted: {remaining} remaining")?;
                     Ok(())
                 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use otpkit::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord, TotpResource};
 
-use crate::files::{Existing, load_json, save_json, write_atomically};
+use crate::files::{Existing, save_json, to_json, update_json, write_atomically};
 use crate::uri::{QrFormat, render};
 use crate::{Failure, Outcome, unix_now};
 
@@ -48,10 +48,6 @@ pub struct EnrollArgs {
     json: bool,
 }
 
-fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
-    serde_json::to_string_pretty(value).map_err(|e| Failure::Io(std::io::Error::other(e)))
-}
-
 fn show_backup_codes(resource: &TotpResource, out: &mut dyn Write) -> Outcome {
     if let Some(codes) = resource.backup_codes() {
         writeln!(
@@ -82,10 +78,13 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
         if let Some(path) = &args.record {
             save_json(path, &record, existing)?;
         }
-        writeln!(out, "{}", json(&created)?)?;
+        out.write_all(&to_json(&created)?)?;
         return Ok(());
     }
-    let uri = created.uri().map(ToString::to_string).unwrap_or_default();
+    let uri = created
+        .uri()
+        .map(otpkit::OtpAuthUri::to_zeroizing_string)
+        .unwrap_or_default();
     let secret = created.secret().map(|s| s.to_base32()).unwrap_or_default();
     match (args.qr, &args.output) {
         (EnrollQr::Terminal, None) => {
@@ -108,12 +107,14 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
             writeln!(out, "QR code written to {}", path.display())?;
         }
     }
-    let grouped: Vec<String> = secret
-        .as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
-    writeln!(out, "\nOr enter this key by hand: {}", grouped.join(" "))?;
+    let mut grouped = zeroize::Zeroizing::new(String::with_capacity(secret.len() * 2));
+    for (i, c) in secret.chars().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            grouped.push(' ');
+        }
+        grouped.push(c);
+    }
+    writeln!(out, "\nOr enter this key by hand: {}", grouped.as_str())?;
     out.flush()?;
 
     let stdin = std::io::stdin();
@@ -157,13 +158,15 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
 
 /// `otpkit verify --record FILE CODE`.
 pub fn verify_record(path: &Path, code: &str, out: &mut dyn Write) -> Outcome {
-    let record: TotpRecord = load_json(path)?;
-    let (next, outcome) = record
-        .verify(code, None, unix_now()?)
-        .map_err(|e| Failure::Rejected(format!("malformed: {e}")))?;
-    if next != record {
-        save_json(path, &next, Existing::Replace)?;
-    }
+    // Under the file's lock from load to save: of concurrent runs with the
+    // same code only the first is accepted, and every wrong code counts.
+    let (next, outcome) = update_json(path, |record: TotpRecord| {
+        let (next, outcome) = record
+            .verify(code, None, unix_now()?)
+            .map_err(|e| Failure::Rejected(format!("malformed: {e}")))?;
+        let save = (next != record).then(|| next.clone());
+        Ok((save, (next, outcome)))
+    })?;
     match outcome {
         TotpOutcome::Accepted {
             resource,

@@ -140,10 +140,13 @@ pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> Outcome {
             other => other,
         })?
         .ok_or_else(|| Failure::Rejected("invalid otpauth uri: bad scheme".into()))?;
-    let text = serde_json::to_string_pretty(&fields(&uri))
-        .map_err(|e| Failure::Io(std::io::Error::other(e)))?;
-    writeln!(out, "{text}")?;
-    Ok(())
+    let mut fields = fields(&uri);
+    let written = crate::files::to_json(&fields).and_then(|json| Ok(out.write_all(&json)?));
+    // The JSON value holds a plain copy of the secret: wipe it.
+    if let Some(serde_json::Value::String(secret)) = fields.get_mut("secret") {
+        zeroize::Zeroize::zeroize(secret);
+    }
+    written
 }
 
 /// Renders `text` in `format`.
