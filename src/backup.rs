@@ -281,6 +281,7 @@ impl Eq for BackupCodes {}
 
 impl BackupCodes {
     /// Codes from their text, as read back from a creation response.
+    #[cfg(feature = "serde")]
     pub(crate) fn from_texts(codes: Vec<Zeroizing<String>>) -> Self {
         Self(codes)
     }

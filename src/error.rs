@@ -118,6 +118,34 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A sealing key (or keyring) text that is malformed.
+    InvalidSealingKey {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A sealed secret's stored form that is malformed, truncated or of an
+    /// unknown scheme or version.
+    InvalidSealedSecret {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The secret was sealed with a key the keyring does not hold.
+    KeyNotInKeyring {
+        /// The id of the key needed.
+        key_id: String,
+    },
+    /// A sealed secret that does not open: the key with its id is not the
+    /// one that sealed it, the ciphertext was altered, or it was moved from
+    /// another record.
+    SealedSecretBroken,
+    /// A stored record holds its secret in plaintext, and a keyring was
+    /// given to open it: nothing falls back to plaintext silently.
+    PlaintextRecord,
+    /// A stored record is sealed, and it was opened as plaintext.
+    SealedRecord {
+        /// The id of the key that opens it.
+        key_id: String,
+    },
     /// A challenge policy that cannot work.
     InvalidPolicy {
         /// What is wrong with it.
@@ -216,6 +244,22 @@ impl fmt::Display for Error {
                 )
             }
             Self::InvalidLockout { reason } => write!(f, "invalid lockout policy: {reason}"),
+            Self::InvalidSealingKey { reason } => write!(f, "invalid sealing key: {reason}"),
+            Self::InvalidSealedSecret { reason } => write!(f, "invalid sealed secret: {reason}"),
+            Self::KeyNotInKeyring { key_id } => write!(
+                f,
+                "the secret is sealed with key {key_id:?}, which the keyring does not hold"
+            ),
+            Self::SealedSecretBroken => f.write_str(
+                "the sealed secret does not open: wrong key, altered ciphertext, or moved from another record",
+            ),
+            Self::PlaintextRecord => f.write_str(
+                "the record holds its secret in plaintext: open it as plaintext, then seal it",
+            ),
+            Self::SealedRecord { key_id } => write!(
+                f,
+                "the record is sealed with key {key_id:?}: open it with a keyring holding that key"
+            ),
             Self::InvalidPolicy { reason } => write!(f, "invalid challenge policy: {reason}"),
             Self::InvalidChallengeRecord { reason } => {
                 write!(f, "invalid challenge record: {reason}")

@@ -26,13 +26,13 @@ mod backup;
 mod challenge;
 mod code;
 mod error;
-#[cfg(feature = "serde")]
 mod hex;
 mod hotp;
 mod mac;
 #[cfg(feature = "qr")]
 mod qr;
 mod resource;
+pub mod seal;
 mod secret;
 mod totp;
 mod uri;
@@ -50,10 +50,13 @@ pub use hotp::Hotp;
 #[cfg(feature = "qr")]
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
 pub use qr::{ErrorCorrection, Qr, QrStyle};
+#[cfg(feature = "serde")]
+pub use resource::StoredTotpRecord;
 pub use resource::{
     CodeType, DeletedTotp, EnrollmentOptions, Lockout, Timestamp, TotpOutcome, TotpRecord,
     TotpResource,
 };
+pub use seal::{Keyring, SealedSecret, SealingKey};
 pub use secret::Secret;
 pub use totp::{Match, TimeStep, Totp, TotpBuilder, Verdict};
 pub use uri::{OtpAuthUri, OtpType};

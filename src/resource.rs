@@ -424,25 +424,28 @@ pub enum TotpOutcome {
 /// that changed the record (all but [`TotpOutcome::LockedOut`]), not only
 /// on success, or failures go uncounted.
 ///
-/// The whole recipe, with a store that holds (version, JSON), and two
-/// requests interleaved to lose a race:
+/// The whole recipe, with a store that holds (version, sealed JSON), and
+/// two requests interleaved to lose a race:
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
-/// use otpkit::{EnrollmentOptions, TotpOutcome, TotpRecord};
+/// use otpkit::{EnrollmentOptions, Keyring, SealingKey, StoredTotpRecord, TotpOutcome, TotpRecord};
 /// use std::cell::RefCell;
 ///
-/// struct Store(RefCell<(u64, String)>); // one row: (version, record as JSON)
+/// /// One row: (version, the record as JSON, its secret sealed).
+/// struct Store { row: RefCell<(u64, String)>, keyring: Keyring }
 /// impl Store {
 ///     fn load(&self) -> (u64, TotpRecord) {
-///         let (version, json) = &*self.0.borrow();
-///         (*version, serde_json::from_str(json).expect("a valid record"))
+///         let (version, json) = &*self.row.borrow();
+///         let stored: StoredTotpRecord = serde_json::from_str(json).expect("a valid record");
+///         (*version, stored.open(&self.keyring).expect("our key"))
 ///     }
 ///     /// `UPDATE … WHERE version = :loaded`: false when someone saved first.
 ///     fn compare_and_set(&self, loaded: u64, record: &TotpRecord) -> bool {
-///         let mut row = self.0.borrow_mut();
+///         let mut row = self.row.borrow_mut();
 ///         if row.0 != loaded { return false; }
-///         *row = (loaded + 1, serde_json::to_string(record).expect("serializable"));
+///         let sealed = record.seal(&self.keyring).expect("sealable");
+///         *row = (loaded + 1, serde_json::to_string(&sealed).expect("serializable"));
 ///         true
 ///     }
 /// }
@@ -461,7 +464,9 @@ pub enum TotpOutcome {
 /// let now = 1_700_000_000;
 /// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now)?;
 /// let code = record.totp().generate_at(now)?.to_string();
-/// let store = Store(RefCell::new((1, serde_json::to_string(&record).unwrap())));
+/// let keyring = Keyring::new(SealingKey::generate());
+/// let json = serde_json::to_string(&record.seal(&keyring)?).unwrap();
+/// let store = Store { row: RefCell::new((1, json)), keyring };
 ///
 /// // Request B loads and checks first, but is slow to save…
 /// let (b_version, b_record) = store.load();
@@ -797,6 +802,183 @@ impl DeletedTotp {
     }
 }
 
+/// A [`TotpRecord`] as it is stored: serializable, with the secret sealed
+/// by a [`Keyring`](crate::Keyring) (or, opted into by name, in plaintext).
+///
+/// Loading checks every field a transition relies on; the secret is
+/// opened only by [`StoredTotpRecord::open`], with the key it names. See
+/// [`seal`](crate::seal) for the construction and key management.
+///
+/// ```
+/// use otpkit::{EnrollmentOptions, Keyring, SealingKey, StoredTotpRecord, TotpRecord};
+///
+/// let keyring = Keyring::new(SealingKey::generate()); // from your secrets manager
+/// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), 0)?;
+/// let json = serde_json::to_string(&record.seal(&keyring)?).unwrap();
+/// assert!(!json.contains(record.totp().secret().to_base32().as_str()));
+///
+/// let stored: StoredTotpRecord = serde_json::from_str(&json).unwrap();
+/// assert_eq!(stored.key_id(), Some(keyring.sealing_key_id()));
+/// assert_eq!(stored.open(&keyring)?, record);
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredTotpRecord(wire::Record);
+
+#[cfg(feature = "serde")]
+impl TotpRecord {
+    /// The stored form, with the secret sealed by the keyring's first key
+    /// and bound to this record's id.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`](crate::Keyring::seal).
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, SealingKey, TotpRecord};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let ring = Keyring::new(SealingKey::generate());
+    /// assert!(record.seal(&ring)?.is_sealed());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn seal(&self, keyring: &crate::Keyring) -> Result<StoredTotpRecord, Error> {
+        let sealed = keyring.seal(self.totp.secret(), &wire::context(&self.id))?;
+        let text = crate::wiping::to_zeroizing_string(&sealed);
+        Ok(StoredTotpRecord(wire::Record::new(self, text)))
+    }
+
+    /// The stored form with the secret in **plaintext** Base32: anyone who
+    /// reads it can mint codes. Only for tests, and for apps that encrypt
+    /// the whole row themselves.
+    ///
+    /// ```
+    /// # use otpkit::TotpRecord;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.unsealed_for_storage();
+    /// assert!(!stored.is_sealed());
+    /// assert_eq!(stored.open_unsealed()?, record);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn unsealed_for_storage(&self) -> StoredTotpRecord {
+        StoredTotpRecord(wire::Record::new(self, self.totp.secret().to_base32()))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl StoredTotpRecord {
+    /// Opens a sealed record with the key it names.
+    ///
+    /// # Errors
+    /// [`Error::PlaintextRecord`] for a record stored in plaintext (nothing
+    /// falls back to it); [`Error::KeyNotInKeyring`] naming the key needed;
+    /// [`Error::SealedSecretBroken`] for a wrong key, an altered ciphertext
+    /// or a secret moved from another record; [`Error::InvalidTotpRecord`]
+    /// and the settings' errors for a record that fails its checks.
+    ///
+    /// ```
+    /// # use otpkit::{Error, Keyring, SealingKey, TotpRecord};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.seal(&Keyring::new(SealingKey::generate()))?;
+    /// let other = Keyring::new(SealingKey::generate());
+    /// assert!(matches!(stored.open(&other), Err(Error::KeyNotInKeyring { .. })));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn open(&self, keyring: &crate::Keyring) -> Result<TotpRecord, Error> {
+        match self.0.stored_secret()? {
+            wire::StoredSecret::Sealed(sealed) => {
+                let secret = keyring.open(&sealed, &wire::context(self.0.id()))?;
+                self.0.build(secret)
+            }
+            wire::StoredSecret::Plain => Err(Error::PlaintextRecord),
+        }
+    }
+
+    /// Opens a record stored in plaintext (see
+    /// [`TotpRecord::unsealed_for_storage`]).
+    ///
+    /// # Errors
+    /// [`Error::SealedRecord`] naming the key for a sealed record; the
+    /// errors of [`StoredTotpRecord::open`] for a record that fails its
+    /// checks.
+    ///
+    /// ```
+    /// # use otpkit::{Error, Keyring, SealingKey, TotpRecord};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.seal(&Keyring::new(SealingKey::generate()))?;
+    /// assert!(matches!(stored.open_unsealed(), Err(Error::SealedRecord { .. })));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn open_unsealed(&self) -> Result<TotpRecord, Error> {
+        match self.0.stored_secret()? {
+            wire::StoredSecret::Sealed(sealed) => Err(Error::SealedRecord {
+                key_id: sealed.key_id().to_owned(),
+            }),
+            wire::StoredSecret::Plain => self.0.build(self.0.plain_secret()?),
+        }
+    }
+
+    /// The same record re-sealed under the keyring's first key, for key
+    /// rotation; pure, like every transition. Opening uses any key of the
+    /// keyring.
+    ///
+    /// # Errors
+    /// As [`StoredTotpRecord::open`].
+    ///
+    /// ```
+    /// use otpkit::{Keyring, SealingKey, TotpRecord};
+    /// let (a, b) = (SealingKey::generate(), SealingKey::generate());
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.seal(&Keyring::new(a.clone()))?;
+    /// let rotated = stored.rekey(&Keyring::new(b.clone()).with_old_key(a)?)?;
+    /// assert_eq!(rotated.key_id(), Some(b.id()));
+    /// assert_eq!(rotated.open(&Keyring::new(b))?, record);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn rekey(&self, keyring: &crate::Keyring) -> Result<Self, Error> {
+        self.open(keyring)?.seal(keyring)
+    }
+
+    /// Whether the secret is sealed.
+    ///
+    /// ```
+    /// # use otpkit::TotpRecord;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert!(!record.unsealed_for_storage().is_sealed());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn is_sealed(&self) -> bool {
+        self.key_id().is_some()
+    }
+
+    /// The id of the key that sealed the secret, `None` in plaintext: tells
+    /// which records still need [`StoredTotpRecord::rekey`].
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, SealingKey, TotpRecord};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let ring = Keyring::new(SealingKey::new("k7", [7; 32])?);
+    /// assert_eq!(record.seal(&ring)?.key_id(), Some("k7"));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn key_id(&self) -> Option<&str> {
+        self.0.sealed_key_id()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl fmt::Debug for StoredTotpRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredTotpRecord")
+            .field("id", &self.0.id())
+            .field("key_id", &self.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(feature = "serde")]
 mod wire {
     //! The JSON shapes: the resource as Clerk's API writes it, the record
@@ -809,10 +991,10 @@ mod wire {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use zeroize::Zeroizing;
 
-    use super::{DeletedTotp, Lockout, Timestamp, TotpRecord, TotpResource};
+    use super::{DeletedTotp, Lockout, StoredTotpRecord, Timestamp, TotpRecord, TotpResource};
     use crate::{
         Algorithm, BackupCodeOptions, BackupCodeSet, BackupCodes, BackupHashScheme, Error,
-        OtpAuthUri, Secret, TimeStep, Totp,
+        OtpAuthUri, SealedSecret, Secret, TimeStep, Totp,
     };
 
     #[derive(Serialize, Deserialize, Clone, Copy)]
@@ -933,7 +1115,7 @@ mod wire {
     }
 
     /// Backup-code options as stored in a record.
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
     struct BackupSettings {
         count: usize,
@@ -942,9 +1124,12 @@ mod wire {
         pbkdf2_iterations: u32,
     }
 
-    #[derive(Serialize, Deserialize)]
+    /// The stored form. `secret` is the sealed secret
+    /// (`$otpkit-xchacha20poly1305$…`) or, opted into by name, the plain
+    /// Base32 secret; the two cannot be confused, as `$` is not Base32.
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
-    struct Record {
+    pub(super) struct Record {
         version: u32,
         id: String,
         issuer: String,
@@ -965,23 +1150,37 @@ mod wire {
         updated_at: u64,
     }
 
-    impl Serialize for TotpRecord {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let totp = &self.totp;
-            Record {
+    /// How a record's secret is stored.
+    pub(super) enum StoredSecret {
+        Sealed(SealedSecret),
+        Plain,
+    }
+
+    /// What the sealed secret is bound to: the record's id.
+    pub(super) fn context(id: &str) -> Vec<u8> {
+        let mut context = b"totp-record:".to_vec();
+        context.extend_from_slice(id.as_bytes());
+        context
+    }
+
+    impl Record {
+        /// The stored form of `record`, with `secret` as its secret text.
+        pub(super) fn new(record: &TotpRecord, secret: Zeroizing<String>) -> Self {
+            let totp = &record.totp;
+            Self {
                 version: 1,
-                id: self.id.clone(),
-                issuer: self.issuer.clone(),
-                account: self.account.clone(),
-                secret: totp.secret().to_base32(),
+                id: record.id.clone(),
+                issuer: record.issuer.clone(),
+                account: record.account.clone(),
+                secret,
                 algorithm: totp.algorithm().as_str().to_owned(),
                 digits: totp.digits(),
                 period: totp.period(),
                 window: totp.window().0,
-                verified: self.verified,
-                last_used_step: self.last_used_step,
-                backup_codes: self.backup_codes.clone(),
-                backup_settings: self.backup_options.map(|o| BackupSettings {
+                verified: record.verified,
+                last_used_step: record.last_used_step,
+                backup_codes: record.backup_codes.clone(),
+                backup_settings: record.backup_options.map(|o| BackupSettings {
                     count: o.count_value(),
                     length: o.length_value(),
                     pbkdf2_iterations: match o.scheme_value() {
@@ -989,59 +1188,85 @@ mod wire {
                         BackupHashScheme::HmacSha256 => 0,
                     },
                 }),
-                lockout: self.lockout,
-                failures: self.failures,
-                locked_until: self.locked_until,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
+                lockout: record.lockout,
+                failures: record.failures,
+                locked_until: record.locked_until,
+                created_at: record.created_at,
+                updated_at: record.updated_at,
             }
-            .serialize(s)
         }
-    }
 
-    fn bad(reason: &'static str) -> Error {
-        Error::InvalidTotpRecord { reason }
-    }
+        pub(super) fn id(&self) -> &str {
+            &self.id
+        }
 
-    impl TryFrom<Record> for TotpRecord {
-        type Error = Error;
+        /// The key id in a sealed secret's text, read without parsing it
+        /// all (it was checked on load).
+        pub(super) fn sealed_key_id(&self) -> Option<&str> {
+            let params = self.secret.strip_prefix('$')?.split('$').nth(1)?;
+            params.strip_prefix("v=1,k=")
+        }
 
-        /// Checks everything a transition relies on, so that no stored value
-        /// can switch a check off or make a right code fail.
-        fn try_from(r: Record) -> Result<Self, Error> {
-            if r.version != 1 {
+        /// Whether the secret is sealed, and by what.
+        pub(super) fn stored_secret(&self) -> Result<StoredSecret, Error> {
+            if self.secret.starts_with('$') {
+                Ok(StoredSecret::Sealed(self.secret.parse()?))
+            } else {
+                Ok(StoredSecret::Plain)
+            }
+        }
+
+        /// The plain secret of an unsealed record.
+        pub(super) fn plain_secret(&self) -> Result<Secret, Error> {
+            Secret::from_base32(&self.secret)
+        }
+
+        /// Checks everything a transition relies on, but the secret, so
+        /// that no stored value can switch a check off or make a right code
+        /// fail.
+        fn check(&self) -> Result<(), Error> {
+            if self.version != 1 {
                 return Err(bad("unsupported record version"));
             }
-            if r.id.is_empty() {
+            if self.id.is_empty() {
                 return Err(bad("id is empty"));
             }
-            if r.updated_at < r.created_at {
+            if self.updated_at < self.created_at {
                 return Err(bad("updated_at is before created_at"));
             }
-            if !r.verified && (r.last_used_step.is_some() || r.backup_codes.is_some()) {
+            if !self.verified && (self.last_used_step.is_some() || self.backup_codes.is_some()) {
                 return Err(bad("an unverified record has a used step or backup codes"));
             }
             // Each wrong code past the free ones sets a lock, and a right one
             // clears both: a count past the free failures without a lock (or
             // the reverse) was not written by a transition.
-            if r.locked_until.is_some() != (r.failures > r.lockout.free_failures()) {
+            if self.locked_until.is_some() != (self.failures > self.lockout.free_failures()) {
                 return Err(bad("failures and locked_until disagree"));
             }
-            if r.locked_until
-                .is_some_and(|until| until > r.updated_at.saturating_add(Lockout::MAX_LOCK))
+            if self
+                .locked_until
+                .is_some_and(|until| until > self.updated_at.saturating_add(Lockout::MAX_LOCK))
             {
                 return Err(bad("locked_until is more than a day after updated_at"));
             }
-            let secret = Secret::from_base32(&r.secret)?;
-            let algorithm: Algorithm = r.algorithm.parse()?;
-            let totp = Totp::builder(secret)
-                .algorithm(algorithm)
-                .digits(r.digits)
-                .period(r.period)
-                .window(r.window)
-                .build()?;
-            let backup_options = r
-                .backup_settings
+            crate::hotp::check_digits(self.digits)?;
+            if self.period == 0 {
+                return Err(Error::ZeroPeriod);
+            }
+            if self.window > crate::MAX_WINDOW {
+                return Err(Error::WindowTooLarge { steps: self.window });
+            }
+            self.algorithm.parse::<Algorithm>()?;
+            self.backup_options()?;
+            match self.stored_secret()? {
+                StoredSecret::Sealed(_) => Ok(()),
+                StoredSecret::Plain => self.plain_secret().map(drop),
+            }
+        }
+
+        fn backup_options(&self) -> Result<Option<BackupCodeOptions>, Error> {
+            self.backup_settings
+                .as_ref()
                 .map(|b| {
                     let scheme = match b.pbkdf2_iterations {
                         0 => BackupHashScheme::HmacSha256,
@@ -1053,28 +1278,51 @@ mod wire {
                         .scheme(scheme);
                     options.check().map(|()| options)
                 })
-                .transpose()?;
-            Ok(Self {
-                id: r.id,
-                issuer: r.issuer,
-                account: r.account,
+                .transpose()
+        }
+
+        /// The record, with its secret opened by the caller.
+        pub(super) fn build(&self, secret: Secret) -> Result<TotpRecord, Error> {
+            self.check()?;
+            let totp = Totp::builder(secret)
+                .algorithm(self.algorithm.parse()?)
+                .digits(self.digits)
+                .period(self.period)
+                .window(self.window)
+                .build()?;
+            Ok(TotpRecord {
+                id: self.id.clone(),
+                issuer: self.issuer.clone(),
+                account: self.account.clone(),
                 totp,
-                verified: r.verified,
-                last_used_step: r.last_used_step,
-                backup_codes: r.backup_codes,
-                backup_options,
-                lockout: r.lockout,
-                failures: r.failures,
-                locked_until: r.locked_until,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
+                verified: self.verified,
+                last_used_step: self.last_used_step,
+                backup_codes: self.backup_codes.clone(),
+                backup_options: self.backup_options()?,
+                lockout: self.lockout,
+                failures: self.failures,
+                locked_until: self.locked_until,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
             })
         }
     }
 
-    impl<'de> Deserialize<'de> for TotpRecord {
+    fn bad(reason: &'static str) -> Error {
+        Error::InvalidTotpRecord { reason }
+    }
+
+    impl Serialize for StoredTotpRecord {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for StoredTotpRecord {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            Self::try_from(Record::deserialize(d)?).map_err(serde::de::Error::custom)
+            let record = Record::deserialize(d)?;
+            record.check().map_err(serde::de::Error::custom)?;
+            Ok(Self(record))
         }
     }
 }

@@ -11,8 +11,18 @@ fn otpkit(args: &[&str]) -> Output {
 }
 
 fn otpkit_with_stdin(args: &[&str], stdin: &str) -> Output {
+    otpkit_with(args, stdin, &[])
+}
+
+/// A sealing key for tests, in its text form.
+fn key_text(id: &str, byte: u8) -> String {
+    format!("otpkit-key:v1:{id}:{}", format!("{byte:02x}").repeat(32))
+}
+
+fn otpkit_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_otpkit"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -382,6 +392,7 @@ fn enroll_shows_a_qr_code_and_the_key() {
         "demo@example.com",
         "--record",
         record.to_str().unwrap(),
+        "--unsealed",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -392,6 +403,24 @@ fn enroll_shows_a_qr_code_and_the_key() {
     assert!(text.contains("otpkit verify --record"));
     let stored = std::fs::read_to_string(&record).unwrap();
     assert!(stored.contains("\"verified\": false"));
+    // Neither a key nor --unsealed: refused before any QR code is shown.
+    let other = dir.join("other.json");
+    let refused = otpkit(&[
+        "enroll",
+        "--issuer",
+        "Demo",
+        "--account",
+        "x",
+        "--record",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty() && !other.exists());
+    assert!(
+        stderr(&refused).contains("--key-env"),
+        "{}",
+        stderr(&refused)
+    );
     // Refuses to replace the record without --force.
     let again = otpkit(&[
         "enroll",
@@ -401,6 +430,7 @@ fn enroll_shows_a_qr_code_and_the_key() {
         "x",
         "--record",
         record.to_str().unwrap(),
+        "--unsealed",
     ]);
     assert_eq!(again.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -411,6 +441,9 @@ fn enroll_json_then_verify_against_the_record() {
     let dir = temp_dir("record");
     let record = dir.join("record.json");
     let record_arg = record.to_str().unwrap();
+    let key = key_text("k1", 0x11);
+    let env = [("OTPKIT_KEY", key.as_str())];
+    let otpkit = |args: &[&str]| otpkit_with(args, "", &env);
     let out = otpkit(&[
         "enroll",
         "--issuer",
@@ -420,6 +453,8 @@ fn enroll_json_then_verify_against_the_record() {
         "--json",
         "--record",
         record_arg,
+        "--key-env",
+        "OTPKIT_KEY",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -449,7 +484,8 @@ fn enroll_json_then_verify_against_the_record() {
     );
 
     let code = stdout(&otpkit(&["code", uri])).trim().to_owned();
-    let out = otpkit(&["verify", "--record", record_arg, &code]);
+    let k = ["--key-env", "OTPKIT_KEY"];
+    let out = otpkit(&["verify", "--record", record_arg, &code, k[0], k[1]]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.starts_with("valid: totp step "), "{text}");
@@ -463,17 +499,150 @@ fn enroll_json_then_verify_against_the_record() {
     let stored = std::fs::read_to_string(&record).unwrap();
     assert!(backup.iter().all(|c| !stored.contains(c)));
 
-    let replay = otpkit(&["verify", "--record", record_arg, &code]);
+    let replay = otpkit(&["verify", "--record", record_arg, &code, k[0], k[1]]);
     assert_eq!(replay.status.code(), Some(1));
     assert!(stderr(&replay).starts_with("otpkit: replayed"));
-    let out = otpkit(&["verify", "--record", record_arg, backup[2]]);
+    let out = otpkit(&["verify", "--record", record_arg, backup[2], k[0], k[1]]);
     assert_eq!(
         stdout(&out),
         "valid: backup code step ".to_owned() + &text[17..text.find('\n').unwrap()] + "\n"
     );
-    let reuse = otpkit(&["verify", "--record", record_arg, backup[2]]);
+    let reuse = otpkit(&["verify", "--record", record_arg, backup[2], k[0], k[1]]);
     assert_eq!(reuse.status.code(), Some(1));
     let both = otpkit(&["verify", "--record", record_arg, SECRET, &code]);
     assert_eq!(both.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn records_are_sealed_and_keys_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("record.json");
+    let record_arg = record.to_str().unwrap();
+    let (a, b) = (key_text("a", 0xaa), key_text("b", 0xbb));
+    let with = |keys: &str, args: &[&str]| otpkit_with(args, "", &[("KEYS", keys)]);
+
+    let fresh = otpkit(&["key", "new"]);
+    let fresh = stdout(&fresh);
+    assert!(
+        fresh.starts_with("otpkit-key:v1:") && fresh.trim().len() == 14 + 8 + 1 + 64,
+        "{fresh}"
+    );
+
+    let out = with(
+        &a,
+        &[
+            "enroll",
+            "--issuer",
+            "I",
+            "--account",
+            "u",
+            "--json",
+            "--record",
+            record_arg,
+            "--key-env",
+            "KEYS",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = created["secret"].as_str().unwrap();
+    let stored = std::fs::read_to_string(&record).unwrap();
+    assert!(!stored.contains(secret) && !stored.contains(&secret.to_lowercase()));
+    assert!(
+        stored.contains("\"$otpkit-xchacha20poly1305$v=1,k=a$"),
+        "{stored}"
+    );
+
+    let code = |at: u64| {
+        stdout(&otpkit(&["code", "--at", &at.to_string(), secret]))
+            .trim()
+            .to_owned()
+    };
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let verify = |keys: &str, code: &str| {
+        with(
+            keys,
+            &["verify", "--record", record_arg, code, "--key-env", "KEYS"],
+        )
+    };
+
+    // Without the key, or with another, it is refused and names the key needed.
+    let none = otpkit(&["verify", "--record", record_arg, "123456"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("sealed with key \"a\""),
+        "{}",
+        stderr(&none)
+    );
+    let other = verify(&b, "123456");
+    assert_eq!(other.status.code(), Some(2));
+    assert!(stderr(&other).contains("key \"a\""), "{}", stderr(&other));
+    let impostor = verify(&key_text("a", 0xab), "123456");
+    assert!(
+        stderr(&impostor).contains("does not open"),
+        "{}",
+        stderr(&impostor)
+    );
+
+    // Rotation: "b,a" opens and re-seals with b; rekey moves the record to b.
+    let out = verify(&format!("{b},{a}"), &code(now()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rekeyed = with(
+        &format!("{b},{a}"),
+        &["rekey", "--record", record_arg, "--key-env", "KEYS"],
+    );
+    assert!(rekeyed.status.success(), "{}", stderr(&rekeyed));
+    assert_eq!(stdout(&rekeyed), "resealed: key b -> key b\n");
+    let out = verify(&b, &code(now() + 30));
+    assert!(out.status.success(), "b alone opens it: {}", stderr(&out));
+    assert_eq!(
+        verify(&a, "123456").status.code(),
+        Some(2),
+        "a alone no longer does"
+    );
+
+    // A plaintext record: refused with a key, sealed by rekey.
+    let plain = dir.path().join("plain.json");
+    let plain_arg = plain.to_str().unwrap();
+    let out = otpkit(&[
+        "enroll",
+        "--issuer",
+        "I",
+        "--account",
+        "u",
+        "--json",
+        "--record",
+        plain_arg,
+        "--unsealed",
+    ]);
+    assert!(out.status.success());
+    let refused = with(
+        &a,
+        &[
+            "verify",
+            "--record",
+            plain_arg,
+            "123456",
+            "--key-env",
+            "KEYS",
+        ],
+    );
+    assert!(
+        stderr(&refused).contains("otpkit rekey"),
+        "{}",
+        stderr(&refused)
+    );
+    let sealed = with(&a, &["rekey", "--record", plain_arg, "--key-env", "KEYS"]);
+    assert_eq!(stdout(&sealed), "sealed: plaintext -> key a\n");
+    assert!(
+        std::fs::read_to_string(&plain)
+            .unwrap()
+            .contains("$otpkit-xchacha20poly1305$")
+    );
 }

@@ -15,6 +15,10 @@ const TRIALS: usize = 3;
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_otpkit"))
         .args(args)
+        .env(
+            "OTPKIT_KEY",
+            format!("otpkit-key:v1:race:{}", "42".repeat(32)),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -145,6 +149,8 @@ fn enroll(dir: &Path, name: &str) -> (String, String) {
         "--record",
         &record,
         "--json",
+        "--key-env",
+        "OTPKIT_KEY",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -161,7 +167,14 @@ fn one_totp_code_raced_by_many_processes_is_accepted_once() {
     for trial in 0..TRIALS {
         let (record, secret) = enroll(dir.path(), &format!("trial{trial}.json"));
         let code = current_code(&secret);
-        let outputs = race(&["verify", "--record", &record, &code]);
+        let outputs = race(&[
+            "verify",
+            "--record",
+            &record,
+            &code,
+            "--key-env",
+            "OTPKIT_KEY",
+        ]);
         // The code may change between generation and the race only at a
         // step boundary; the window of ±1 still accepts it once.
         assert_eq!(successes(&outputs), 1, "trial {trial}");
@@ -188,7 +201,16 @@ fn every_wrong_code_of_a_race_is_counted_and_the_record_locks() {
         .map(|b| char::from(b'0' + (b - b'0' + 5) % 10))
         .collect();
     let children: Vec<Child> = (0..30)
-        .map(|_| spawn(&["verify", "--record", &record, &wrong]))
+        .map(|_| {
+            spawn(&[
+                "verify",
+                "--record",
+                &record,
+                &wrong,
+                "--key-env",
+                "OTPKIT_KEY",
+            ])
+        })
         .collect();
     let outputs: Vec<Output> = children
         .into_iter()

@@ -15,8 +15,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use otpkit::{
-    BackupCodeOptions, BackupCodeSet, EnrollmentOptions, OtpAuthUri, Secret, Totp, TotpOutcome,
-    TotpRecord,
+    BackupCodeOptions, BackupCodeSet, EnrollmentOptions, Keyring, OtpAuthUri, SealingKey, Secret,
+    StoredTotpRecord, Totp, TotpOutcome, TotpRecord,
 };
 use zeroize::Zeroizing;
 
@@ -162,6 +162,8 @@ fn no_freed_block_holds_a_secret() {
         },
     );
 
+    let key = SealingKey::generate();
+    let keyring = Keyring::new(key.clone());
     // A record with this very secret, through JSON both ways.
     let (record, _) = TotpRecord::create(
         "ACME",
@@ -170,14 +172,15 @@ fn no_freed_block_holds_a_secret() {
         1_700_000_000,
     )
     .unwrap();
-    let mut json: serde_json::Value = serde_json::to_value(&record).unwrap();
+    let mut json: serde_json::Value = serde_json::to_value(record.unsealed_for_storage()).unwrap();
     json["secret"] = serde_json::Value::String(base32.to_string());
     let record_json = Zeroizing::new(serde_json::to_string(&json).unwrap());
     drop(json);
     run(
-        "record json: load, verify, save, refused loads",
+        "record json: load, verify, seal, save, open, refused loads",
         &mut || {
-            let record: TotpRecord = serde_json::from_str(&record_json).unwrap();
+            let stored: StoredTotpRecord = serde_json::from_str(&record_json).unwrap();
+            let record = stored.open_unsealed().unwrap();
             let code = record
                 .totp()
                 .generate_at(1_700_000_000)
@@ -185,7 +188,11 @@ fn no_freed_block_holds_a_secret() {
                 .to_string();
             let (next, _) = record.verify(&code, None, 1_700_000_000).unwrap();
             let mut out = Zeroizing::new(Vec::with_capacity(8192));
-            serde_json::to_writer(&mut *out, &next).unwrap();
+            serde_json::to_writer(&mut *out, &next.seal(&keyring).unwrap()).unwrap();
+            let sealed: StoredTotpRecord = serde_json::from_slice(&out).unwrap();
+            assert_eq!(sealed.open(&keyring).unwrap(), next);
+            out.clear();
+            serde_json::to_writer(&mut *out, &next.unsealed_for_storage()).unwrap();
             for broken in ["\"version\":1", "\"digits\":6", "\"lockout\":{"] {
                 let worse = match broken {
                     "\"version\":1" => "\"version\":9",
@@ -193,7 +200,7 @@ fn no_freed_block_holds_a_secret() {
                     _ => "\"lockout\":{\"x\":1,",
                 };
                 let bad = replaced(&record_json, broken, worse);
-                assert!(serde_json::from_str::<TotpRecord>(&bad).is_err());
+                assert!(serde_json::from_str::<StoredTotpRecord>(&bad).is_err());
             }
         },
     );
@@ -206,6 +213,21 @@ fn no_freed_block_holds_a_secret() {
         serde_json::to_writer(&mut *out, &created).unwrap();
         let back: otpkit::TotpResource = serde_json::from_slice(&out).unwrap();
         assert_eq!(back.secret(), created.secret());
+    });
+
+    let key_text = key.to_text();
+    let key_hex = Zeroizing::new(key_text.rsplit(':').next().unwrap().to_owned());
+    watch(3, key_hex.as_bytes());
+    run("sealing key: text, parse, keyring, seal, open", &mut || {
+        let parsed: SealingKey = key_text.parse().unwrap();
+        let mut list = Zeroizing::new(String::with_capacity(512));
+        list.push_str(&SealingKey::generate().to_text());
+        list.push(',');
+        list.push_str(&parsed.to_text());
+        let ring: Keyring = list.parse().unwrap();
+        let sealed = keyring.seal(&secret, b"ctx").unwrap();
+        assert_eq!(ring.open(&sealed, b"ctx").unwrap(), secret);
+        assert!(format!("{parsed:?}").contains(parsed.id()));
     });
 
     let (codes, set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0).unwrap();

@@ -45,3 +45,8 @@ fn backup_corpus() {
 fn records_corpus() {
     replay("records", properties::records);
 }
+
+#[test]
+fn sealed_corpus() {
+    replay("sealed", properties::sealed);
+}

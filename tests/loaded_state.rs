@@ -5,13 +5,29 @@
 #![cfg(feature = "serde")]
 
 use otpkit::{
-    ChallengePolicy, CheckOutcome, EnrollmentOptions, Lockout, OtpChallenge, RetryOutcome,
-    Strategy as Delivery, TotpOutcome, TotpRecord, VerificationStatus,
+    ChallengePolicy, CheckOutcome, EnrollmentOptions, Keyring, Lockout, OtpChallenge, RetryOutcome,
+    SealingKey, StoredTotpRecord, Strategy as Delivery, TotpOutcome, TotpRecord,
+    VerificationStatus,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 const T: u64 = 1_700_000_000;
+
+fn keyring() -> Keyring {
+    Keyring::new(SealingKey::new("test", [7; 32]).unwrap())
+}
+
+/// A record's stored JSON, sealed.
+fn stored(record: &TotpRecord) -> Value {
+    serde_json::to_value(record.seal(&keyring()).unwrap()).unwrap()
+}
+
+/// Loads stored JSON and opens it: what an app does.
+fn load(json: Value) -> Result<TotpRecord, String> {
+    let stored: StoredTotpRecord = serde_json::from_value(json).map_err(|e| e.to_string())?;
+    stored.open(&keyring()).map_err(|e| e.to_string())
+}
 
 fn refusal<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: Value) -> String {
     serde_json::from_value::<T>(json).unwrap_err().to_string()
@@ -34,7 +50,7 @@ fn verified_record() -> (TotpRecord, Vec<String>) {
 #[test]
 fn records_that_would_switch_a_check_off_are_refused() {
     let (record, _) = verified_record();
-    let json = serde_json::to_value(&record).unwrap();
+    let json = stored(&record);
     let cases: [(&str, Value, &str); 9] = [
         (
             "lockout",
@@ -73,13 +89,13 @@ fn records_that_would_switch_a_check_off_are_refused() {
     for (field, value, message) in cases {
         let mut bad = json.clone();
         bad[field] = value;
-        let err = refusal::<TotpRecord>(bad);
+        let err = refusal::<StoredTotpRecord>(bad);
         assert!(err.contains(message), "{field}: {err}");
     }
     let mut far_lock = json.clone();
     far_lock["failures"] = json!(3);
     far_lock["locked_until"] = json!(T + 10 * 86_400);
-    let err = refusal::<TotpRecord>(far_lock);
+    let err = refusal::<StoredTotpRecord>(far_lock);
     assert!(err.contains("locked_until is more than a day"), "{err}");
 }
 
@@ -167,17 +183,17 @@ proptest! {
         tries in prop::collection::vec(attempt(), 1..25),
     ) {
         let (record, backup) = verified_record();
-        let mut json = serde_json::to_value(&record).unwrap();
+        let mut json = stored(&record);
         for (field, value) in mutations {
             json[field] = value;
         }
-        let Ok(mut record) = serde_json::from_value::<TotpRecord>(json) else {
+        let Ok(mut record) = load(json) else {
             return Ok(()); // refused: nothing to run
         };
         let mut now = T + 30;
         let mut used_steps: Vec<u64> = record.last_used_step().map(|s| s.value()).into_iter().collect();
         let mut used_backup: Vec<usize> = Vec::new();
-        let lockout_free = serde_json::to_value(&record).unwrap()["lockout"]["free_failures"].as_u64().unwrap();
+        let lockout_free = stored(&record)["lockout"]["free_failures"].as_u64().unwrap();
         for attempt in tries {
             let totp = record.totp().clone();
             let (input, right_step) = match attempt {
@@ -230,7 +246,7 @@ proptest! {
                     prop_assert_eq!(next.failures(), before + 1);
                 }
             }
-            let reloaded: TotpRecord = serde_json::from_value(serde_json::to_value(&next).unwrap())
+            let reloaded = load(stored(&next))
                 .map_err(|e| TestCaseError::fail(format!("a transition wrote a state that does not load: {e}")))?;
             prop_assert_eq!(&reloaded, &next);
             record = next;

@@ -145,3 +145,30 @@ fn debug_of_codes_in_clerk_objects_and_of_qr_modules_is_redacted() {
         assert!(text.starts_with("Qr { width: "), "{text}");
     }
 }
+
+#[test]
+fn sealing_keys_and_sealed_records_print_only_ids() {
+    let key = otpkit::SealingKey::new("k1", [0x5c; 32]).unwrap();
+    let keyring = otpkit::Keyring::new(key.clone());
+    let (record, _) =
+        TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), 0).unwrap();
+    let stored = record.seal(&keyring).unwrap();
+    let sealed = keyring.seal(record.totp().secret(), b"ctx").unwrap();
+    let key_hex = "5c".repeat(32);
+    let mut needles = forms(record.totp().secret());
+    needles.push(key_hex[..16].to_owned());
+    needles.push(format!("{:?}", [0x5c_u8; 4]).replace(' ', ""));
+    let sealed_text = sealed.to_string();
+    needles.push(sealed_text[sealed_text.len() - 20..].to_owned());
+    for text in [
+        format!("{key:?}"),
+        format!("{keyring:?}"),
+        format!("{sealed:?}"),
+        format!("{stored:?}"),
+    ] {
+        assert_clean(&text, &needles);
+        assert!(text.contains("k1"), "the id is shown: {text}");
+    }
+    // The key's bytes live in a `Zeroizing` array, wiped on drop.
+    assert!(std::mem::needs_drop::<otpkit::SealingKey>());
+}

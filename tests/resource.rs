@@ -3,8 +3,8 @@
 #![cfg(feature = "serde")]
 
 use otpkit::{
-    BackupCodeOptions, CodeType, EnrollmentOptions, Error, Lockout, OtpAuthUri, TotpOutcome,
-    TotpRecord, TotpResource,
+    BackupCodeOptions, CodeType, EnrollmentOptions, Error, Lockout, OtpAuthUri, StoredTotpRecord,
+    TotpOutcome, TotpRecord, TotpResource,
 };
 use serde_json::{Value, json};
 
@@ -236,9 +236,9 @@ fn records_round_trip_and_reject_corruption() {
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, _) = record.verify(&code, None, T).unwrap();
-    let json = serde_json::to_value(&record).unwrap();
-    let loaded: TotpRecord = serde_json::from_value(json.clone()).unwrap();
-    assert_eq!(loaded, record);
+    let json = serde_json::to_value(record.unsealed_for_storage()).unwrap();
+    let loaded: StoredTotpRecord = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(loaded.open_unsealed().unwrap(), record);
     for (field, value, message) in [
         ("version", json!(9), "unsupported record version"),
         ("secret", json!("SHORT"), "secret too short"),
@@ -254,7 +254,7 @@ fn records_round_trip_and_reject_corruption() {
     ] {
         let mut bad = json.clone();
         bad[field] = value;
-        let err = serde_json::from_value::<TotpRecord>(bad)
+        let err = serde_json::from_value::<StoredTotpRecord>(bad)
             .unwrap_err()
             .to_string();
         assert!(err.contains(message), "{field}: {err}");

@@ -4,9 +4,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use otpkit::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord, TotpResource};
+use otpkit::{
+    CodeType, EnrollmentOptions, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource,
+};
 
 use crate::files::{Existing, save_json, to_json, update_json, write_atomically};
+use crate::key::{KeyArg, Storage};
 use crate::uri::{QrFormat, render};
 use crate::{Failure, Outcome, unix_now};
 
@@ -36,10 +39,16 @@ pub struct EnrollArgs {
     /// The file for an SVG or PNG QR code.
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Save the server-side record here (hashed backup codes only), for
-    /// `otpkit verify --record`.
+    /// Save the server-side record here (hashed backup codes only, the
+    /// secret sealed with --key-env), for `otpkit verify --record`.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    #[command(flatten)]
+    key: KeyArg,
+    /// Store the record's secret in plaintext instead of sealing it:
+    /// anyone who reads the file can then mint codes.
+    #[arg(long, requires = "record")]
+    unsealed: bool,
     /// Replace an existing record file.
     #[arg(long)]
     force: bool,
@@ -62,6 +71,15 @@ fn show_backup_codes(resource: &TotpResource, out: &mut dyn Write) -> Outcome {
 }
 
 pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
+    // How the record will be stored is settled before a QR code is shown.
+    let storage = match &args.record {
+        Some(_) => Some(Storage::chosen(&args.key, args.unsealed)?),
+        None => None,
+    };
+    let save = |record: &TotpRecord, existing| match (&args.record, &storage) {
+        (Some(path), Some(storage)) => save_json(path, &storage.store(record)?, existing),
+        _ => Ok(()),
+    };
     let now = unix_now()?;
     let (mut record, created) = TotpRecord::create(
         &args.issuer,
@@ -75,9 +93,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
         Existing::Refuse
     };
     if args.json {
-        if let Some(path) = &args.record {
-            save_json(path, &record, existing)?;
-        }
+        save(&record, existing)?;
         out.write_all(&to_json(&created)?)?;
         return Ok(());
     }
@@ -144,7 +160,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
         }
     }
     if let Some(path) = &args.record {
-        save_json(path, &record, existing)?;
+        save(&record, existing)?;
         if !record.is_verified() {
             writeln!(
                 out,
@@ -157,14 +173,19 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
 }
 
 /// `otpkit verify --record FILE CODE`.
-pub fn verify_record(path: &Path, code: &str, out: &mut dyn Write) -> Outcome {
+pub fn verify_record(path: &Path, key: &KeyArg, code: &str, out: &mut dyn Write) -> Outcome {
     // Under the file's lock from load to save: of concurrent runs with the
     // same code only the first is accepted, and every wrong code counts.
-    let (next, outcome) = update_json(path, |record: TotpRecord| {
+    let (next, outcome) = update_json(path, |stored: StoredTotpRecord| {
+        let (record, storage) = Storage::open(&stored, key)?;
         let (next, outcome) = record
             .verify(code, None, unix_now()?)
             .map_err(|e| Failure::Rejected(format!("malformed: {e}")))?;
-        let save = (next != record).then(|| next.clone());
+        let save = if next == record {
+            None
+        } else {
+            Some(storage.store(&next)?)
+        };
         Ok((save, (next, outcome)))
     })?;
     match outcome {

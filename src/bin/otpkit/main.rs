@@ -7,6 +7,7 @@
 mod backup;
 mod enroll;
 mod files;
+mod key;
 mod otp;
 mod uri;
 
@@ -42,6 +43,12 @@ enum Command {
     /// Backup codes: make a set, use a code, show a set's status.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// Sealing keys for records: make one.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Re-seal a record under the first key of --key-env (key rotation), or
+    /// seal a plaintext record.
+    Rekey(key::RekeyArgs),
 }
 
 /// Why a command did not succeed, and the exit code that says so.
@@ -87,6 +94,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         Command::Inspect(args) => uri::inspect(&args, out),
         Command::Qr(args) => uri::qr(&args, out),
         Command::Backup(command) => backup::run(&command, out),
+        Command::Key(command) => key::key(&command, out),
+        Command::Rekey(args) => key::rekey(&args, out),
     }
 }
 

@@ -86,6 +86,10 @@ pub struct VerifyArgs {
     /// protection; the record is updated atomically.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["hotp", "last_step", "window", "at"])]
     record: Option<std::path::PathBuf>,
+    /// With --record: the environment variable holding the key that
+    /// opens the record (one or several, comma-separated).
+    #[command(flatten)]
+    key: crate::key::KeyArg,
     #[command(flatten)]
     otp: OtpArgs,
     /// Steps accepted on each side of the current one (TOTP), or counters
@@ -176,7 +180,7 @@ pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
     let malformed = |err: otpkit::Error| Failure::Rejected(format!("malformed: {err}"));
     let (secret, code) = match (&args.record, args.inputs.as_slice()) {
-        (Some(path), [code]) => return crate::enroll::verify_record(path, code, out),
+        (Some(path), [code]) => return crate::enroll::verify_record(path, &args.key, code, out),
         (None, [secret, code]) => (secret, code),
         (Some(_), _) => return Err(Failure::Usage("with --record, give only the CODE".into())),
         (None, _) => return Err(Failure::Usage("give the SECRET and the CODE".into())),

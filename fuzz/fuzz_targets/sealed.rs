@@ -1,0 +1,7 @@
+//! See `properties::sealed`.
+#![no_main]
+
+#[path = "../properties.rs"]
+mod properties;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| properties::sealed(data));

@@ -1,0 +1,146 @@
+//! `otpkit key new`, `otpkit rekey`, and the `--key-env` option: records
+//! hold their secret sealed with an application key.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use otpkit::{Keyring, SealingKey, StoredTotpRecord, TotpRecord};
+
+use crate::files::update_json;
+use crate::{Failure, Outcome};
+
+/// `otpkit key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print a fresh sealing key (keep it in a secrets manager, never beside
+    /// the records it seals).
+    New,
+}
+
+/// Where the sealing keys come from.
+#[derive(Debug, Args)]
+pub struct KeyArg {
+    /// Read the sealing keys from this environment variable (never from
+    /// argv): one key, or several separated by commas, newest first; the
+    /// first seals, all open.
+    #[arg(long, value_name = "VAR", requires = "record")]
+    key_env: Option<String>,
+}
+
+impl KeyArg {
+    /// The keyring, if `--key-env` was given.
+    pub fn load(&self) -> Result<Option<Keyring>, Failure> {
+        let Some(var) = &self.key_env else {
+            return Ok(None);
+        };
+        let value = std::env::var_os(var)
+            .ok_or_else(|| Failure::Usage(format!("environment variable {var} is not set")))?;
+        let bytes = zeroize::Zeroizing::new(value.into_encoded_bytes());
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Failure::Usage(format!("{var} does not hold sealing keys")))?;
+        let keyring = text
+            .parse()
+            .map_err(|e| Failure::Usage(format!("{var}: {e}")))?;
+        Ok(Some(keyring))
+    }
+}
+
+/// How a record file holds its secret.
+pub enum Storage {
+    /// Sealed with the keyring's first key.
+    Sealed(Keyring),
+    /// In plaintext: opted into with `--unsealed`.
+    Unsealed,
+}
+
+impl Storage {
+    /// The storage `enroll --record` asked for: a key, or `--unsealed`.
+    pub fn chosen(key: &KeyArg, unsealed: bool) -> Result<Self, Failure> {
+        match (key.load()?, unsealed) {
+            (Some(keyring), false) => Ok(Self::Sealed(keyring)),
+            (None, true) => Ok(Self::Unsealed),
+            (Some(_), true) => Err(Failure::Usage(
+                "--key-env and --unsealed contradict each other".into(),
+            )),
+            (None, false) => Err(Failure::Usage(
+                "a record holds the secret: pass --key-env VAR with a key from `otpkit key new` \
+                 (or --unsealed to store it in plaintext)"
+                    .into(),
+            )),
+        }
+    }
+
+    pub fn store(&self, record: &TotpRecord) -> Result<StoredTotpRecord, Failure> {
+        Ok(match self {
+            Self::Sealed(keyring) => record.seal(keyring)?,
+            Self::Unsealed => record.unsealed_for_storage(),
+        })
+    }
+
+    /// Opens a stored record as it is stored: sealed with the keyring, or
+    /// in plaintext when no key is given. The returned storage saves it
+    /// back the same way.
+    pub fn open(stored: &StoredTotpRecord, key: &KeyArg) -> Result<(TotpRecord, Self), Failure> {
+        match key.load()? {
+            Some(keyring) => match stored.open(&keyring) {
+                Ok(record) => Ok((record, Self::Sealed(keyring))),
+                Err(otpkit::Error::PlaintextRecord) => Err(Failure::Usage(
+                    "the record holds its secret in plaintext: seal it with \
+                     `otpkit rekey --record FILE --key-env VAR`"
+                        .into(),
+                )),
+                Err(e) => Err(Failure::Usage(e.to_string())),
+            },
+            None => match stored.open_unsealed() {
+                Ok(record) => Ok((record, Self::Unsealed)),
+                Err(otpkit::Error::SealedRecord { key_id }) => Err(Failure::Usage(format!(
+                    "the record is sealed with key {key_id:?}: pass --key-env VAR holding it"
+                ))),
+                Err(e) => Err(Failure::Usage(e.to_string())),
+            },
+        }
+    }
+}
+
+/// Arguments of `otpkit rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// The record to re-seal under the first key (a plaintext record is
+    /// sealed).
+    #[arg(long, value_name = "FILE")]
+    record: PathBuf,
+    #[command(flatten)]
+    key: KeyArg,
+}
+
+pub fn key(command: &KeyCommand, out: &mut dyn Write) -> Outcome {
+    match command {
+        KeyCommand::New => {
+            let text = SealingKey::generate().to_text();
+            out.write_all(text.as_bytes())?;
+            out.write_all(b"\n")?;
+            Ok(())
+        }
+    }
+}
+
+pub fn rekey(args: &RekeyArgs, out: &mut dyn Write) -> Outcome {
+    let keyring = args
+        .key
+        .load()?
+        .ok_or_else(|| Failure::Usage("rekey needs --key-env VAR".into()))?;
+    let (from, to) = update_json(&args.record, |stored: StoredTotpRecord| {
+        let from = stored.key_id().map(str::to_owned);
+        let resealed = match stored.rekey(&keyring) {
+            Err(otpkit::Error::PlaintextRecord) => stored.open_unsealed()?.seal(&keyring)?,
+            other => other.map_err(|e| Failure::Usage(e.to_string()))?,
+        };
+        Ok((Some(resealed), (from, keyring.sealing_key_id().to_owned())))
+    })?;
+    match from {
+        Some(from) => writeln!(out, "resealed: key {from} -> key {to}")?,
+        None => writeln!(out, "sealed: plaintext -> key {to}")?,
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Secrets sealed at rest: what a stored record holds, what opens it, what
+//! does not, key rotation, and the same ciphertext opened by libsodium.
+#![cfg(feature = "serde")]
+
+use otpkit::{
+    EnrollmentOptions, Error, Keyring, SealedSecret, SealingKey, StoredTotpRecord, TotpRecord,
+};
+use serde_json::{Value, json};
+
+fn key(id: &str, byte: u8) -> SealingKey {
+    SealingKey::new(id, [byte; 32]).unwrap()
+}
+
+fn record() -> TotpRecord {
+    TotpRecord::create(
+        "ACME",
+        "alice",
+        &EnrollmentOptions::default(),
+        1_700_000_000,
+    )
+    .unwrap()
+    .0
+}
+
+fn stored_json(record: &TotpRecord, keyring: &Keyring) -> Value {
+    serde_json::to_value(record.seal(keyring).unwrap()).unwrap()
+}
+
+/// Loads stored JSON (which must load) and opens it.
+fn open(json: Value, keyring: &Keyring) -> Result<TotpRecord, Error> {
+    let stored: StoredTotpRecord = serde_json::from_value(json).expect("a well-formed record");
+    stored.open(keyring)
+}
+
+/// Every text form the key's bytes could take.
+fn encodings(bytes: &[u8]) -> Vec<String> {
+    let b32 = base32_upper(bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        b32.clone(),
+        b32.to_lowercase(),
+        hex.clone(),
+        hex.to_uppercase(),
+        base64(
+            bytes,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        ),
+        base64(
+            bytes,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        ),
+        format!("{bytes:?}").replace(' ', ""),
+        String::from_utf8_lossy(bytes).into_owned(),
+    ]
+}
+
+fn base32_upper(bytes: &[u8]) -> String {
+    let secret = otpkit::Secret::from_bytes(bytes).unwrap();
+    secret.to_base32().to_string()
+}
+
+fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(char::from(alphabet[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_sealed_record_holds_the_secret_in_no_encoding() {
+    let record = record();
+    let text = serde_json::to_string(&record.seal(&Keyring::new(key("k1", 1))).unwrap()).unwrap();
+    let secret = record.totp().secret().expose_secret();
+    for form in encodings(secret) {
+        // Windows of 12 characters: no part of any form is there either.
+        let chars: Vec<char> = form.chars().collect();
+        for window in chars.windows(12) {
+            let piece: String = window.iter().collect();
+            assert!(!text.contains(&piece), "{piece:?} of {form:?} is in {text}");
+        }
+    }
+    assert!(
+        text.contains("\"secret\":\"$otpkit-xchacha20poly1305$v=1,k=k1$"),
+        "{text}"
+    );
+}
+
+#[test]
+fn round_trip() {
+    let keyring = Keyring::new(key("k1", 1));
+    let record = record();
+    let code = record
+        .totp()
+        .generate_at(1_700_000_000)
+        .unwrap()
+        .to_string();
+    let (record, _) = record.verify(&code, None, 1_700_000_000).unwrap();
+    assert_eq!(
+        open(stored_json(&record, &keyring), &keyring).unwrap(),
+        record
+    );
+}
+
+#[test]
+fn each_way_of_not_opening_has_its_error() {
+    let keyring = Keyring::new(key("k1", 1));
+    let json = stored_json(&record(), &keyring);
+
+    // A different key under the same id.
+    assert_eq!(
+        open(json.clone(), &Keyring::new(key("k1", 2))),
+        Err(Error::SealedSecretBroken)
+    );
+    // A key id the keyring does not hold.
+    assert_eq!(
+        open(json.clone(), &Keyring::new(key("k2", 1))),
+        Err(Error::KeyNotInKeyring {
+            key_id: "k1".into()
+        })
+    );
+    // A tampered ciphertext: one hex digit changed.
+    let mut tampered = json.clone();
+    let secret = tampered["secret"].as_str().unwrap().to_owned();
+    let last = secret.chars().last().unwrap();
+    let flipped = if last == '0' { '1' } else { '0' };
+    tampered["secret"] = json!(format!("{}{flipped}", &secret[..secret.len() - 1]));
+    assert_eq!(open(tampered, &keyring), Err(Error::SealedSecretBroken));
+    // A truncated ciphertext: refused on load, as malformed.
+    let mut truncated = json.clone();
+    truncated["secret"] = json!(&secret[..secret.len() - 40]);
+    let err = serde_json::from_value::<StoredTotpRecord>(truncated).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("invalid sealed secret: ciphertext"),
+        "{err}"
+    );
+    let mut odd = json.clone();
+    odd["secret"] = json!(&secret[..secret.len() - 1]);
+    assert!(serde_json::from_value::<StoredTotpRecord>(odd).is_err());
+    // The record's id swapped: the secret is bound to the old one.
+    let mut moved = json.clone();
+    moved["id"] = json!("totp_someoneelse");
+    assert_eq!(open(moved, &keyring), Err(Error::SealedSecretBroken));
+    // Another record's sealed secret pasted in.
+    let mut swapped = json.clone();
+    swapped["secret"] = stored_json(&record(), &keyring)["secret"].clone();
+    assert_eq!(open(swapped, &keyring), Err(Error::SealedSecretBroken));
+    // Nothing falls back to plaintext, either way.
+    let stored: StoredTotpRecord = serde_json::from_value(json).unwrap();
+    assert_eq!(
+        stored.open_unsealed(),
+        Err(Error::SealedRecord {
+            key_id: "k1".into()
+        })
+    );
+    assert_eq!(
+        record().unsealed_for_storage().open(&keyring),
+        Err(Error::PlaintextRecord)
+    );
+    // Malformed stored forms never panic.
+    for bad in [
+        "$otpkit-xchacha20poly1305$v=2,k=k1$00$00",
+        "$x$v=1,k=k1$00$00",
+        "$$$$",
+        "$",
+    ] {
+        assert!(bad.parse::<SealedSecret>().is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn rotation_a_then_b_a_then_rekey_then_b_alone() {
+    let (a, b) = (key("a", 0xa), key("b", 0xb));
+    let record = record();
+    let sealed_a = record.seal(&Keyring::new(a.clone())).unwrap();
+    let rotating: Keyring = format!("{},{}", *b.to_text(), *a.to_text())
+        .parse()
+        .unwrap();
+    // During the rotation old records open, and new seals use b.
+    assert_eq!(sealed_a.open(&rotating).unwrap(), record);
+    assert_eq!(record.seal(&rotating).unwrap().key_id(), Some("b"));
+    let rekeyed = sealed_a.rekey(&rotating).unwrap();
+    assert_eq!(rekeyed.key_id(), Some("b"));
+    // b alone opens the re-sealed record, and no longer the old one.
+    let b_alone = Keyring::new(b);
+    assert_eq!(rekeyed.open(&b_alone).unwrap(), record);
+    assert_eq!(
+        sealed_a.open(&b_alone),
+        Err(Error::KeyNotInKeyring { key_id: "a".into() })
+    );
+    // Keyrings refuse two keys of one id and an empty list.
+    assert!(
+        format!("{},{}", *a.to_text(), *a.to_text())
+            .parse::<Keyring>()
+            .is_err()
+    );
+    assert!(" , ".parse::<Keyring>().is_err());
+}
+
+/// libsodium's `crypto_aead_xchacha20poly1305_ietf_decrypt` (through
+/// PyNaCl) opens the stored ciphertext with the documented associated data:
+/// the construction is standard XChaCha20-Poly1305, not our own.
+#[test]
+fn libsodium_opens_what_we_seal() {
+    let record = record();
+    let json = stored_json(&record, &Keyring::new(key("k1", 0x5a)));
+    let sealed = json["secret"].as_str().unwrap();
+    let id = json["id"].as_str().unwrap();
+    let script = r#"
+import sys, base64
+from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_decrypt as open_
+sealed, record_id = sys.argv[1], sys.argv[2]
+_, scheme, params, nonce, ciphertext = sealed.split("$")
+aad = b"otpkit sealed secret v1\0" + b"totp-record:" + record_id.encode()
+key = bytes([0x5a]) * 32
+plain = open_(bytes.fromhex(ciphertext), aad, bytes.fromhex(nonce), key)
+print(base64.b32encode(plain).decode().rstrip("="))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, sealed, id])
+        .output()
+        .expect("python3 with PyNaCl (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        record.totp().secret().to_base32().as_str()
+    );
+}
