@@ -4,7 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use otpkit::{BackupCodeOptions, BackupCodeSet, BackupHashScheme, Pepper};
+use otpkit::{BackupCodeSet, Pepper};
+use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
 
 fn backup(c: &mut Criterion) {
     let pepper = Pepper::new(&[7; 32]).unwrap();

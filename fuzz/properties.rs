@@ -4,11 +4,10 @@
 
 #![allow(dead_code)] // each fuzz target uses one of these
 
-use otpkit::{
-    BackupCodeSet, BackupHashScheme, BackupOutcome, Code, Error, Keyring, OtpAuthUri, OtpChallenge,
-    PhoneNumber, SealingKey, Secret, StoredTotpRecord, TimeStep, Totp, TotpRecord, TotpResource,
-    Verification,
-};
+use otpkit::{BackupCodeSet, Code, Error, Keyring, OtpAuthUri, OtpChallenge, Secret, StoredTotpRecord, TimeStep, Totp, TotpRecord, TotpResource};
+use otpkit::backup::{BackupHashScheme, BackupOutcome};
+use otpkit::clerk::{PhoneNumber, Verification};
+use otpkit::seal::SealingKey;
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Base32 secrets: whatever parses re-encodes canonically and parses back to
@@ -84,7 +83,7 @@ pub fn backup(data: &[u8]) {
     }
     let before = set.clone();
     match set.verify_and_consume(&code, None, 1_700_000_000) {
-        Ok(BackupOutcome::Accepted { remaining }) => assert_eq!(remaining + 1, before.remaining()),
+        Ok(BackupOutcome::Valid { remaining }) => assert_eq!(remaining + 1, before.remaining()),
         _ => assert_eq!(set, before),
     }
 }

@@ -36,16 +36,17 @@
 //!   a parameter of the set, stored with it.
 //!
 //! ```
-//! use otpkit::{BackupCodeOptions, BackupCodeSet, BackupOutcome};
+//! use otpkit::BackupCodeSet;
+//! use otpkit::backup::{BackupCodeOptions, BackupOutcome};
 //!
 //! let now = 1_700_000_000;
 //! let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, now)?;
 //! assert_eq!(codes.len(), 10);
 //! let first = codes.iter().next().unwrap().to_owned(); // shown to the user once
 //!
-//! assert_eq!(set.verify_and_consume(&first.to_uppercase(), None, now)?, BackupOutcome::Accepted { remaining: 9 });
-//! assert_eq!(set.verify_and_consume(&first, None, now)?, BackupOutcome::AlreadyUsed);
-//! assert_eq!(set.verify_and_consume("2345-6789-ab", None, now)?, BackupOutcome::Wrong);
+//! assert_eq!(set.verify_and_consume(&first.to_uppercase(), None, now)?, BackupOutcome::Valid { remaining: 9 });
+//! assert_eq!(set.verify_and_consume(&first, None, now)?, BackupOutcome::Replayed);
+//! assert_eq!(set.verify_and_consume("2345-6789-ab", None, now)?, BackupOutcome::Invalid);
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
@@ -77,7 +78,7 @@ const LENGTHS: core::ops::RangeInclusive<usize> = 8..=24;
 /// How backup codes are hashed for storage.
 ///
 /// ```
-/// use otpkit::BackupHashScheme;
+/// use otpkit::backup::BackupHashScheme;
 /// assert_eq!(BackupHashScheme::default(), BackupHashScheme::HmacSha256);
 /// assert_eq!(BackupHashScheme::PBKDF2, BackupHashScheme::Pbkdf2Sha256 { iterations: 100_000 });
 /// ```
@@ -150,7 +151,8 @@ impl fmt::Debug for Pepper {
 /// How many codes, how long, and how to hash them.
 ///
 /// ```
-/// use otpkit::{BackupCodeOptions, BackupCodeSet, BackupHashScheme};
+/// use otpkit::BackupCodeSet;
+/// use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
 ///
 /// let pbkdf2 = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 }; // PBKDF2 defaults to 100 000
 /// let options = BackupCodeOptions::default().count(8).length(12).scheme(pbkdf2);
@@ -182,7 +184,8 @@ impl BackupCodeOptions {
     /// Codes in the set, 1 to 100 (default 10).
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().count(0), None, 0).is_err());
     /// ```
     pub const fn count(mut self, count: usize) -> Self {
@@ -194,7 +197,8 @@ impl BackupCodeOptions {
     /// entropy of each.
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().length(7), None, 0).is_err());
     /// ```
     pub const fn length(mut self, length: usize) -> Self {
@@ -205,7 +209,8 @@ impl BackupCodeOptions {
     /// The hashing scheme (default HMAC-SHA-256).
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet, BackupHashScheme};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
     /// let slow = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
     /// let options = BackupCodeOptions::default().count(1).scheme(slow);
     /// assert_eq!(BackupCodeSet::generate(&options, None, 0)?.1.scheme(), slow);
@@ -253,7 +258,8 @@ impl BackupCodeOptions {
 /// drop them. Zeroized on drop; `Debug` shows only the count.
 ///
 /// ```
-/// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+/// # use otpkit::BackupCodeSet;
+/// # use otpkit::backup::BackupCodeOptions;
 /// let (codes, _) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?;
 /// assert!(codes.iter().all(|c| c.len() == 12 && c.as_bytes()[4] == b'-'));
 /// assert_eq!(format!("{codes:?}"), "BackupCodes { count: 10, .. }");
@@ -312,23 +318,29 @@ impl fmt::Debug for BackupCodes {
     }
 }
 
-/// What checking a well-formed backup code found.
+/// What checking an entered backup code found, in the crate's one
+/// vocabulary (valid, invalid, replayed, malformed).
 ///
 /// ```
-/// assert_ne!(otpkit::BackupOutcome::Wrong, otpkit::BackupOutcome::AlreadyUsed);
+/// use otpkit::backup::BackupOutcome;
+/// assert_ne!(BackupOutcome::Invalid, BackupOutcome::Replayed);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub enum BackupOutcome {
     /// The code was valid and is now used up: persist the set.
-    Accepted {
+    Valid {
         /// Unused codes left.
         remaining: usize,
     },
-    /// The code is one of the set's but was used before.
-    AlreadyUsed,
+    /// The code is one of the set's but was used before: refuse it.
+    Replayed,
     /// The code is not in the set.
-    Wrong,
+    Invalid,
+    /// The input is not shaped like a code of this set (a typo): what is
+    /// wrong with it. Nothing changed.
+    Malformed(Error),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,7 +386,8 @@ impl BackupCodeSet {
     /// Only if the operating system cannot supply random bytes.
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet, Pepper};
+    /// # use otpkit::{BackupCodeSet, Pepper};
+    /// # use otpkit::backup::BackupCodeOptions;
     /// let pepper = Pepper::new(&[9; 32])?;
     /// let (_, set) = BackupCodeSet::generate(&BackupCodeOptions::default(), Some(&pepper), 5)?;
     /// assert!(set.is_peppered() && set.remaining() == 10 && set.created_at() == 5);
@@ -423,23 +436,29 @@ impl BackupCodeSet {
     /// slot in constant time, used or not, with no early exit.
     ///
     /// A set made with a pepper needs it; a set made without one ignores
-    /// one given. Persist the set after [`BackupOutcome::Accepted`] (with a
+    /// one given. Persist the set after [`BackupOutcome::Valid`] (with a
     /// compare-and-set, so two requests racing with the same code cannot
     /// both succeed).
     ///
     /// # Errors
-    /// [`Error::EmptyCode`], [`Error::InvalidCodeChar`] or
-    /// [`Error::WrongCodeLength`] for malformed input;
-    /// [`Error::PepperRequired`] when the set needs a pepper and none is
-    /// given. A wrong code is not an error but [`BackupOutcome::Wrong`].
+    /// Only [`Error::PepperRequired`], when the set needs a pepper and none
+    /// is given: a configuration problem. What the user typed never makes an
+    /// `Err`: a wrong code is [`BackupOutcome::Invalid`], a typo
+    /// [`BackupOutcome::Malformed`] ([`Error::EmptyCode`],
+    /// [`Error::InvalidCodeChar`] or [`Error::WrongBackupCodeLength`]).
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet, BackupOutcome, Error};
+    /// use otpkit::backup::{BackupCodeOptions, BackupCodeSet, BackupOutcome};
+    /// use otpkit::Error;
+    ///
     /// let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?;
     /// let code = codes.iter().last().unwrap().replace('-', " ");
-    /// assert_eq!(set.verify_and_consume(&code, None, 60)?, BackupOutcome::Accepted { remaining: 9 });
+    /// assert_eq!(set.verify_and_consume(&code, None, 60)?, BackupOutcome::Valid { remaining: 9 });
     /// assert_eq!(set.updated_at(), 60);
-    /// assert_eq!(set.verify_and_consume("o0o0-o0o0-o0", None, 61), Err(Error::InvalidCodeChar { position: 0 }));
+    /// assert_eq!(
+    ///     set.verify_and_consume("o0o0-o0o0-o0", None, 61)?,
+    ///     BackupOutcome::Malformed(Error::InvalidCodeChar { position: 0 })
+    /// );
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn verify_and_consume(
@@ -448,8 +467,11 @@ impl BackupCodeSet {
         pepper: Option<&Pepper>,
         now: u64,
     ) -> Result<BackupOutcome, Error> {
-        let symbols = normalize(input, self.length)?;
         let pepper = pepper_for(self.peppered, pepper)?;
+        let symbols = match normalize(input, self.length) {
+            Ok(symbols) => symbols,
+            Err(typo) => return Ok(BackupOutcome::Malformed(typo)),
+        };
         let digest = self.hash(&symbols, pepper);
         let mut found = Choice::from(0);
         let mut index = 0u64;
@@ -459,20 +481,20 @@ impl BackupCodeSet {
             found |= hit;
         }
         if !bool::from(found) {
-            return Ok(BackupOutcome::Wrong);
+            return Ok(BackupOutcome::Invalid);
         }
         let Some(slot) = usize::try_from(index)
             .ok()
             .and_then(|i| self.slots.get_mut(i))
         else {
-            return Ok(BackupOutcome::Wrong);
+            return Ok(BackupOutcome::Invalid);
         };
         if slot.used {
-            return Ok(BackupOutcome::AlreadyUsed);
+            return Ok(BackupOutcome::Replayed);
         }
         slot.used = true;
         self.updated_at = now.max(self.updated_at);
-        Ok(BackupOutcome::Accepted {
+        Ok(BackupOutcome::Valid {
             remaining: self.remaining(),
         })
     }
@@ -503,7 +525,8 @@ impl BackupCodeSet {
     /// Codes in the set, used or not.
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.total(), 10);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -515,7 +538,8 @@ impl BackupCodeSet {
     /// Unused codes.
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.remaining(), 10);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -527,7 +551,8 @@ impl BackupCodeSet {
     /// The hashing scheme the set was made with.
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet, BackupHashScheme};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
     /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.scheme(), BackupHashScheme::HmacSha256);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -539,7 +564,8 @@ impl BackupCodeSet {
     /// Whether verifying needs the application pepper.
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert!(!BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.is_peppered());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -551,7 +577,8 @@ impl BackupCodeSet {
     /// Symbols a code has (dashes not counted).
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.code_length(), 10);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -563,7 +590,8 @@ impl BackupCodeSet {
     /// Unix time the set was made.
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 42)?.1.created_at(), 42);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -575,7 +603,8 @@ impl BackupCodeSet {
     /// Unix time a code was last used (or the set made).
     ///
     /// ```
-    /// # use otpkit::{BackupCodeOptions, BackupCodeSet};
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
     /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 42)?.1.updated_at(), 42);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -665,8 +694,8 @@ fn normalize(input: &str, length: usize) -> Result<Zeroizing<Vec<u8>>, Error> {
         return Err(Error::EmptyCode);
     }
     if symbols.len() != length {
-        return Err(Error::WrongCodeLength {
-            expected: u8::try_from(length).unwrap_or(u8::MAX),
+        return Err(Error::WrongBackupCodeLength {
+            expected: length,
             found: symbols.len(),
         });
     }
@@ -910,11 +939,11 @@ mod tests {
             );
             assert_eq!(
                 set.verify_and_consume(code, Some(&other), 1),
-                Ok(BackupOutcome::Wrong)
+                Ok(BackupOutcome::Invalid)
             );
             assert_eq!(
                 set.verify_and_consume(code, Some(&pepper), 1),
-                Ok(BackupOutcome::Accepted { remaining: 9 })
+                Ok(BackupOutcome::Valid { remaining: 9 })
             );
         }
     }
@@ -924,7 +953,7 @@ mod tests {
         assert_eq!(&*normalize(" AB23-cd45 ef ", 10).unwrap(), b"ab23cd45ef");
         assert_eq!(
             normalize("ab23-cd45-e", 10),
-            Err(Error::WrongCodeLength {
+            Err(Error::WrongBackupCodeLength {
                 expected: 10,
                 found: 9
             })

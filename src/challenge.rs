@@ -5,6 +5,26 @@
 //! the new state for the caller to persist, and a challenge only moves
 //! forward: *unverified*, then *verified*, *expired* or *failed*.
 //!
+//! # Whose model this is
+//!
+//! The lifecycle follows two documented APIs, so a service built on this
+//! crate can answer in shapes their clients already know:
+//!
+//! - [Ding](https://ding.live) is an SMS verification service whose OTP API
+//!   has three calls: *send* a code (here [`OtpChallenge::create`]),
+//!   *check* a code ([`OtpChallenge::check`]), and *retry*, which sends a
+//!   new code after a cool-down ([`OtpChallenge::retry`]).
+//! - [Clerk](https://clerk.com)'s *verification object* reports where a
+//!   challenge stands (`status`, `strategy`, `attempts`, `expire_at`):
+//!   [`OtpChallenge::verification`] produces it, as the
+//!   [`clerk`](crate::clerk) module's types.
+//!
+//! # The numbers
+//!
+//! A default policy sends 6-digit codes that live 10 minutes and allows 5
+//! answers over all codes sent, so one challenge is guessed with
+//! probability 5 in 10^6; 3 retries, 30 s apart, each send a new code.
+
 //! # Concurrency
 //!
 //! Two requests checking the same challenge at once must not both count as
@@ -26,7 +46,8 @@
 //! all; pass a pepper.
 //!
 //! ```
-//! use otpkit::{ChallengePolicy, CheckOutcome, OtpChallenge, Pepper, Strategy};
+//! use otpkit::challenge::{ChallengePolicy, CheckOutcome, OtpChallenge};
+//! use otpkit::{clerk::Strategy, Pepper};
 //!
 //! let pepper = Pepper::new(b"from your secrets manager, >= 16 bytes")?;
 //! let now = 1_700_000_000;
@@ -39,7 +60,7 @@
 //! let (challenge, outcome) = challenge.check(&code.to_string(), Some(&pepper), now + 20)?;
 //! assert_eq!(outcome, CheckOutcome::Valid);
 //! let (_, again) = challenge.check(&code.to_string(), Some(&pepper), now + 21)?;
-//! assert_eq!(again, CheckOutcome::AlreadyVerified);
+//! assert_eq!(again, CheckOutcome::Replayed);
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
@@ -50,10 +71,9 @@ use rand::rngs::SysRng;
 use subtle::ConstantTimeEq;
 
 use crate::backup::{hmac_sha256, pepper_for};
-use crate::hotp::check_digits;
-use crate::{
-    Code, Error, OtpVerification, Pepper, Strategy, Timestamp, Verification, VerificationStatus,
-};
+use crate::engine::check_digits;
+use crate::clerk::{OtpVerification, Strategy, Timestamp, Verification, VerificationStatus};
+use crate::{Code, Error, Pepper};
 
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
@@ -61,7 +81,7 @@ const HASH_LEN: usize = 32;
 /// The rules of a challenge: code length, lifetime, attempts and retries.
 ///
 /// ```
-/// use otpkit::ChallengePolicy;
+/// use otpkit::challenge::ChallengePolicy;
 ///
 /// let policy = ChallengePolicy::default();
 /// assert_eq!((policy.digits(), policy.ttl(), policy.max_attempts()), (6, 600, 5));
@@ -134,13 +154,16 @@ impl ChallengePolicy {
     );
 }
 
-/// What checking an answer did.
+/// What checking an answer did, in the crate's one vocabulary (valid,
+/// invalid, replayed, locked, expired, malformed).
 ///
 /// ```
-/// assert_ne!(otpkit::CheckOutcome::Valid, otpkit::CheckOutcome::Expired);
+/// use otpkit::challenge::CheckOutcome;
+/// assert_ne!(CheckOutcome::Valid, CheckOutcome::Expired);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub enum CheckOutcome {
     /// The code is right: the challenge is now verified.
     Valid,
@@ -149,19 +172,24 @@ pub enum CheckOutcome {
         /// Answers left before the challenge fails.
         attempts_left: u32,
     },
+    /// The challenge was verified before: this answer is not checked (a
+    /// replay of the one that verified it, or a late one). Nothing changed.
+    Replayed,
+    /// The attempts are spent: the challenge has failed for good (now or
+    /// before); start a new one.
+    Locked,
     /// The challenge expired before a right answer.
     Expired,
-    /// The attempts are spent: the challenge has failed (now or before).
-    TooManyAttempts,
-    /// The challenge was verified before; nothing changed.
-    AlreadyVerified,
+    /// The answer is not a code of the policy's length (a typo): what is
+    /// wrong with it. Nothing changed, no attempt is counted.
+    Malformed(Error),
 }
 
 /// What asking for a new code did, as in Ding's retry response.
 ///
 /// ```
-/// let refused = otpkit::RetryOutcome::CoolingDown { next_retry_at: 30, remaining_retries: 3 };
-/// assert!(!matches!(refused, otpkit::RetryOutcome::Sent { .. }));
+/// let refused = otpkit::challenge::RetryOutcome::CoolingDown { next_retry_at: 30, remaining_retries: 3 };
+/// assert!(!matches!(refused, otpkit::challenge::RetryOutcome::Sent { .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -186,8 +214,8 @@ pub enum RetryOutcome {
     NoRetriesLeft,
     /// The challenge expired: start a new one.
     Expired,
-    /// The challenge failed: start a new one.
-    Failed,
+    /// The attempts are spent, the challenge failed: start a new one.
+    Locked,
     /// The challenge is verified already.
     AlreadyVerified,
 }
@@ -225,7 +253,9 @@ impl OtpChallenge {
     /// Only if the operating system cannot supply random bytes.
     ///
     /// ```
-    /// use otpkit::{ChallengePolicy, OtpChallenge, Strategy, VerificationStatus};
+    /// use otpkit::OtpChallenge;
+    /// use otpkit::challenge::ChallengePolicy;
+    /// use otpkit::clerk::{Strategy, VerificationStatus};
     /// let policy = ChallengePolicy::default().with_digits(8);
     /// let (code, challenge) = OtpChallenge::create(Strategy::EmailCode, &policy, None, 100)?;
     /// assert_eq!(code.to_string().len(), 8);
@@ -297,18 +327,18 @@ impl OtpChallenge {
     /// challenge has expired.
     ///
     /// # Errors
-    /// The errors of [`Code::parse`] for a malformed answer, and
-    /// [`Error::PepperRequired`]; the state is then unchanged (`self` is
-    /// not consumed).
+    /// Only [`Error::PepperRequired`]: a configuration problem, never what
+    /// the user typed (a typo is [`CheckOutcome::Malformed`]).
     ///
     /// ```
-    /// use otpkit::{ChallengePolicy, CheckOutcome, OtpChallenge, Strategy};
+    /// use otpkit::challenge::{ChallengePolicy, CheckOutcome, OtpChallenge};
+    /// use otpkit::clerk::Strategy;
     /// let (code, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
     /// let (_, late) = challenge.check(&code.to_string(), None, 600)?;
     /// assert_eq!(late, CheckOutcome::Expired);
     /// let (_, in_time) = challenge.check(&code.to_string(), None, 599)?;
     /// assert_eq!(in_time, CheckOutcome::Valid);
-    /// assert!(challenge.check("12345", None, 1).is_err());
+    /// assert!(matches!(challenge.check("12345", None, 1)?.1, CheckOutcome::Malformed(_)));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn check(
@@ -319,8 +349,8 @@ impl OtpChallenge {
     ) -> Result<(Self, CheckOutcome), Error> {
         let mut next = self.clone();
         match self.status_at(now) {
-            VerificationStatus::Verified => return Ok((next, CheckOutcome::AlreadyVerified)),
-            VerificationStatus::Failed => return Ok((next, CheckOutcome::TooManyAttempts)),
+            VerificationStatus::Verified => return Ok((next, CheckOutcome::Replayed)),
+            VerificationStatus::Failed => return Ok((next, CheckOutcome::Locked)),
             VerificationStatus::Expired => {
                 next.status = VerificationStatus::Expired;
                 return Ok((next, CheckOutcome::Expired));
@@ -333,10 +363,13 @@ impl OtpChallenge {
             // unverified challenge with no attempts left); refuse rather
             // than compare, so no state ever buys one more guess.
             next.status = VerificationStatus::Failed;
-            return Ok((next, CheckOutcome::TooManyAttempts));
+            return Ok((next, CheckOutcome::Locked));
         }
         let pepper = pepper_for(self.peppered, pepper)?;
-        let code = Code::parse(input, self.policy.digits)?;
+        let code = match Code::parse(input, self.policy.digits) {
+            Ok(code) => code,
+            Err(typo) => return Ok((next, CheckOutcome::Malformed(typo))),
+        };
         next.attempts = next.attempts.saturating_add(1);
         if bool::from(self.hash(&code, pepper).ct_eq(&self.code_hash)) {
             next.status = VerificationStatus::Verified;
@@ -348,7 +381,7 @@ impl OtpChallenge {
         let attempts_left = self.policy.max_attempts.saturating_sub(next.attempts);
         if attempts_left == 0 {
             next.status = VerificationStatus::Failed;
-            return Ok((next, CheckOutcome::TooManyAttempts));
+            return Ok((next, CheckOutcome::Locked));
         }
         Ok((next, CheckOutcome::Invalid { attempts_left }))
     }
@@ -361,14 +394,16 @@ impl OtpChallenge {
     /// [`Error::PepperRequired`]; the state is then unchanged.
     ///
     /// ```
-    /// use otpkit::{ChallengePolicy, OtpChallenge, RetryOutcome, Strategy};
+    /// use otpkit::OtpChallenge;
+    /// use otpkit::challenge::{ChallengePolicy, RetryOutcome};
+    /// use otpkit::clerk::Strategy;
     /// let (old, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
     /// let (challenge, early) = challenge.retry(None, 10)?;
     /// assert_eq!(early, RetryOutcome::CoolingDown { next_retry_at: 30, remaining_retries: 3 });
     /// let (challenge, sent) = challenge.retry(None, 30)?;
     /// let RetryOutcome::Sent { code, remaining_retries: 2, next_retry_at: 60 } = sent else { panic!() };
     /// # if code != old {
-    /// assert!(!challenge.check(&old.to_string(), None, 31)?.0.status_at(31).eq(&otpkit::VerificationStatus::Verified));
+    /// assert!(!challenge.check(&old.to_string(), None, 31)?.0.status_at(31).eq(&otpkit::clerk::VerificationStatus::Verified));
     /// # }
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -376,7 +411,7 @@ impl OtpChallenge {
         let mut next = self.clone();
         let outcome = match self.status_at(now) {
             VerificationStatus::Verified => RetryOutcome::AlreadyVerified,
-            VerificationStatus::Failed => RetryOutcome::Failed,
+            VerificationStatus::Failed => RetryOutcome::Locked,
             VerificationStatus::Expired => {
                 next.status = VerificationStatus::Expired;
                 RetryOutcome::Expired
@@ -409,7 +444,9 @@ impl OtpChallenge {
     /// expiry has come reads as *expired*.
     ///
     /// ```
-    /// use otpkit::{ChallengePolicy, OtpChallenge, Strategy, VerificationStatus};
+    /// use otpkit::OtpChallenge;
+    /// use otpkit::challenge::ChallengePolicy;
+    /// use otpkit::clerk::{Strategy, VerificationStatus};
     /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
     /// assert_eq!(c.status_at(599), VerificationStatus::Unverified);
     /// assert_eq!(c.status_at(600), VerificationStatus::Expired);
@@ -426,7 +463,9 @@ impl OtpChallenge {
     /// Clerk's verification object for the front end at Unix time `now`.
     ///
     /// ```
-    /// use otpkit::{ChallengePolicy, OtpChallenge, Strategy, Verification};
+    /// use otpkit::OtpChallenge;
+    /// use otpkit::challenge::ChallengePolicy;
+    /// use otpkit::clerk::{Strategy, Verification};
     /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 1)?;
     /// let Verification::Otp(v) = c.verification(2) else { panic!() };
     /// assert_eq!((v.attempts, v.expire_at), (Some(0), Some(601_000)));
@@ -511,7 +550,8 @@ mod wire {
     use serde::{Deserialize, Serialize};
 
     use super::{ChallengePolicy, HASH_LEN, OtpChallenge, SALT_LEN};
-    use crate::{Error, Strategy, VerificationStatus, hex};
+    use crate::clerk::{Strategy, VerificationStatus};
+    use crate::{Error, hex};
 
     #[derive(Serialize, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -546,7 +586,7 @@ mod wire {
             if w.version != 1 {
                 return Err(bad("unsupported record version"));
             }
-            crate::hotp::check_digits(w.digits).map_err(|_| bad("digits out of range"))?;
+            crate::engine::check_digits(w.digits).map_err(|_| bad("digits out of range"))?;
             if w.ttl == 0 || w.max_attempts == 0 {
                 return Err(bad("ttl and max_attempts must be at least 1"));
             }

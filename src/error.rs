@@ -73,6 +73,14 @@ pub enum Error {
         /// Digits it had.
         found: usize,
     },
+    /// An entered backup code with the wrong number of symbols.
+    WrongBackupCodeLength {
+        /// Symbols (letters and digits, dashes and spaces not counted) a
+        /// code of the set has.
+        expected: usize,
+        /// Symbols it had.
+        found: usize,
+    },
     /// An otpauth:// URI whose named part is malformed: `scheme`, `type`,
     /// `label`, `account`, `fragment`, `parameter name`, `parameter value`,
     /// `digits`, `period` or `counter`.
@@ -212,6 +220,10 @@ impl fmt::Display for Error {
                     "wrong code length: expected {expected} digits, found {found}"
                 )
             }
+            Self::WrongBackupCodeLength { expected, found } => write!(
+                f,
+                "wrong backup-code length: expected {expected} letters and digits, found {found}"
+            ),
             Self::InvalidUri { part } => write!(f, "invalid otpauth uri: bad {part}"),
             Self::MissingSecret => f.write_str("invalid otpauth uri: no secret parameter"),
             Self::MissingCounter => {

@@ -1,4 +1,13 @@
-#![doc = include_str!("../README.md")]
+// The README is the crate's front page, its examples compiled as doctests;
+// they use QR codes and serde, so without those features a short page
+// stands in.
+#![cfg_attr(all(feature = "qr", feature = "serde"), doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(all(feature = "qr", feature = "serde")),
+    doc = "Two-factor authentication for Rust services: RFC 4226 HOTP and RFC 6238 TOTP, \
+           otpauth:// URIs, backup codes, enrollment records and one-time code challenges. \
+           The full front page, with examples, is built with the default features."
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -21,49 +30,43 @@
     )
 )]
 
+// The base: keys, hashes, errors.
 mod algorithm;
-mod backup;
-mod challenge;
-mod code;
 mod error;
-mod hex;
-mod hotp;
-mod mac;
-#[cfg(feature = "qr")]
-mod qr;
-mod resource;
-pub mod seal;
 mod secret;
-mod totp;
-mod uri;
-mod verification;
+// The engine: HOTP and TOTP (re-exported here).
+mod engine;
+// Helpers for the formats: hex, and text built without leaving copies.
+mod hex;
 mod wiping;
 
-pub use algorithm::Algorithm;
-pub use backup::{
-    BackupCodeOptions, BackupCodeSet, BackupCodes, BackupHashScheme, BackupOutcome, Pepper,
-};
-pub use challenge::{ChallengePolicy, CheckOutcome, OtpChallenge, RetryOutcome};
-pub use code::Code;
-pub use error::Error;
-pub use hotp::Hotp;
+pub mod backup;
+pub mod challenge;
+pub mod clerk;
 #[cfg(feature = "qr")]
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
-pub use qr::{ErrorCorrection, Qr, QrStyle};
-#[cfg(feature = "serde")]
-pub use resource::StoredTotpRecord;
-pub use resource::{
-    CodeType, DeletedTotp, EnrollmentOptions, Lockout, Timestamp, TotpOutcome, TotpRecord,
-    TotpResource,
-};
-pub use seal::{Keyring, SealedSecret, SealingKey};
+pub mod qr;
+pub mod record;
+pub mod seal;
+pub mod uri;
+
+pub use algorithm::Algorithm;
+pub use engine::{Code, Hotp, HotpVerdict, Match, TimeStep, Totp, TotpBuilder, Verdict};
+pub use error::Error;
 pub use secret::Secret;
-pub use totp::{Match, TimeStep, Totp, TotpBuilder, Verdict};
-pub use uri::{OtpAuthUri, OtpType};
-pub use verification::{
-    AdminVerification, IdentificationLink, OtpVerification, PhoneNumber, Strategy, Verification,
-    VerificationStatus,
-};
+
+// The types most programs use, from their modules.
+pub use backup::{BackupCodeSet, Pepper};
+pub use challenge::OtpChallenge;
+#[cfg(feature = "qr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
+pub use qr::Qr;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use record::StoredTotpRecord;
+pub use record::{TotpOutcome, TotpRecord, TotpResource};
+pub use seal::Keyring;
+pub use uri::OtpAuthUri;
 
 /// The largest verification window, in steps on each side (TOTP) or steps
 /// ahead (HOTP). Each step in the window adds one code an attacker may guess,

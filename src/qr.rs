@@ -1,4 +1,21 @@
 //! QR codes for enrollment: SVG, terminal, data URL and (feature `png`) PNG.
+//!
+//! An enrollment QR code encodes the otpauth:// URI, and so the secret:
+//! treat the image like the secret (serve it once, over TLS, with
+//! `Cache-Control: no-store`; the CLI writes image files 0600). Every
+//! output is checked in the tests by real decoders (rqrr, and zbarimg
+//! where installed).
+//!
+//! ```
+//! use otpkit::qr::QrStyle;
+//! use otpkit::{OtpAuthUri, Qr, Secret, Totp};
+//!
+//! let uri = OtpAuthUri::for_totp(&Totp::new(Secret::generate()), "alice").with_issuer("ACME");
+//! let qr = Qr::from_uri(&uri)?;
+//! let img_src = qr.to_data_url(&QrStyle::default()); // for <img src=…>
+//! assert!(img_src.starts_with("data:image/svg+xml,"));
+//! # Ok::<(), otpkit::Error>(())
+//! ```
 
 use core::fmt::Write as _;
 
@@ -9,7 +26,7 @@ use crate::Error;
 /// How much of a QR code may be damaged and still read (ISO/IEC 18004 §4.9).
 ///
 /// ```
-/// assert_eq!(otpkit::ErrorCorrection::default(), otpkit::ErrorCorrection::Medium);
+/// assert_eq!(otpkit::qr::ErrorCorrection::default(), otpkit::qr::ErrorCorrection::Medium);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ErrorCorrection {
@@ -30,7 +47,7 @@ pub enum ErrorCorrection {
 /// 4-module quiet zone the standard asks for, black on white.
 ///
 /// ```
-/// use otpkit::QrStyle;
+/// use otpkit::qr::QrStyle;
 ///
 /// let style = QrStyle::default().module_size(4).quiet_zone(2).colors("#1a1a1a", "#fff")?;
 /// assert_eq!(style.size_for(21), (21 + 2 * 2) * 4);
@@ -59,7 +76,7 @@ impl QrStyle {
     /// Pixels per module (SVG units, PNG pixels), kept within 1..=64.
     ///
     /// ```
-    /// assert_eq!(otpkit::QrStyle::default().module_size(0).size_for(21), 29);
+    /// assert_eq!(otpkit::qr::QrStyle::default().module_size(0).size_for(21), 29);
     /// ```
     #[must_use]
     pub fn module_size(mut self, pixels: u32) -> Self {
@@ -70,7 +87,7 @@ impl QrStyle {
     /// Light modules around the code, kept within 0..=16. Scanners want 4.
     ///
     /// ```
-    /// assert_eq!(otpkit::QrStyle::default().module_size(1).quiet_zone(0).size_for(21), 21);
+    /// assert_eq!(otpkit::qr::QrStyle::default().module_size(1).quiet_zone(0).size_for(21), 21);
     /// ```
     #[must_use]
     pub fn quiet_zone(mut self, modules: u32) -> Self {
@@ -86,7 +103,7 @@ impl QrStyle {
     /// out of the SVG).
     ///
     /// ```
-    /// assert!(otpkit::QrStyle::default().colors("#000", "white").is_err());
+    /// assert!(otpkit::qr::QrStyle::default().colors("#000", "white").is_err());
     /// ```
     pub fn colors(mut self, dark: &str, light: &str) -> Result<Self, Error> {
         for color in [dark, light] {
@@ -103,7 +120,7 @@ impl QrStyle {
     /// The side of the image, in pixels, for a code `modules` wide.
     ///
     /// ```
-    /// assert_eq!(otpkit::QrStyle::default().size_for(21), 232);
+    /// assert_eq!(otpkit::qr::QrStyle::default().size_for(21), 232);
     /// ```
     #[must_use]
     pub fn size_for(&self, modules: usize) -> u32 {
@@ -117,7 +134,8 @@ impl QrStyle {
 /// An encoded QR code, ready to draw.
 ///
 /// ```
-/// use otpkit::{OtpAuthUri, Qr, QrStyle, Secret, Totp};
+/// use otpkit::{OtpAuthUri, Qr, Secret, Totp};
+/// use otpkit::qr::QrStyle;
 ///
 /// let uri = OtpAuthUri::for_totp(&Totp::new(Secret::generate()), "alice").with_issuer("ACME");
 /// let qr = Qr::new(&uri.to_string())?;
@@ -161,7 +179,25 @@ impl Qr {
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn new(data: &str) -> Result<Self, Error> {
-        Self::with_error_correction(data, ErrorCorrection::Medium)
+        Self::with_error_correction(data, ErrorCorrection::default())
+    }
+
+    /// The enrollment QR code of an otpauth:// URI, at
+    /// [`ErrorCorrection::Medium`]. The URI's text is built in a buffer
+    /// that is wiped afterwards.
+    ///
+    /// # Errors
+    /// [`Error::QrTooLong`] for a URI past a QR code's capacity (a very
+    /// long label or image URL).
+    ///
+    /// ```
+    /// use otpkit::{OtpAuthUri, Qr, Secret, Totp};
+    /// let uri = OtpAuthUri::for_totp(&Totp::new(Secret::generate()), "bob");
+    /// assert_eq!(Qr::from_uri(&uri)?, Qr::new(&uri.to_string())?);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn from_uri(uri: &crate::OtpAuthUri) -> Result<Self, Error> {
+        Self::new(&uri.to_zeroizing_string())
     }
 
     /// Encodes `data` at the given error-correction level.
@@ -170,7 +206,8 @@ impl Qr {
     /// [`Error::QrTooLong`] past a version-40 code's capacity.
     ///
     /// ```
-    /// use otpkit::{ErrorCorrection, Qr};
+    /// use otpkit::Qr;
+    /// use otpkit::qr::ErrorCorrection;
     /// assert!(Qr::with_error_correction(&"x".repeat(3000), ErrorCorrection::High).is_err());
     /// ```
     pub fn with_error_correction(data: &str, level: ErrorCorrection) -> Result<Self, Error> {
@@ -226,7 +263,7 @@ impl Qr {
     /// An SVG image: one path, crisp edges, sized in pixels by the style.
     ///
     /// ```
-    /// let svg = otpkit::Qr::new("hi")?.to_svg(&otpkit::QrStyle::default());
+    /// let svg = otpkit::Qr::new("hi")?.to_svg(&otpkit::qr::QrStyle::default());
     /// assert!(svg.contains(r#"width="232""#) && svg.ends_with("</svg>\n"));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -258,7 +295,7 @@ impl Qr {
     /// A `data:` URL of the SVG, for an `<img src>`.
     ///
     /// ```
-    /// let url = otpkit::Qr::new("hi")?.to_data_url(&otpkit::QrStyle::default());
+    /// let url = otpkit::Qr::new("hi")?.to_data_url(&otpkit::qr::QrStyle::default());
     /// assert!(url.starts_with("data:image/svg+xml,%3Csvg"));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -276,7 +313,7 @@ impl Qr {
     /// does not apply.
     ///
     /// ```
-    /// let text = otpkit::Qr::new("hi")?.to_terminal(&otpkit::QrStyle::default());
+    /// let text = otpkit::Qr::new("hi")?.to_terminal(&otpkit::qr::QrStyle::default());
     /// assert_eq!(text.lines().count(), (21 + 8 + 1) / 2);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -307,7 +344,7 @@ impl Qr {
     /// A greyscale PNG, black on white, sized by the style.
     ///
     /// ```
-    /// let png = otpkit::Qr::new("hi")?.to_png(&otpkit::QrStyle::default());
+    /// let png = otpkit::Qr::new("hi")?.to_png(&otpkit::qr::QrStyle::default());
     /// assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
     /// # Ok::<(), otpkit::Error>(())
     /// ```

@@ -50,7 +50,8 @@
 //!   backup codes, losing a key voids the TOTP secrets it sealed.
 //!
 //! ```
-//! use otpkit::{Keyring, SealingKey, Secret};
+//! use otpkit::{Keyring, Secret};
+//! use otpkit::seal::SealingKey;
 //!
 //! let key = SealingKey::generate();
 //! let text = key.to_text(); // store this in the secrets manager
@@ -90,7 +91,7 @@ const MAX_ID_LEN: usize = 16;
 /// `otpkit-key:v1:<id>:<64 hex digits>`.
 ///
 /// ```
-/// use otpkit::SealingKey;
+/// use otpkit::seal::SealingKey;
 ///
 /// let key = SealingKey::generate();
 /// let again: SealingKey = key.to_text().parse()?;
@@ -111,7 +112,7 @@ impl SealingKey {
     /// Only if the operating system cannot supply random bytes.
     ///
     /// ```
-    /// let (a, b) = (otpkit::SealingKey::generate(), otpkit::SealingKey::generate());
+    /// let (a, b) = (otpkit::seal::SealingKey::generate(), otpkit::seal::SealingKey::generate());
     /// assert_ne!(a.id(), b.id());
     /// assert_eq!(a.id().len(), 8);
     /// ```
@@ -135,9 +136,9 @@ impl SealingKey {
     /// `a-z`, `0-9` and `-`.
     ///
     /// ```
-    /// let key = otpkit::SealingKey::new("2026-11", [7; 32])?;
+    /// let key = otpkit::seal::SealingKey::new("2026-11", [7; 32])?;
     /// assert_eq!(key.id(), "2026-11");
-    /// assert!(otpkit::SealingKey::new("no spaces", [7; 32]).is_err());
+    /// assert!(otpkit::seal::SealingKey::new("no spaces", [7; 32]).is_err());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn new(id: &str, key: [u8; KEY_LEN]) -> Result<Self, Error> {
@@ -152,7 +153,7 @@ impl SealingKey {
     /// The key's id, stored beside every secret it seals.
     ///
     /// ```
-    /// assert!(!otpkit::SealingKey::generate().id().is_empty());
+    /// assert!(!otpkit::seal::SealingKey::generate().id().is_empty());
     /// ```
     #[must_use]
     pub fn id(&self) -> &str {
@@ -162,7 +163,7 @@ impl SealingKey {
     /// The text form, to keep in a secrets manager: zeroized on drop.
     ///
     /// ```
-    /// let key = otpkit::SealingKey::new("k1", [0xab; 32])?;
+    /// let key = otpkit::seal::SealingKey::new("k1", [0xab; 32])?;
     /// assert_eq!(*key.to_text(), format!("otpkit-key:v1:k1:{}", "ab".repeat(32)));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -234,7 +235,8 @@ impl fmt::Debug for SealingKey {
 /// configuration rotates keys by prepending one.
 ///
 /// ```
-/// use otpkit::{Keyring, SealingKey, Secret};
+/// use otpkit::{Keyring, Secret};
+/// use otpkit::seal::SealingKey;
 ///
 /// let (old, new) = (SealingKey::generate(), SealingKey::generate());
 /// let sealed = Keyring::new(old.clone()).seal(&Secret::generate(), b"id")?;
@@ -254,7 +256,7 @@ impl Keyring {
     /// A keyring of one key.
     ///
     /// ```
-    /// let key = otpkit::SealingKey::generate();
+    /// let key = otpkit::seal::SealingKey::generate();
     /// assert_eq!(otpkit::Keyring::new(key.clone()).sealing_key_id(), key.id());
     /// ```
     #[must_use]
@@ -272,7 +274,8 @@ impl Keyring {
     /// [`Error::InvalidSealingKey`] if a key with its id is already there.
     ///
     /// ```
-    /// use otpkit::{Keyring, SealingKey};
+    /// use otpkit::Keyring;
+    /// use otpkit::seal::SealingKey;
     /// let key = SealingKey::generate();
     /// let ring = Keyring::new(SealingKey::generate()).with_old_key(key.clone())?;
     /// assert!(ring.with_old_key(key).is_err());
@@ -291,7 +294,7 @@ impl Keyring {
     /// The id of the key that seals.
     ///
     /// ```
-    /// let ring: otpkit::Keyring = otpkit::SealingKey::generate().to_text().parse()?;
+    /// let ring: otpkit::Keyring = otpkit::seal::SealingKey::generate().to_text().parse()?;
     /// assert_eq!(ring.sealing_key_id().len(), 8);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -317,7 +320,8 @@ impl Keyring {
     /// Only if the operating system cannot supply random bytes.
     ///
     /// ```
-    /// # use otpkit::{Keyring, SealingKey, Secret};
+    /// # use otpkit::{Keyring, Secret};
+    /// # use otpkit::seal::SealingKey;
     /// let ring = Keyring::new(SealingKey::generate());
     /// let secret = Secret::generate();
     /// // A fresh nonce every time: sealing twice gives two texts.
@@ -356,7 +360,8 @@ impl Keyring {
     /// [`Secret::from_bytes`] for what it holds.
     ///
     /// ```
-    /// # use otpkit::{Error, Keyring, SealingKey, Secret};
+    /// # use otpkit::{Error, Keyring, Secret};
+    /// # use otpkit::seal::SealingKey;
     /// let sealed = Keyring::new(SealingKey::generate()).seal(&Secret::generate(), b"a")?;
     /// let other = Keyring::new(SealingKey::generate());
     /// assert!(matches!(other.open(&sealed, b"a"), Err(Error::KeyNotInKeyring { .. })));
@@ -431,7 +436,8 @@ impl fmt::Debug for Keyring {
 /// `$otpkit-xchacha20poly1305$v=1,k=<key id>$<nonce hex>$<ciphertext hex>`.
 ///
 /// ```
-/// use otpkit::{Keyring, SealedSecret, SealingKey, Secret};
+/// use otpkit::{Keyring, Secret};
+/// use otpkit::seal::{SealedSecret, SealingKey};
 /// let ring = Keyring::new(SealingKey::new("k1", [1; 32])?);
 /// let sealed = ring.seal(&Secret::generate(), b"ctx")?;
 /// let text = sealed.to_string();
@@ -451,7 +457,8 @@ impl SealedSecret {
     /// The id of the key that sealed it.
     ///
     /// ```
-    /// # use otpkit::{Keyring, SealingKey, Secret};
+    /// # use otpkit::{Keyring, Secret};
+    /// # use otpkit::seal::SealingKey;
     /// let key = SealingKey::generate();
     /// assert_eq!(Keyring::new(key.clone()).seal(&Secret::generate(), b"")?.key_id(), key.id());
     /// # Ok::<(), otpkit::Error>(())

@@ -20,7 +20,8 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
 /// Whether a URI is for a time-based or a counter-based generator.
 ///
 /// ```
-/// use otpkit::{OtpAuthUri, OtpType};
+/// use otpkit::OtpAuthUri;
+/// use otpkit::uri::OtpType;
 ///
 /// let uri: OtpAuthUri = "otpauth://hotp/alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY&counter=7".parse()?;
 /// assert_eq!(uri.otp_type(), OtpType::Hotp { counter: 7 });
@@ -113,7 +114,8 @@ impl OtpAuthUri {
     /// The URI of an HOTP generator whose next code is `counter`.
     ///
     /// ```
-    /// # use otpkit::{Hotp, OtpAuthUri, OtpType, Secret};
+    /// # use otpkit::{Hotp, OtpAuthUri, Secret};
+    /// # use otpkit::uri::OtpType;
     /// let hotp = Hotp::new(Secret::generate());
     /// let uri = OtpAuthUri::for_hotp(&hotp, 5, "bob");
     /// assert!(uri.to_string().contains("&counter=5"));
@@ -210,7 +212,8 @@ impl OtpAuthUri {
     /// TOTP or HOTP, with the period or counter.
     ///
     /// ```
-    /// # use otpkit::{OtpAuthUri, OtpType, Secret, Totp};
+    /// # use otpkit::{OtpAuthUri, Secret, Totp};
+    /// # use otpkit::uri::OtpType;
     /// let uri = OtpAuthUri::for_totp(&Totp::new(Secret::generate()), "bob");
     /// assert_eq!(uri.otp_type(), OtpType::Totp { period: 30 });
     /// ```

@@ -4,7 +4,8 @@
 //! accepted code.
 #![cfg(feature = "serde")]
 
-use otpkit::{BackupCodeOptions, BackupCodeSet, BackupHashScheme, BackupOutcome, Error, Pepper};
+use otpkit::{BackupCodeSet, Error, Pepper};
+use otpkit::backup::{BackupCodeOptions, BackupHashScheme, BackupOutcome};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -56,7 +57,7 @@ fn sets_saved_by_version_1_load_and_verify() {
         let pepper = pepper.as_ref();
         assert_eq!(
             set.verify_and_consume(codes[3], pepper, 1_800_000_000),
-            Ok(BackupOutcome::AlreadyUsed)
+            Ok(BackupOutcome::Replayed)
         );
         assert_eq!(
             set.verify_and_consume(
@@ -64,7 +65,7 @@ fn sets_saved_by_version_1_load_and_verify() {
                 pepper,
                 1_800_000_000
             ),
-            Ok(BackupOutcome::Accepted { remaining: 2 })
+            Ok(BackupOutcome::Valid { remaining: 2 })
         );
         assert_eq!(set.updated_at(), 1_800_000_000);
     }
@@ -76,14 +77,14 @@ fn a_used_code_stays_used_across_save_and_load() {
     let code = codes.iter().nth(4).unwrap().to_owned();
     assert_eq!(
         set.verify_and_consume(&code, None, 1),
-        Ok(BackupOutcome::Accepted { remaining: 9 })
+        Ok(BackupOutcome::Valid { remaining: 9 })
     );
     let mut loaded: BackupCodeSet =
         serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
     assert_eq!(loaded, set);
     assert_eq!(
         loaded.verify_and_consume(&code, None, 2),
-        Ok(BackupOutcome::AlreadyUsed)
+        Ok(BackupOutcome::Replayed)
     );
     assert_eq!(loaded.remaining(), 9);
 }
@@ -95,7 +96,7 @@ fn regenerating_replaces_every_code() {
     for code in old_codes.iter() {
         assert_eq!(
             new_set.verify_and_consume(code, None, 2),
-            Ok(BackupOutcome::Wrong)
+            Ok(BackupOutcome::Invalid)
         );
     }
 }
@@ -109,7 +110,7 @@ fn tampered_hashes_never_accept() {
     let mut set: BackupCodeSet = serde_json::from_value(record.clone()).unwrap();
     assert_eq!(
         set.verify_and_consume(PBKDF2_CODES[0], None, 0),
-        Ok(BackupOutcome::Wrong)
+        Ok(BackupOutcome::Invalid)
     );
     // Marking a used slot unused only restores what the database owner could
     // always do; turning off the pepper flag makes every code wrong.
@@ -120,7 +121,7 @@ fn tampered_hashes_never_accept() {
     for code in HMAC_CODES {
         assert_eq!(
             set.verify_and_consume(code, None, 0),
-            Ok(BackupOutcome::Wrong)
+            Ok(BackupOutcome::Invalid)
         );
     }
 }
@@ -203,21 +204,24 @@ fn corrupt_records_give_clear_errors() {
 }
 
 #[test]
-fn malformed_input_is_an_error_not_a_wrong_code() {
+fn malformed_input_is_an_outcome_not_a_wrong_code_nor_an_error() {
     let mut set: BackupCodeSet = serde_json::from_str(PBKDF2_FIXTURE).unwrap();
-    assert_eq!(set.verify_and_consume("", None, 0), Err(Error::EmptyCode));
+    let malformed = |e| Ok(BackupOutcome::Malformed(e));
+    assert_eq!(set.verify_and_consume("", None, 0), malformed(Error::EmptyCode));
     assert_eq!(
         set.verify_and_consume("pn7x-99jj-7", None, 0),
-        Err(Error::WrongCodeLength {
+        malformed(Error::WrongBackupCodeLength {
             expected: 10,
             found: 9
         })
     );
     assert_eq!(
         set.verify_and_consume("pn7x-99jj-7O", None, 0),
-        Err(Error::InvalidCodeChar { position: 11 })
+        malformed(Error::InvalidCodeChar { position: 11 })
     );
     assert_eq!(set.remaining(), 3);
+    let message = Error::WrongBackupCodeLength { expected: 10, found: 9 }.to_string();
+    assert!(message.contains("letters and digits"), "{message}");
 }
 
 proptest! {
@@ -230,7 +234,7 @@ proptest! {
         let before = set.remaining();
         let outcome = set.verify_and_consume(&input, Some(&pepper()), 0);
         // Random input is never one of the set's codes.
-        let accepted = matches!(outcome, Ok(BackupOutcome::Accepted { .. }));
+        let accepted = matches!(outcome, Ok(BackupOutcome::Valid { .. }));
         prop_assert!(!accepted);
         prop_assert_eq!(set.remaining(), before);
     }

@@ -14,10 +14,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use otpkit::{
-    BackupCodeOptions, BackupCodeSet, EnrollmentOptions, Keyring, OtpAuthUri, SealingKey, Secret,
-    StoredTotpRecord, Totp, TotpOutcome, TotpRecord,
-};
+use otpkit::{BackupCodeSet, Keyring, OtpAuthUri, Secret, StoredTotpRecord, Totp, TotpOutcome, TotpRecord};
+use otpkit::backup::BackupCodeOptions;
+use otpkit::record::EnrollmentOptions;
+use otpkit::seal::SealingKey;
 use zeroize::Zeroizing;
 
 /// How many bytes in a row of a pattern count as a copy.
@@ -238,7 +238,7 @@ fn no_freed_block_holds_a_secret() {
         let upper = Zeroizing::new(code.to_uppercase());
         assert!(matches!(
             set.verify_and_consume(&upper, None, 1).unwrap(),
-            otpkit::BackupOutcome::Accepted { .. }
+            otpkit::backup::BackupOutcome::Valid { .. }
         ));
     });
     run("backup codes in a resource", &mut || {
@@ -246,7 +246,7 @@ fn no_freed_block_holds_a_secret() {
             TotpRecord::create("ACME", "bob", &EnrollmentOptions::default(), 0).unwrap();
         let first = record.totp().generate_at(0).unwrap().to_string();
         let (_, outcome) = record.verify(&first, None, 0).unwrap();
-        let TotpOutcome::Accepted { resource, .. } = outcome else {
+        let TotpOutcome::Valid { resource, .. } = outcome else {
             panic!()
         };
         let mut out = Zeroizing::new(Vec::with_capacity(8192));

@@ -2,10 +2,11 @@
 //! code, and every type holding one is wiped on drop.
 #![cfg(feature = "serde")]
 
-use otpkit::{
-    BackupCodeOptions, BackupCodeSet, BackupCodes, ChallengePolicy, Code, EnrollmentOptions, Error,
-    Hotp, OtpAuthUri, OtpChallenge, Pepper, Secret, Strategy, Totp, TotpRecord,
-};
+use otpkit::{BackupCodeSet, Code, Error, Hotp, OtpAuthUri, OtpChallenge, Pepper, Secret, Totp, TotpRecord};
+use otpkit::backup::{BackupCodeOptions, BackupCodes};
+use otpkit::challenge::ChallengePolicy;
+use otpkit::clerk::Strategy;
+use otpkit::record::EnrollmentOptions;
 use zeroize::ZeroizeOnDrop;
 
 const B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -128,7 +129,7 @@ fn debug_of_codes_in_clerk_objects_and_of_qr_modules_is_redacted() {
     let json = r#"{"object":"phone_number","phone_number":"+15550100","reserved":false,
       "verification":null,"linked_to":[],"backup_codes":["k7mq-x2pf-9c","zz23-4567-ab"],
       "created_at":1,"updated_at":2}"#;
-    let phone: otpkit::PhoneNumber = serde_json::from_str(json).unwrap();
+    let phone: otpkit::clerk::PhoneNumber = serde_json::from_str(json).unwrap();
     let text = format!("{phone:?}");
     assert_clean(&text, &["k7mq".into(), "zz23".into()]);
     assert!(
@@ -148,7 +149,7 @@ fn debug_of_codes_in_clerk_objects_and_of_qr_modules_is_redacted() {
 
 #[test]
 fn sealing_keys_and_sealed_records_print_only_ids() {
-    let key = otpkit::SealingKey::new("k1", [0x5c; 32]).unwrap();
+    let key = otpkit::seal::SealingKey::new("k1", [0x5c; 32]).unwrap();
     let keyring = otpkit::Keyring::new(key.clone());
     let (record, _) =
         TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), 0).unwrap();
@@ -170,5 +171,5 @@ fn sealing_keys_and_sealed_records_print_only_ids() {
         assert!(text.contains("k1"), "the id is shown: {text}");
     }
     // The key's bytes live in a `Zeroizing` array, wiped on drop.
-    assert!(std::mem::needs_drop::<otpkit::SealingKey>());
+    assert!(std::mem::needs_drop::<otpkit::seal::SealingKey>());
 }

@@ -6,7 +6,8 @@
 
 use std::process::Command;
 
-use otpkit::{ErrorCorrection, OtpAuthUri, Qr, QrStyle, Secret, Totp};
+use otpkit::{OtpAuthUri, Qr, Secret, Totp};
+use otpkit::qr::{ErrorCorrection, QrStyle};
 
 fn uris() -> Vec<String> {
     let totp = Totp::new(Secret::generate());
@@ -49,12 +50,9 @@ fn decode_png(png: &[u8]) -> Vec<String> {
 }
 
 fn zbarimg(png: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("otpkit-qr-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!(
-        "{:x}.png",
-        png.len() ^ png.iter().map(|&b| b as usize).sum::<usize>()
-    ));
+    // Removed with the directory when `dir` drops, whatever happens.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("code.png");
     std::fs::write(&path, png).unwrap();
     let out = Command::new("zbarimg")
         .args(["--raw", "-q", "-Sbinary"])
@@ -62,7 +60,6 @@ fn zbarimg(png: &[u8]) -> String {
         .output()
         .expect("zbarimg (.ci/run installs zbar-tools)");
     assert!(out.status.success(), "zbarimg found no code");
-    let _ = std::fs::remove_file(&path);
     String::from_utf8(out.stdout)
         .unwrap()
         .trim_end_matches('\n')

@@ -1,6 +1,6 @@
 //! The published test vectors: RFC 4226 Appendix D and RFC 6238 Appendix B.
 
-use otpkit::{Algorithm, Hotp, Secret, TimeStep, Totp, Verdict};
+use otpkit::{Algorithm, Hotp, HotpVerdict, Secret, TimeStep, Totp, Verdict};
 
 const SEED_SHA1: &[u8] = b"12345678901234567890";
 const SEED_SHA256: &[u8] = b"12345678901234567890123456789012";
@@ -19,7 +19,12 @@ fn rfc4226_appendix_d() {
             code,
             "counter {counter}"
         );
-        assert_eq!(hotp.verify(code, counter, 0), Ok(Some(counter + 1)));
+        assert_eq!(
+            hotp.verify(code, counter, 0),
+            Ok(HotpVerdict::Valid {
+                next_counter: counter + 1
+            })
+        );
     }
 }
 
@@ -102,6 +107,14 @@ fn a_code_matching_two_steps_of_the_window_is_accepted_once() {
     // The HOTP equivalent: the counter to persist lies past the newer match.
     let hotp = Hotp::new(Secret::from_bytes(SEED_SHA1).unwrap());
     let next = hotp.verify(&code.to_string(), 153_567, 2).unwrap();
-    assert_eq!(next, Some(153_570));
-    assert_eq!(hotp.verify(&code.to_string(), 153_570, 2).unwrap(), None);
+    assert_eq!(
+        next,
+        HotpVerdict::Valid {
+            next_counter: 153_570
+        }
+    );
+    assert_eq!(
+        hotp.verify(&code.to_string(), 153_570, 2).unwrap(),
+        HotpVerdict::Invalid
+    );
 }

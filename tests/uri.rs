@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use otpkit::{Algorithm, Hotp, OtpAuthUri, OtpType, Secret, Totp};
+use otpkit::{Algorithm, Hotp, OtpAuthUri, Secret, Totp};
+use otpkit::uri::OtpType;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -3,10 +3,9 @@
 //! snake_case wire form), and the one-time code challenge lifecycle.
 #![cfg(feature = "serde")]
 
-use otpkit::{
-    AdminVerification, ChallengePolicy, CheckOutcome, IdentificationLink, OtpChallenge,
-    OtpVerification, PhoneNumber, RetryOutcome, Strategy, Verification, VerificationStatus,
-};
+use otpkit::OtpChallenge;
+use otpkit::challenge::{ChallengePolicy, CheckOutcome, RetryOutcome};
+use otpkit::clerk::{AdminVerification, IdentificationLink, OtpVerification, PhoneNumber, Strategy, Verification, VerificationStatus};
 use proptest::prelude::{Just, prop, prop_assert, prop_assert_eq, prop_oneof, proptest};
 use proptest::strategy::Strategy as _;
 use serde_json::{Value, json};
@@ -181,12 +180,12 @@ fn attempts_run_out_and_the_challenge_fails() {
         c = next;
     }
     let (c, outcome) = c.check(&wrong(&code), None, T + 2).unwrap();
-    assert_eq!(outcome, CheckOutcome::TooManyAttempts);
+    assert_eq!(outcome, CheckOutcome::Locked);
     assert_eq!(c.status_at(T + 2), VerificationStatus::Failed);
     // Even the right code no longer works.
     let (c, outcome) = c.check(&code, None, T + 3).unwrap();
-    assert_eq!(outcome, CheckOutcome::TooManyAttempts);
-    assert_eq!(c.retry(None, T + 100).unwrap().1, RetryOutcome::Failed);
+    assert_eq!(outcome, CheckOutcome::Locked);
+    assert_eq!(c.retry(None, T + 100).unwrap().1, RetryOutcome::Locked);
     let Verification::Otp(v) = c.verification(T + 3) else {
         panic!()
     };
@@ -199,8 +198,11 @@ fn attempts_run_out_and_the_challenge_fails() {
 #[test]
 fn malformed_answers_do_not_count() {
     let (_, c) = create(ChallengePolicy::default());
-    assert!(c.check("12a456", None, T).is_err());
-    assert!(c.check("", None, T).is_err());
+    for typo in ["12a456", "", "12345"] {
+        let (next, outcome) = c.check(typo, None, T).unwrap();
+        assert!(matches!(outcome, CheckOutcome::Malformed(_)), "{typo:?}");
+        assert_eq!(next, c);
+    }
     assert_eq!(c.attempts(), 0);
 }
 
@@ -354,9 +356,10 @@ proptest! {
                     c = next;
                 }
                 Step::Malformed => {
-                    // A final state answers first; a live challenge refuses the input.
+                    // A final state answers first; a live challenge calls the input malformed.
                     let live = status_before == VerificationStatus::Unverified;
-                    prop_assert_eq!(c.check("x", None, now).is_err(), live);
+                    let (_, outcome) = c.check("x", None, now).unwrap();
+                    prop_assert_eq!(matches!(outcome, CheckOutcome::Malformed(_)), live);
                 }
                 Step::Right | Step::Wrong => {
                     let input = if matches!(step, Step::Right) { code.clone() } else { wrong(&code) };

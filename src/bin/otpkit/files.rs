@@ -28,10 +28,35 @@ pub enum Existing {
 
 /// A file error that names the file.
 fn failed(path: &Path, doing: &str, err: &io::Error) -> Failure {
-    Failure::Io(io::Error::new(
-        err.kind(),
-        format!("cannot {doing} {}: {err}", path.display()),
+    Failure::File(format!("cannot {doing} {}: {err}", path.display()))
+}
+
+/// Checks, before any work is shown to the user, that `path` can be
+/// written: not an existing file unless replacing is allowed, and in a
+/// directory where a file can be created.
+pub fn check_destination(path: &Path, existing: Existing) -> Outcome {
+    let target = resolve(path)?;
+    if existing == Existing::Refuse && std::fs::symlink_metadata(&target).is_ok() {
+        return Err(refused(path));
+    }
+    let dir = directory_of(&target);
+    tempfile::tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| failed(dir, "create a file in", &e))
+}
+
+fn refused(path: &Path) -> Failure {
+    Failure::Usage(format!(
+        "{} exists: pass --force to replace it",
+        path.display()
     ))
+}
+
+fn directory_of(target: &Path) -> &Path {
+    target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// The file a write to `path` lands in: `path` itself, or what a symlink at
@@ -53,10 +78,7 @@ fn resolve(path: &Path) -> Result<PathBuf, Failure> {
 /// target is an error and is left alone.
 pub fn write_atomically(path: &Path, bytes: &[u8], existing: Existing) -> Outcome {
     let target = resolve(path)?;
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = directory_of(&target);
     if target.file_name().is_none() {
         return Err(Failure::Usage(format!(
             "{} is not a file name",
@@ -79,10 +101,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], existing: Existing) -> Outcom
     if let Err(err) = persisted {
         // Dropping `err.file` removes the temp file.
         return Err(if err.error.kind() == io::ErrorKind::AlreadyExists {
-            Failure::Usage(format!(
-                "{} exists: pass --force to replace it",
-                path.display()
-            ))
+            refused(path)
         } else {
             failed(path, "write", &err.error)
         });
@@ -126,7 +145,7 @@ pub fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Failu
 
 fn parse_json<T: serde::de::DeserializeOwned>(path: &Path, file: &mut File) -> Result<T, Failure> {
     let text = read_wiped(file).map_err(|e| failed(path, "read", &e))?;
-    serde_json::from_slice(&text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+    serde_json::from_slice(&text).map_err(|e| Failure::File(format!("{}: {e}", path.display())))
 }
 
 /// Writes a JSON record atomically, pretty-printed with a final newline.
@@ -137,7 +156,8 @@ pub fn save_json<T: serde::Serialize>(path: &Path, value: &T, existing: Existing
 /// `value` as pretty JSON with a final newline, in a wiped buffer.
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let mut out = WipingBuffer::default();
-    serde_json::to_writer_pretty(&mut out, value).map_err(|e| Failure::Io(io::Error::other(e)))?;
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| Failure::File(format!("cannot serialize: {e}")))?;
     out.write_all(b"\n")?;
     Ok(out.0)
 }

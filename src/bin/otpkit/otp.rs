@@ -1,75 +1,44 @@
 //! `otpkit code` and `otpkit verify`.
 
-use std::io::{self, Read, Write};
+use std::io::Write;
+use std::path::PathBuf;
 
 use clap::Args;
-use otpkit::{Algorithm, Hotp, OtpAuthUri, OtpType, Secret, TimeStep, Totp, Verdict};
-use zeroize::Zeroizing;
+use otpkit::uri::OtpType;
+use otpkit::{Hotp, HotpVerdict, TimeStep, Totp, Verdict};
 
+use crate::input::{Settings, parse_secret, parse_uri_if_uri, read_argument};
+use crate::keys::{KeyArg, PepperArg};
 use crate::{Failure, Outcome};
-
-/// Hash, digits and period: the settings `code`, `verify` and `uri` share.
-#[derive(Debug, Args)]
-pub struct Settings {
-    /// Hash: SHA1, SHA256 or SHA512.
-    #[arg(long, default_value = "SHA1")]
-    algorithm: String,
-    /// Digits per code, 6 to 10.
-    #[arg(long, default_value_t = 6)]
-    digits: u8,
-    /// TOTP period in seconds.
-    #[arg(long, default_value_t = 30, conflicts_with = "hotp")]
-    period: u64,
-}
-
-impl Settings {
-    /// The chosen hash.
-    pub fn algorithm(&self) -> Result<Algorithm, Failure> {
-        Ok(self.algorithm.parse()?)
-    }
-
-    /// An HOTP generator with these settings.
-    pub fn hotp(&self, secret: Secret) -> Result<Hotp, Failure> {
-        Ok(Hotp::with(secret, self.algorithm()?, self.digits)?)
-    }
-
-    /// A TOTP generator with these settings.
-    pub fn totp(&self, secret: Secret, t0: u64, window: u64) -> Result<Totp, Failure> {
-        Ok(Totp::builder(secret)
-            .algorithm(self.algorithm()?)
-            .digits(self.digits)
-            .period(self.period)
-            .t0(t0)
-            .window(window)
-            .build()?)
-    }
-}
 
 /// The key and the settings of a TOTP or HOTP generator.
 #[derive(Debug, Args)]
 pub struct OtpArgs {
     #[command(flatten)]
     settings: Settings,
-    /// TOTP T0: the Unix time at which step 0 starts.
-    #[arg(long, default_value_t = 0, conflicts_with = "hotp")]
-    t0: u64,
+    /// TOTP T0: the Unix time at which step 0 starts [default: 0].
+    #[arg(long, conflicts_with = "hotp")]
+    t0: Option<u64>,
     /// HOTP (RFC 4226) instead of TOTP; needs --counter.
     #[arg(long, requires = "counter")]
     hotp: bool,
-    /// HOTP counter.
-    #[arg(long, requires = "hotp")]
+    /// HOTP counter (with a hotp URI: instead of the URI's).
+    #[arg(long)]
     counter: Option<u64>,
     /// Unix time to use instead of the clock (TOTP).
     #[arg(long, conflicts_with = "hotp")]
     at: Option<u64>,
+    /// Accept secrets shorter than 128 bits (80-bit keys of older apps).
+    #[arg(long)]
+    allow_short_secret: bool,
 }
 
 /// Arguments of `otpkit code`.
 #[derive(Debug, Args)]
 pub struct CodeArgs {
     /// Base32 secret or otpauth:// URI (whose settings then apply), or `-`
-    /// to read either from standard input (keeps it out of shell history
-    /// and process lists).
+    /// to read either from the first line of standard input (keeps it out
+    /// of shell history and process lists).
     secret: String,
     #[command(flatten)]
     otp: OtpArgs,
@@ -83,19 +52,22 @@ pub struct VerifyArgs {
     #[arg(value_names = ["SECRET", "CODE"], num_args = 1..=2, required = true)]
     inputs: Vec<String>,
     /// Check against a record saved by `otpkit enroll --record`, with replay
-    /// protection; the record is updated atomically.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["hotp", "last_step", "window", "at"])]
-    record: Option<std::path::PathBuf>,
-    /// With --record: the environment variable holding the key that
-    /// opens the record (one or several, comma-separated).
+    /// protection and lockout; the record is updated under a file lock.
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "hotp", "last_step", "window", "at", "algorithm", "digits", "period", "t0", "counter",
+        "allow_short_secret",
+    ])]
+    record: Option<PathBuf>,
     #[command(flatten)]
-    key: crate::key::KeyArg,
+    key: KeyArg,
+    #[command(flatten)]
+    pepper: PepperArg,
     #[command(flatten)]
     otp: OtpArgs,
     /// Steps accepted on each side of the current one (TOTP), or counters
-    /// looked ahead (HOTP).
-    #[arg(long, default_value_t = 1)]
-    window: u64,
+    /// looked ahead (HOTP), 0 to 100 [default: 1].
+    #[arg(long)]
+    window: Option<u64>,
     /// The last step a code was accepted for: codes for it or earlier steps
     /// are refused as replayed (TOTP).
     #[arg(long, conflicts_with = "hotp")]
@@ -111,7 +83,15 @@ enum Generator {
 impl OtpArgs {
     fn generator(&self, secret: &str, window: u64) -> Result<Generator, Failure> {
         let input = read_argument(secret)?;
-        if let Some(uri) = parse_uri_if_uri(&input)? {
+        if let Some(uri) = parse_uri_if_uri(&input, self.allow_short_secret)? {
+            let mut given = self.settings.given();
+            given.extend(self.t0.map(|_| "--t0"));
+            given.extend(self.hotp.then_some("--hotp"));
+            if let Some(flag) = given.first() {
+                return Err(Failure::Usage(format!(
+                    "{flag} conflicts with the settings of the otpauth:// URI: give one or the other"
+                )));
+            }
             return Ok(match uri.otp_type() {
                 OtpType::Totp { period } => Generator::Totp(
                     Totp::builder(uri.secret().clone())
@@ -128,10 +108,15 @@ impl OtpArgs {
                 _ => return Err(Failure::Usage("unsupported otpauth type".into())),
             });
         }
-        let secret = Secret::from_base32(&input)?;
+        if self.counter.is_some() && !self.hotp {
+            return Err(Failure::Usage(
+                "--counter is for HOTP: pass --hotp too".into(),
+            ));
+        }
+        let secret = parse_secret(&input, self.allow_short_secret)?;
         Ok(match self.counter {
             Some(counter) => Generator::Hotp(self.settings.hotp(secret)?, counter),
-            None => Generator::Totp(self.settings.totp(secret, self.t0, window)?),
+            None => Generator::Totp(self.settings.totp(secret, self.t0.unwrap_or(0), window)?),
         })
     }
 
@@ -141,31 +126,6 @@ impl OtpArgs {
             None => crate::unix_now(),
         }
     }
-}
-
-/// The argument, or standard input for `-`, trimmed; zeroized on drop since
-/// it holds a secret.
-pub fn read_argument(arg: &str) -> Result<Zeroizing<String>, Failure> {
-    if arg == "-" {
-        let mut text = Zeroizing::new(String::new());
-        io::stdin().read_to_string(&mut text)?;
-        Ok(Zeroizing::new(text.trim().to_owned()))
-    } else {
-        Ok(Zeroizing::new(arg.to_owned()))
-    }
-}
-
-/// A Base32 secret argument (or `-` for standard input).
-pub fn read_secret(arg: &str) -> Result<Secret, Failure> {
-    Ok(Secret::from_base32(&read_argument(arg)?)?)
-}
-
-/// The parsed URI when `input` is an otpauth:// URI.
-pub fn parse_uri_if_uri(input: &str) -> Result<Option<OtpAuthUri>, Failure> {
-    let is_uri = input
-        .get(..10)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("otpauth://"));
-    Ok(if is_uri { Some(input.parse()?) } else { None })
 }
 
 pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
@@ -178,20 +138,24 @@ pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
 }
 
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
-    let malformed = |err: otpkit::Error| Failure::Rejected(format!("malformed: {err}"));
     let (secret, code) = match (&args.record, args.inputs.as_slice()) {
-        (Some(path), [code]) => return crate::enroll::verify_record(path, &args.key, code, out),
+        (Some(path), [code]) => {
+            return crate::record::verify_record(path, &args.key, &args.pepper, code, out);
+        }
         (None, [secret, code]) => (secret, code),
         (Some(_), _) => return Err(Failure::Usage("with --record, give only the CODE".into())),
         (None, _) => return Err(Failure::Usage("give the SECRET and the CODE".into())),
     };
-    match args.otp.generator(secret, args.window)? {
+    if args.pepper.is_given() {
+        return Err(Failure::Usage(
+            "--pepper-env is for --record (its backup codes)".into(),
+        ));
+    }
+    let window = args.window.unwrap_or(1);
+    match args.otp.generator(secret, window)? {
         Generator::Totp(totp) => {
             let last = args.last_step.map(TimeStep::new);
-            let now = args.otp.now()?;
-            // A time before T0 is a usage problem, a bad code a rejection.
-            totp.step_at(now)?;
-            match totp.verify_at(code, now, last).map_err(malformed)? {
+            match totp.verify_at(code, args.otp.now()?, last)? {
                 Verdict::Valid(m) => {
                     writeln!(out, "valid: step {} offset {}", m.step(), m.offset())?;
                     Ok(())
@@ -200,22 +164,18 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
                     "replayed: step {} is at or before the last used step",
                     m.step()
                 ))),
-                Verdict::Invalid => {
-                    Err(Failure::Rejected("invalid: the code does not match".into()))
-                }
+                Verdict::Malformed(typo) => Err(Failure::Rejected(format!("malformed: {typo}"))),
+                _ => Err(Failure::Rejected("invalid: the code does not match".into())),
             }
         }
-        Generator::Hotp(hotp, counter) => {
-            if args.window > otpkit::MAX_WINDOW {
-                return Err(otpkit::Error::WindowTooLarge { steps: args.window }.into());
+        Generator::Hotp(hotp, counter) => match hotp.verify(code, counter, window)? {
+            HotpVerdict::Valid { next_counter } => {
+                let matched = next_counter.saturating_sub(1);
+                writeln!(out, "valid: counter {matched} next {next_counter}")?;
+                Ok(())
             }
-            match hotp.verify(code, counter, args.window).map_err(malformed)? {
-                Some(next) => {
-                    writeln!(out, "valid: counter {} next {next}", next.saturating_sub(1))?;
-                    Ok(())
-                }
-                None => Err(Failure::Rejected("invalid: the code does not match".into())),
-            }
-        }
+            HotpVerdict::Malformed(typo) => Err(Failure::Rejected(format!("malformed: {typo}"))),
+            _ => Err(Failure::Rejected("invalid: the code does not match".into())),
+        },
     }
 }

@@ -1,28 +1,31 @@
-//! `otpkit uri`, `otpkit inspect` and `otpkit qr`.
+//! `otpkit uri` and `otpkit inspect`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
-use otpkit::{OtpAuthUri, OtpType, Qr, QrStyle, Secret};
+use clap::Args;
+use otpkit::uri::OtpType;
+use otpkit::{OtpAuthUri, Secret};
 use serde_json::{Map, Value, json};
 
-use crate::files::{Existing, write_atomically};
-use crate::otp::{Settings, parse_uri_if_uri, read_argument, read_secret};
+use crate::input::{Settings, label_part, parse_uri_if_uri, read_argument, read_secret};
 use crate::{Failure, Outcome};
 
 /// Arguments of `otpkit uri`.
 #[derive(Debug, Args)]
 pub struct UriArgs {
-    /// The service name shown in the app.
+    /// The service name shown in the app (not empty).
     #[arg(long)]
     issuer: String,
-    /// The user's account name.
+    /// The user's account name (not empty).
     #[arg(long)]
     account: String,
-    /// Base32 secret, or `-` for standard input; a fresh one when omitted.
+    /// Base32 secret, or `-` for the first line of standard input; a fresh
+    /// one when omitted.
     #[arg(long)]
     secret: Option<String>,
+    /// Accept a --secret shorter than 128 bits (80-bit keys of older apps).
+    #[arg(long, requires = "secret")]
+    allow_short_secret: bool,
     #[command(flatten)]
     settings: Settings,
     /// An HOTP URI instead of TOTP; needs --counter.
@@ -42,49 +45,27 @@ pub struct UriArgs {
 /// Arguments of `otpkit inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The otpauth:// URI, or `-` for standard input.
+    /// The otpauth:// URI, or `-` for the first line of standard input.
     uri: String,
-}
-
-/// Output formats of `otpkit qr`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum QrFormat {
-    /// Unicode half blocks for a terminal.
-    Terminal,
-    /// SVG text.
-    Svg,
-    /// PNG bytes.
-    Png,
-    /// A data: URL of the SVG, for an <img> tag.
-    DataUrl,
-}
-
-/// Arguments of `otpkit qr`.
-#[derive(Debug, Args)]
-pub struct QrArgs {
-    /// The text to encode (an otpauth:// URI), or `-` for standard input.
-    uri: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = QrFormat::Terminal)]
-    format: QrFormat,
-    /// Write to this file instead of standard output.
-    #[arg(short, long)]
-    output: Option<PathBuf>,
+    /// Accept a secret shorter than 128 bits (80-bit keys of older apps).
+    #[arg(long)]
+    allow_short_secret: bool,
 }
 
 impl UriArgs {
     fn build(&self) -> Result<OtpAuthUri, Failure> {
         let secret = match &self.secret {
-            Some(arg) => read_secret(arg)?,
+            Some(arg) => read_secret(arg, self.allow_short_secret)?,
             None => Secret::generate_for(self.settings.algorithm()?),
         };
-        let account = self.account.clone();
+        let account = label_part(&self.account, "--account")?;
+        let issuer = label_part(&self.issuer, "--issuer")?;
         let uri = match self.counter {
             Some(counter) => OtpAuthUri::for_hotp(&self.settings.hotp(secret)?, counter, account),
             None => OtpAuthUri::for_totp(&self.settings.totp(secret, 0, 1)?, account),
         };
         let uri = uri
-            .with_issuer(self.issuer.clone())
+            .with_issuer(issuer)
             .with_explicit_defaults(self.explicit);
         Ok(match &self.image {
             Some(image) => uri.with_image(image.clone()),
@@ -134,12 +115,9 @@ pub fn fields(uri: &OtpAuthUri) -> Value {
 
 pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> Outcome {
     let input = read_argument(&args.uri)?;
-    let uri = parse_uri_if_uri(&input)
-        .map_err(|e| match e {
-            Failure::Usage(reason) => Failure::Rejected(reason),
-            other => other,
-        })?
-        .ok_or_else(|| Failure::Rejected("invalid otpauth uri: bad scheme".into()))?;
+    // An invalid URI is a usage error (exit 2), as in every command.
+    let uri = parse_uri_if_uri(&input, args.allow_short_secret)?
+        .ok_or_else(|| Failure::Usage("invalid otpauth uri: bad scheme".into()))?;
     let mut fields = fields(&uri);
     let written = crate::files::to_json(&fields).and_then(|json| Ok(out.write_all(&json)?));
     // The JSON value holds a plain copy of the secret: wipe it.
@@ -147,25 +125,4 @@ pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> Outcome {
         zeroize::Zeroize::zeroize(secret);
     }
     written
-}
-
-/// Renders `text` in `format`.
-pub fn render(text: &str, format: QrFormat) -> Result<Vec<u8>, Failure> {
-    let qr = Qr::new(text)?;
-    let style = QrStyle::default();
-    Ok(match format {
-        QrFormat::Terminal => qr.to_terminal(&style).into_bytes(),
-        QrFormat::Svg => qr.to_svg(&style).into_bytes(),
-        QrFormat::Png => qr.to_png(&style),
-        QrFormat::DataUrl => (qr.to_data_url(&style) + "\n").into_bytes(),
-    })
-}
-
-pub fn qr(args: &QrArgs, out: &mut dyn Write) -> Outcome {
-    let text = read_argument(&args.uri)?;
-    let bytes = render(&text, args.format)?;
-    match &args.output {
-        Some(path) => write_atomically(path, &bytes, Existing::Replace),
-        None => Ok(out.write_all(&bytes)?),
-    }
 }

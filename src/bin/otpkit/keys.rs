@@ -1,11 +1,13 @@
-//! `otpkit key new`, `otpkit rekey`, and the `--key-env` option: records
-//! hold their secret sealed with an application key.
+//! The application's own secrets, always read from the environment (never
+//! argv): sealing keys (`--key-env`, `otpkit key new`, `otpkit rekey`) and
+//! the backup-code pepper (`--pepper-env`).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use otpkit::{Keyring, SealingKey, StoredTotpRecord, TotpRecord};
+use otpkit::{Keyring, Pepper, StoredTotpRecord, TotpRecord};
+use otpkit::seal::SealingKey;
 
 use crate::files::update_json;
 use crate::{Failure, Outcome};
@@ -34,15 +36,81 @@ impl KeyArg {
         let Some(var) = &self.key_env else {
             return Ok(None);
         };
-        let value = std::env::var_os(var)
+        let bytes = env_secret(var)
             .ok_or_else(|| Failure::Usage(format!("environment variable {var} is not set")))?;
-        let bytes = zeroize::Zeroizing::new(value.into_encoded_bytes());
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Failure::Usage(format!("{var} does not hold sealing keys")))?;
         let keyring = text
             .parse()
             .map_err(|e| Failure::Usage(format!("{var}: {e}")))?;
         Ok(Some(keyring))
+    }
+}
+
+/// The bytes of an environment variable, wiped on drop; `None` when unset.
+fn env_secret(var: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    std::env::var_os(var).map(|value| zeroize::Zeroizing::new(value.into_encoded_bytes()))
+}
+
+/// The environment variable a pepper is read from when `--pepper-env` is
+/// not given: backup codes are peppered whenever one is configured.
+pub const DEFAULT_PEPPER_ENV: &str = "OTPKIT_PEPPER";
+
+/// Where the backup-code pepper comes from.
+#[derive(Debug, Args)]
+pub struct PepperArg {
+    /// Read the backup-code pepper (16 bytes or more) from this environment
+    /// variable [default: OTPKIT_PEPPER, when set].
+    #[arg(long, value_name = "VAR")]
+    pepper_env: Option<String>,
+}
+
+impl PepperArg {
+    /// Whether `--pepper-env` was given.
+    pub fn is_given(&self) -> bool {
+        self.pepper_env.is_some()
+    }
+
+    /// The pepper: from `--pepper-env` (which must be set), else from
+    /// `OTPKIT_PEPPER` if set, else none.
+    pub fn load(&self) -> Result<Option<Pepper>, Failure> {
+        let var = self.pepper_env.as_deref().unwrap_or(DEFAULT_PEPPER_ENV);
+        let Some(bytes) = env_secret(var) else {
+            return match &self.pepper_env {
+                Some(var) => Err(Failure::Usage(format!(
+                    "environment variable {var} is not set"
+                ))),
+                None => Ok(None),
+            };
+        };
+        Pepper::new(&bytes)
+            .map(Some)
+            .map_err(|e| Failure::Usage(format!("{var}: {e}")))
+    }
+
+    /// The pepper for a new set of backup codes, with a warning on standard
+    /// error when there is none.
+    pub fn load_for_new_codes(&self) -> Result<Option<Pepper>, Failure> {
+        let pepper = self.load()?;
+        if pepper.is_none() {
+            eprintln!(
+                "otpkit: warning: backup codes hashed without a pepper: whoever copies the file \
+                 can try codes offline; set {DEFAULT_PEPPER_ENV} (or pass --pepper-env VAR) to \
+                 a secret of 16 bytes or more kept elsewhere"
+            );
+        }
+        Ok(pepper)
+    }
+}
+
+/// A key problem is the caller's (exit 2); a record that fails its checks is
+/// the file's (exit 3).
+fn open_failure(err: otpkit::Error) -> Failure {
+    match err {
+        otpkit::Error::KeyNotInKeyring { .. } | otpkit::Error::SealedSecretBroken => {
+            Failure::Usage(err.to_string())
+        }
+        err => Failure::File(err.to_string()),
     }
 }
 
@@ -90,14 +158,14 @@ impl Storage {
                      `otpkit rekey --record FILE --key-env VAR`"
                         .into(),
                 )),
-                Err(e) => Err(Failure::Usage(e.to_string())),
+                Err(e) => Err(open_failure(e)),
             },
             None => match stored.open_unsealed() {
                 Ok(record) => Ok((record, Self::Unsealed)),
                 Err(otpkit::Error::SealedRecord { key_id }) => Err(Failure::Usage(format!(
                     "the record is sealed with key {key_id:?}: pass --key-env VAR holding it"
                 ))),
-                Err(e) => Err(Failure::Usage(e.to_string())),
+                Err(e) => Err(open_failure(e)),
             },
         }
     }
@@ -134,7 +202,7 @@ pub fn rekey(args: &RekeyArgs, out: &mut dyn Write) -> Outcome {
         let from = stored.key_id().map(str::to_owned);
         let resealed = match stored.rekey(&keyring) {
             Err(otpkit::Error::PlaintextRecord) => stored.open_unsealed()?.seal(&keyring)?,
-            other => other.map_err(|e| Failure::Usage(e.to_string()))?,
+            other => other.map_err(open_failure)?,
         };
         Ok((Some(resealed), (from, keyring.sealing_key_id().to_owned())))
     })?;

@@ -5,11 +5,12 @@
 //! written against Clerk, and read them back.
 
 use core::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where a one-time code challenge stands.
 ///
 /// ```
-/// assert_eq!(otpkit::VerificationStatus::Unverified.as_str(), "unverified");
+/// assert_eq!(otpkit::clerk::VerificationStatus::Unverified.as_str(), "unverified");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -29,7 +30,7 @@ impl VerificationStatus {
     /// The wire name.
     ///
     /// ```
-    /// assert_eq!(otpkit::VerificationStatus::Failed.as_str(), "failed");
+    /// assert_eq!(otpkit::clerk::VerificationStatus::Failed.as_str(), "failed");
     /// ```
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -46,7 +47,7 @@ impl VerificationStatus {
 /// newer server) is kept as [`Strategy::Other`], not rejected.
 ///
 /// ```
-/// use otpkit::Strategy;
+/// use otpkit::clerk::Strategy;
 ///
 /// assert_eq!(Strategy::from_name("phone_code"), Strategy::PhoneCode);
 /// assert_eq!(Strategy::from_name("passkey"), Strategy::Other("passkey".into()));
@@ -112,7 +113,7 @@ impl fmt::Display for Strategy {
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
-/// use otpkit::{OtpVerification, Strategy, Verification, VerificationStatus};
+/// use otpkit::clerk::{OtpVerification, Strategy, Verification, VerificationStatus};
 ///
 /// let json = r#"{"object":"verification_otp","status":"failed","strategy":"phone_code","attempts":5,"expire_at":714242}"#;
 /// let v: Verification = serde_json::from_str(json).unwrap();
@@ -139,7 +140,7 @@ impl Verification {
     /// The status; always `verified` for an admin verification.
     ///
     /// ```
-    /// use otpkit::{AdminVerification, Verification, VerificationStatus};
+    /// use otpkit::clerk::{AdminVerification, Verification, VerificationStatus};
     /// let admin = Verification::Admin(AdminVerification::default());
     /// assert_eq!(admin.status(), VerificationStatus::Verified);
     /// ```
@@ -210,7 +211,7 @@ pub struct IdentificationLink {
 /// # #[cfg(feature = "serde")] {
 /// let json = r#"{"object":"phone_number","phone_number":"+15550100","reserved":false,
 ///   "verification":null,"linked_to":[],"created_at":1,"updated_at":2}"#;
-/// let phone: otpkit::PhoneNumber = serde_json::from_str(json).unwrap();
+/// let phone: otpkit::clerk::PhoneNumber = serde_json::from_str(json).unwrap();
 /// assert_eq!(phone.phone_number, "+15550100");
 /// assert!(phone.verification.is_none());
 /// # }
@@ -265,6 +266,72 @@ impl fmt::Debug for PhoneNumber {
     }
 }
 
+/// A point in time as Clerk's API writes it: Unix milliseconds.
+///
+/// ```
+/// use otpkit::clerk::Timestamp;
+/// let t = Timestamp::from_unix_seconds(1_700_000_000);
+/// assert_eq!(t.unix_millis(), 1_700_000_000_000);
+/// assert_eq!(t.to_system_time(), std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// From Unix milliseconds.
+    #[must_use]
+    pub const fn from_unix_millis(millis: u64) -> Self {
+        Self(millis)
+    }
+
+    /// From Unix seconds (saturating far in the future).
+    #[must_use]
+    pub const fn from_unix_seconds(seconds: u64) -> Self {
+        Self(seconds.saturating_mul(1000))
+    }
+
+    /// Unix milliseconds.
+    #[must_use]
+    pub const fn unix_millis(self) -> u64 {
+        self.0
+    }
+
+    /// As a [`SystemTime`] (saturating where the platform's range ends).
+    #[must_use]
+    pub fn to_system_time(self) -> SystemTime {
+        UNIX_EPOCH
+            .checked_add(Duration::from_millis(self.0))
+            .unwrap_or(UNIX_EPOCH)
+    }
+}
+
+/// The answer to disabling TOTP, as Clerk's deleted object:
+/// `{"object":"totp","id":…,"deleted":true}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedTotp {
+    id: String,
+}
+
+impl DeletedTotp {
+    /// The deleted object for the TOTP secret `id`.
+    ///
+    /// ```
+    /// assert_eq!(otpkit::clerk::DeletedTotp::new("totp_1").id(), "totp_1");
+    /// ```
+    #[must_use]
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into() }
+    }
+
+    /// The id of the deleted TOTP secret.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 #[cfg(feature = "serde")]
 mod wire {
     //! The JSON shapes, checked against Clerk's schema: required fields must
@@ -273,9 +340,27 @@ mod wire {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::{
-        AdminVerification, IdentificationLink, OtpVerification, PhoneNumber, Strategy,
-        Verification, VerificationStatus,
+        AdminVerification, DeletedTotp, IdentificationLink, OtpVerification, PhoneNumber,
+        Strategy, Verification, VerificationStatus,
     };
+
+    #[derive(Serialize)]
+    struct Deleted<'a> {
+        object: &'static str,
+        id: &'a str,
+        deleted: bool,
+    }
+
+    impl Serialize for DeletedTotp {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Deleted {
+                object: "totp",
+                id: &self.id,
+                deleted: true,
+            }
+            .serialize(s)
+        }
+    }
 
     /// A field that must be present but may be `null`.
     fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(

@@ -1,25 +1,47 @@
-//! `TotpResource`, what a front end sees, and `TotpRecord`, what the server
-//! stores behind it: the enrollment lifecycle.
+//! Enrollment records: what a server stores for a user's authenticator app
+//! ([`TotpRecord`]) and what it shows the front end ([`TotpResource`]).
+//!
+//! # The lifecycle
+//!
+//! 1. **Create** ([`TotpRecord::create`]): a fresh secret. The creation
+//!    response is the only one that carries the secret and the otpauth://
+//!    URI (for the QR code).
+//! 2. **Verify the first code** ([`TotpRecord::verify`]): the user scans the
+//!    QR code and types a code; the record becomes *verified* and, the first
+//!    time, issues backup codes, returned once in plaintext and stored only
+//!    as hashes.
+//! 3. **Sign in** ([`TotpRecord::verify`] again): a TOTP code, used once
+//!    (its time step is remembered), or a backup code, used up.
+//!    Wrong codes are counted; after [`Lockout::free_failures`] in a row,
+//!    each locks the record for a doubling cool-down.
+//! 4. **Replace the backup codes** ([`TotpRecord::regenerate_backup_codes`])
+//!    or **disable** ([`TotpRecord::disable`]).
+//!
+//! # Why Clerk's shape
+//!
+//! [Clerk](https://clerk.com) is a hosted authentication service whose
+//! documented TOTP object (`{"object":"totp","id","secret","uri",
+//! "verified","backup_codes","created_at","updated_at"}`) many front ends
+//! are already written against. [`TotpResource`] serializes to exactly that
+//! shape (snake_case, Unix milliseconds), so such a front end works
+//! unchanged against a server built on this crate.
+//!
+//! # Storing a record
 //!
 //! Every transition is a pure function of (record, input, now) that returns
-//! the new record; the caller persists it.
+//! the new record; the caller stores it. Two things make that safe:
 //!
-//! # Concurrency
-//!
-//! Two requests racing with the same code must not both succeed. Store the
-//! record with a version (or compare on `updated_at`) and write the new
-//! record only if nobody wrote since you read it:
-//!
-//! ```sql
-//! UPDATE totp SET record = :new, version = version + 1
-//!  WHERE user_id = :user AND version = :version_read;  -- 0 rows: reload, verify again
-//! ```
-//!
-//! The loser reloads, finds the step already used, and gets
-//! [`TotpOutcome::Replayed`]; a backup code, [`BackupOutcome::AlreadyUsed`].
+//! - **Seal the secret**: a record's stored form is a
+//!   [`StoredTotpRecord`] whose secret is sealed by a
+//!   [`Keyring`](crate::Keyring) (see [`seal`](crate::seal)); plaintext is an
+//!   opt-in by name.
+//! - **Compare-and-set**: save only if nobody saved since you loaded, and on
+//!   a lost race run the transition again on the fresh record, so a code is
+//!   accepted once and every failure is counted. The recipe, tested, is in
+//!   [`TotpRecord`]'s docs.
 //!
 //! ```
-//! use otpkit::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
+//! use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
 //!
 //! let now = 1_700_000_000;
 //! let (record, created) = TotpRecord::create("ACME", "alice@example.com", &EnrollmentOptions::default(), now)?;
@@ -28,7 +50,7 @@
 //! // The user scans the QR code and types the first code.
 //! let code = record.totp().generate_at(now + 20)?.to_string();
 //! let (record, outcome) = record.verify(&code, None, now + 20)?;
-//! let TotpOutcome::Accepted { resource, code_type: CodeType::Totp } = outcome else { panic!() };
+//! let TotpOutcome::Valid { resource, code_type: CodeType::Totp } = outcome else { panic!() };
 //! assert!(resource.verified());
 //! assert_eq!(resource.backup_codes().map(|codes| codes.len()), Some(10)); // shown once
 //!
@@ -39,63 +61,21 @@
 //! ```
 
 use core::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 
 use rand::Rng;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 
-use crate::{
-    Algorithm, BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome, Code, Error,
-    OtpAuthUri, Pepper, Secret, TimeStep, Totp, Verdict,
-};
-
-/// A point in time as Clerk's API writes it: Unix milliseconds.
-///
-/// ```
-/// use otpkit::Timestamp;
-/// let t = Timestamp::from_unix_seconds(1_700_000_000);
-/// assert_eq!(t.unix_millis(), 1_700_000_000_000);
-/// assert_eq!(t.to_system_time(), std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    /// From Unix milliseconds.
-    #[must_use]
-    pub const fn from_unix_millis(millis: u64) -> Self {
-        Self(millis)
-    }
-
-    /// From Unix seconds (saturating far in the future).
-    #[must_use]
-    pub const fn from_unix_seconds(seconds: u64) -> Self {
-        Self(seconds.saturating_mul(1000))
-    }
-
-    /// Unix milliseconds.
-    #[must_use]
-    pub const fn unix_millis(self) -> u64 {
-        self.0
-    }
-
-    /// As a [`SystemTime`] (saturating where the platform's range ends).
-    #[must_use]
-    pub fn to_system_time(self) -> SystemTime {
-        UNIX_EPOCH
-            .checked_add(Duration::from_millis(self.0))
-            .unwrap_or(UNIX_EPOCH)
-    }
-}
+use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome, Pepper};
+use crate::clerk::{DeletedTotp, Timestamp};
+use crate::{Algorithm, Error, OtpAuthUri, Secret, TimeStep, Totp, Verdict};
 
 /// Which kind of code was accepted, as Clerk's back-end `verifyTOTP`
 /// answers (`"code_type": "totp"` or `"backup_code"`).
 ///
 /// ```
-/// assert_eq!(otpkit::CodeType::BackupCode.as_str(), "backup_code");
+/// assert_eq!(otpkit::record::CodeType::BackupCode.as_str(), "backup_code");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeType {
@@ -206,7 +186,7 @@ impl fmt::Debug for TotpResource {
 /// first locking failure), capped at a day. A right code resets it.
 ///
 /// ```
-/// let lockout = otpkit::Lockout::default();
+/// let lockout = otpkit::record::Lockout::default();
 /// assert_eq!((lockout.free_failures(), lockout.cooldown()), (5, 30));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +223,7 @@ impl Lockout {
     /// a cooldown of 0 s or over a day.
     ///
     /// ```
-    /// use otpkit::Lockout;
+    /// use otpkit::record::Lockout;
     /// assert_eq!(Lockout::new(3, 60)?.cooldown(), 60);
     /// assert!(Lockout::new(3, 0).is_err());
     /// assert!(Lockout::new(u32::MAX, 30).is_err());
@@ -291,7 +271,8 @@ impl Lockout {
 /// How to enroll: the TOTP settings, backup codes, and throttling.
 ///
 /// ```
-/// use otpkit::{Algorithm, EnrollmentOptions};
+/// use otpkit::Algorithm;
+/// use otpkit::record::EnrollmentOptions;
 /// let options = EnrollmentOptions::default().algorithm(Algorithm::Sha256).digits(8).backup_codes(None);
 /// # let _ = options;
 /// ```
@@ -368,22 +349,32 @@ impl EnrollmentOptions {
     }
 }
 
-/// What checking a sign-in code did.
+/// What checking a sign-in code did, in the crate's one vocabulary
+/// (valid, invalid, replayed, locked, malformed).
+///
+/// ```
+/// use otpkit::record::{CodeType, TotpOutcome};
+/// let outcome = TotpOutcome::Replayed { code_type: CodeType::Totp };
+/// assert!(!outcome.is_valid());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub enum TotpOutcome {
     /// The code is right. The resource is verified and, the first time,
     /// carries the fresh backup codes to show once.
-    Accepted {
+    Valid {
         /// The resource to return to the front end.
         resource: Box<TotpResource>,
         /// Which kind of code it was.
         code_type: CodeType,
     },
-    /// A right TOTP code whose step was used before: refused.
-    Replayed,
-    /// A backup code used before: refused.
-    BackupCodeAlreadyUsed,
+    /// A right code that was used before (a TOTP code's step, or a backup
+    /// code): refused, and counted as a failure.
+    Replayed {
+        /// Which kind of code it was.
+        code_type: CodeType,
+    },
     /// A wrong code.
     Invalid {
         /// Wrong codes in a row so far.
@@ -392,10 +383,25 @@ pub enum TotpOutcome {
         locked_until: Option<u64>,
     },
     /// Too many wrong codes: nothing is checked until this Unix time.
-    LockedOut {
+    Locked {
         /// Unix time the lock ends.
         until: u64,
     },
+    /// The input is neither a TOTP code nor a backup code (a typo): what is
+    /// wrong with it as a TOTP code. Nothing changed, nothing is counted.
+    Malformed(Error),
+}
+
+impl TotpOutcome {
+    /// Whether the code was accepted.
+    ///
+    /// ```
+    /// assert!(!otpkit::TotpOutcome::Locked { until: 60 }.is_valid());
+    /// ```
+    #[must_use]
+    pub const fn is_valid(&self) -> bool {
+        matches!(self, Self::Valid { .. })
+    }
 }
 
 /// The server-side TOTP record behind a [`TotpResource`]: the secret and
@@ -418,10 +424,10 @@ pub enum TotpOutcome {
 ///
 /// The loser must not answer with its own outcome: it reloads and runs
 /// the transition again on the fresh record, which now holds the used step,
-/// so the replay is refused ([`TotpOutcome::Replayed`];
-/// [`TotpOutcome::BackupCodeAlreadyUsed`] for a backup code), and every
+/// so the replay is refused ([`TotpOutcome::Replayed`]), and every
 /// wrong code of many racing requests is counted. Save on *every* outcome
-/// that changed the record (all but [`TotpOutcome::LockedOut`]), not only
+/// that changed the record (all but [`TotpOutcome::Locked`] and
+/// [`TotpOutcome::Malformed`]), not only
 /// on success, or failures go uncounted.
 ///
 /// The whole recipe, with a store that holds (version, sealed JSON), and
@@ -429,7 +435,9 @@ pub enum TotpOutcome {
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
-/// use otpkit::{EnrollmentOptions, Keyring, SealingKey, StoredTotpRecord, TotpOutcome, TotpRecord};
+/// use otpkit::{Keyring, StoredTotpRecord, TotpOutcome, TotpRecord};
+/// use otpkit::record::EnrollmentOptions;
+/// use otpkit::seal::SealingKey;
 /// use std::cell::RefCell;
 ///
 /// /// One row: (version, the record as JSON, its secret sealed).
@@ -471,12 +479,12 @@ pub enum TotpOutcome {
 /// // Request B loads and checks first, but is slow to save…
 /// let (b_version, b_record) = store.load();
 /// let (b_next, b_outcome) = b_record.verify(&code, None, now)?;
-/// assert!(matches!(b_outcome, TotpOutcome::Accepted { .. }));
+/// assert!(matches!(b_outcome, TotpOutcome::Valid { .. }));
 /// // …while request A, with the same code, runs the recipe and wins.
-/// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Accepted { .. }));
+/// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Valid { .. }));
 /// // B's save fails; B reloads and runs the check again: a replay.
 /// assert!(!store.compare_and_set(b_version, &b_next));
-/// assert_eq!(sign_in(&store, &code, now)?, TotpOutcome::Replayed);
+/// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Replayed { .. }));
 /// # }
 /// # Ok::<(), otpkit::Error>(())
 /// ```
@@ -576,14 +584,39 @@ impl TotpRecord {
     /// record and, when backup codes are enabled and none exist, issues
     /// them in the returned resource, keeping only their hashes.
     ///
-    /// Returns the new record to persist (it changes on every outcome but a
-    /// lock-out) and what happened.
+    /// Returns the new record to persist (it changes on every outcome but
+    /// [`TotpOutcome::Locked`] and [`TotpOutcome::Malformed`]) and what
+    /// happened. A code that could be either kind (a backup code of digits
+    /// only, as long as a TOTP code) is tried as both, so every issued
+    /// backup code can be redeemed.
     ///
     /// # Errors
-    /// The errors of [`Code::parse`] for input that is neither a TOTP code
-    /// nor a backup code; [`Error::PepperRequired`] for a peppered backup
-    /// set without the pepper; [`Error::TimeBeforeT0`]. The record is then
-    /// unchanged (`self` is not consumed).
+    /// Only for a problem of configuration, never for what the user typed:
+    /// [`Error::PepperRequired`] for a peppered backup set without the
+    /// pepper; [`Error::TimeBeforeT0`] for a clock before T0.
+    ///
+    /// ```
+    /// use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
+    ///
+    /// let now = 1_700_000_000;
+    /// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now)?;
+    /// let code = record.totp().generate_at(now)?.to_string(); // from the user's app
+    /// let (record, outcome) = record.verify(&code, None, now)?;
+    /// let TotpOutcome::Valid { resource, code_type: CodeType::Totp } = outcome else { panic!() };
+    /// let backup_codes = resource.backup_codes().expect("issued on the first code");
+    ///
+    /// // The same code again is a replay; a typo is malformed, not an error.
+    /// let (record, again) = record.verify(&code, None, now + 1)?;
+    /// assert_eq!(again, TotpOutcome::Replayed { code_type: CodeType::Totp });
+    /// assert!(matches!(record.verify("12 34", None, now + 2)?.1, TotpOutcome::Malformed(_)));
+    ///
+    /// // A backup code works once.
+    /// let backup = backup_codes.iter().next().expect("ten of them");
+    /// let (record, outcome) = record.verify(backup, None, now + 3)?;
+    /// assert!(matches!(outcome, TotpOutcome::Valid { code_type: CodeType::BackupCode, .. }));
+    /// assert_eq!(record.verify(backup, None, now + 4)?.1, TotpOutcome::Replayed { code_type: CodeType::BackupCode });
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
     pub fn verify(
         &self,
         input: &str,
@@ -591,57 +624,44 @@ impl TotpRecord {
         now: u64,
     ) -> Result<(Self, TotpOutcome), Error> {
         if let Some(until) = self.locked_until.filter(|&until| now < until) {
-            return Ok((self.clone(), TotpOutcome::LockedOut { until }));
+            return Ok((self.clone(), TotpOutcome::Locked { until }));
         }
         let mut next = self.clone();
         next.updated_at = now.max(self.updated_at);
-        let totp = match Code::parse(input, self.totp.digits()) {
-            Ok(_) => Ok(self.totp.verify_at(input, now, self.last_used_step)?),
-            Err(malformed) => Err(malformed),
-        };
-        if let Ok(Verdict::Valid(m)) = totp {
+        let totp = self.totp.verify_at(input, now, self.last_used_step)?;
+        if let Verdict::Valid(m) = totp {
             next.last_used_step = Some(m.step());
             let resource = Box::new(next.accept(pepper, now)?);
             let code_type = CodeType::Totp;
-            return Ok((
-                next,
-                TotpOutcome::Accepted {
-                    resource,
-                    code_type,
-                },
-            ));
+            return Ok((next, TotpOutcome::Valid { resource, code_type }));
         }
         // Not a fresh TOTP code: it may still be a backup code. Both are
         // tried, so a backup code that happens to look like a TOTP code
         // (all digits, as long as a TOTP code) is still redeemable.
         let backup = match next.backup_codes.as_mut().filter(|_| self.verified) {
-            Some(set) => match set.verify_and_consume(input, pepper, now) {
-                Ok(outcome) => Some(outcome),
-                Err(Error::PepperRequired) => return Err(Error::PepperRequired),
-                Err(_) => None, // not shaped like a backup code
-            },
-            None => None,
+            Some(set) => set.verify_and_consume(input, pepper, now)?,
+            None => BackupOutcome::Malformed(Error::NotVerified),
         };
         match (totp, backup) {
-            (_, Some(BackupOutcome::Accepted { .. })) => {
+            (_, BackupOutcome::Valid { .. }) => {
                 let resource = Box::new(next.accept(pepper, now)?);
                 let code_type = CodeType::BackupCode;
-                Ok((
-                    next,
-                    TotpOutcome::Accepted {
-                        resource,
-                        code_type,
-                    },
-                ))
+                Ok((next, TotpOutcome::Valid { resource, code_type }))
             }
-            (_, Some(BackupOutcome::AlreadyUsed)) => {
-                Ok((next.fail(now), TotpOutcome::BackupCodeAlreadyUsed))
+            (_, BackupOutcome::Replayed) => {
+                let code_type = CodeType::BackupCode;
+                Ok((next.fail(now), TotpOutcome::Replayed { code_type }))
             }
-            (Ok(Verdict::Replayed(_)), _) => Ok((next.fail(now), TotpOutcome::Replayed)),
-            (Ok(_), _) | (Err(_), Some(BackupOutcome::Wrong)) => Ok(next.fail_invalid(now)),
+            (Verdict::Replayed(_), _) => {
+                let code_type = CodeType::Totp;
+                Ok((next.fail(now), TotpOutcome::Replayed { code_type }))
+            }
             // Input that is no backup code either: report it as the
-            // malformed TOTP code it most likely was.
-            (Err(malformed), None) => Err(malformed),
+            // malformed TOTP code it most likely was; nothing is counted.
+            (Verdict::Malformed(typo), BackupOutcome::Malformed(_)) => {
+                Ok((self.clone(), TotpOutcome::Malformed(typo)))
+            }
+            _ => Ok(next.fail_invalid(now)),
         }
     }
 
@@ -685,7 +705,8 @@ impl TotpRecord {
     /// [`BackupCodeSet::generate`].
     ///
     /// ```
-    /// use otpkit::{BackupCodeOptions, Error, TotpRecord};
+    /// use otpkit::{Error, TotpRecord};
+    /// use otpkit::backup::BackupCodeOptions;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// assert_eq!(record.regenerate_backup_codes(&BackupCodeOptions::default(), None, 1).unwrap_err(), Error::NotVerified);
     /// # Ok::<(), otpkit::Error>(())
@@ -719,9 +740,7 @@ impl TotpRecord {
     /// ```
     #[must_use]
     pub fn disable(self) -> DeletedTotp {
-        DeletedTotp {
-            id: self.id.clone(),
-        }
+        DeletedTotp::new(self.id.clone())
     }
 
     /// The TOTP generator (for tests, and for apps that show codes).
@@ -787,21 +806,6 @@ impl fmt::Debug for TotpRecord {
     }
 }
 
-/// The answer to disabling TOTP, as Clerk's deleted object:
-/// `{"object":"totp","id":…,"deleted":true}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeletedTotp {
-    id: String,
-}
-
-impl DeletedTotp {
-    /// The id of the deleted TOTP secret.
-    #[must_use]
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
-
 /// A [`TotpRecord`] as it is stored: serializable, with the secret sealed
 /// by a [`Keyring`](crate::Keyring) (or, opted into by name, in plaintext).
 ///
@@ -810,7 +814,9 @@ impl DeletedTotp {
 /// [`seal`](crate::seal) for the construction and key management.
 ///
 /// ```
-/// use otpkit::{EnrollmentOptions, Keyring, SealingKey, StoredTotpRecord, TotpRecord};
+/// use otpkit::{Keyring, StoredTotpRecord, TotpRecord};
+/// use otpkit::record::EnrollmentOptions;
+/// use otpkit::seal::SealingKey;
 ///
 /// let keyring = Keyring::new(SealingKey::generate()); // from your secrets manager
 /// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), 0)?;
@@ -836,7 +842,8 @@ impl TotpRecord {
     /// As [`Keyring::seal`](crate::Keyring::seal).
     ///
     /// ```
-    /// # use otpkit::{Keyring, SealingKey, TotpRecord};
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let ring = Keyring::new(SealingKey::generate());
     /// assert!(record.seal(&ring)?.is_sealed());
@@ -878,7 +885,8 @@ impl StoredTotpRecord {
     /// and the settings' errors for a record that fails its checks.
     ///
     /// ```
-    /// # use otpkit::{Error, Keyring, SealingKey, TotpRecord};
+    /// # use otpkit::{Error, Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let stored = record.seal(&Keyring::new(SealingKey::generate()))?;
     /// let other = Keyring::new(SealingKey::generate());
@@ -904,7 +912,8 @@ impl StoredTotpRecord {
     /// checks.
     ///
     /// ```
-    /// # use otpkit::{Error, Keyring, SealingKey, TotpRecord};
+    /// # use otpkit::{Error, Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let stored = record.seal(&Keyring::new(SealingKey::generate()))?;
     /// assert!(matches!(stored.open_unsealed(), Err(Error::SealedRecord { .. })));
@@ -927,7 +936,8 @@ impl StoredTotpRecord {
     /// As [`StoredTotpRecord::open`].
     ///
     /// ```
-    /// use otpkit::{Keyring, SealingKey, TotpRecord};
+    /// use otpkit::{Keyring, TotpRecord};
+    /// use otpkit::seal::SealingKey;
     /// let (a, b) = (SealingKey::generate(), SealingKey::generate());
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let stored = record.seal(&Keyring::new(a.clone()))?;
@@ -957,7 +967,8 @@ impl StoredTotpRecord {
     /// which records still need [`StoredTotpRecord::rekey`].
     ///
     /// ```
-    /// # use otpkit::{Keyring, SealingKey, TotpRecord};
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let ring = Keyring::new(SealingKey::new("k7", [7; 32])?);
     /// assert_eq!(record.seal(&ring)?.key_id(), Some("k7"));
@@ -991,11 +1002,11 @@ mod wire {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use zeroize::Zeroizing;
 
-    use super::{DeletedTotp, Lockout, StoredTotpRecord, Timestamp, TotpRecord, TotpResource};
-    use crate::{
-        Algorithm, BackupCodeOptions, BackupCodeSet, BackupCodes, BackupHashScheme, Error,
-        OtpAuthUri, SealedSecret, Secret, TimeStep, Totp,
-    };
+    use super::{Lockout, StoredTotpRecord, TotpRecord, TotpResource};
+    use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes, BackupHashScheme};
+    use crate::clerk::Timestamp;
+    use crate::seal::SealedSecret;
+    use crate::{Algorithm, Error, OtpAuthUri, Secret, TimeStep, Totp};
 
     #[derive(Serialize, Deserialize, Clone, Copy)]
     #[serde(rename_all = "snake_case")]
@@ -1076,24 +1087,6 @@ mod wire {
                 created_at: r.created_at,
                 updated_at: r.updated_at,
             })
-        }
-    }
-
-    #[derive(Serialize)]
-    struct Deleted<'a> {
-        object: TotpObject,
-        id: &'a str,
-        deleted: bool,
-    }
-
-    impl Serialize for DeletedTotp {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            Deleted {
-                object: TotpObject::Totp,
-                id: &self.id,
-                deleted: true,
-            }
-            .serialize(s)
         }
     }
 
@@ -1249,7 +1242,7 @@ mod wire {
             {
                 return Err(bad("locked_until is more than a day after updated_at"));
             }
-            crate::hotp::check_digits(self.digits)?;
+            crate::engine::check_digits(self.digits)?;
             if self.period == 0 {
                 return Err(Error::ZeroPeriod);
             }
@@ -1330,6 +1323,7 @@ mod wire {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Code;
 
     /// A backup code drawn from digits only, as long as a TOTP code, parses
     /// as a TOTP code too; it must still be redeemable (once).
@@ -1356,13 +1350,18 @@ mod tests {
         let (record, outcome) = record.verify(all_digits, None, now + 1).unwrap();
         assert!(matches!(
             outcome,
-            TotpOutcome::Accepted {
+            TotpOutcome::Valid {
                 code_type: CodeType::BackupCode,
                 ..
             }
         ));
         let (record, again) = record.verify("23456789", None, now + 2).unwrap();
-        assert_eq!(again, TotpOutcome::BackupCodeAlreadyUsed);
+        assert_eq!(
+            again,
+            TotpOutcome::Replayed {
+                code_type: CodeType::BackupCode
+            }
+        );
         // A wrong all-digit code is one failure, not two.
         let (record, wrong) = record.verify("99999999", None, now + 3).unwrap();
         assert!(matches!(wrong, TotpOutcome::Invalid { failures: 2, .. }));

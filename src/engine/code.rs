@@ -55,7 +55,7 @@ impl Code {
     /// assert_eq!(Code::parse(&"9".repeat(20), 20), Err(Error::DigitsOutOfRange { digits: 20 }));
     /// ```
     pub fn parse(input: &str, digits: u8) -> Result<Self, Error> {
-        crate::hotp::check_digits(digits)?;
+        crate::engine::check_digits(digits)?;
         let (value, found) = parse_digits(input)?;
         if found != usize::from(digits) {
             return Err(Error::WrongCodeLength {
@@ -125,6 +125,31 @@ fn parse_digits(input: &str) -> Result<(u64, usize), Error> {
         });
     }
     Ok((value, count))
+}
+
+impl core::str::FromStr for Code {
+    type Err = Error;
+
+    /// Parses a code of any supported length (6 to 10 digits), taking its
+    /// digit count from the input; separators as in [`Code::parse`].
+    ///
+    /// # Errors
+    /// As [`Code::parse`]; [`Error::DigitsOutOfRange`] for fewer than 6 or
+    /// more than 10 digits.
+    ///
+    /// ```
+    /// let code: otpkit::Code = "0123 4567".parse()?;
+    /// assert_eq!((code.digits(), code.to_string()), (8, "01234567".to_owned()));
+    /// assert!("12345".parse::<otpkit::Code>().is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    fn from_str(input: &str) -> Result<Self, Error> {
+        let (_, found) = parse_digits(input)?;
+        let digits = u8::try_from(found).map_err(|_| Error::DigitsOutOfRange {
+            digits: u32::try_from(found).unwrap_or(u32::MAX),
+        })?;
+        Self::parse(input, digits)
+    }
 }
 
 impl fmt::Display for Code {

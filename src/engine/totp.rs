@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use subtle::{Choice, ConditionallySelectable};
 
-use crate::hotp::check_digits;
+use super::hotp::check_digits;
 use crate::{Algorithm, Code, Error, Hotp, MAX_WINDOW, Secret};
 
 /// A TOTP time step: `floor((unix - T0) / period)`, the counter RFC 6238 §4.2
@@ -102,7 +102,9 @@ impl Match {
     }
 }
 
-/// The outcome of checking a well-formed TOTP code.
+/// The outcome of checking an entered TOTP code, in the crate's one
+/// vocabulary (valid, invalid, replayed, malformed): a person's typo is an
+/// outcome like a wrong code, never an `Err`.
 ///
 /// ```
 /// use otpkit::{Secret, Totp, Verdict};
@@ -116,8 +118,9 @@ impl Match {
 /// assert!(matches!(totp.verify_at(&code, 1_700_000_005, step)?, Verdict::Replayed(_)));
 /// # Ok::<(), otpkit::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub enum Verdict {
     /// The code matches a step after the last used one: accept it and
     /// persist [`Match::step`].
@@ -127,6 +130,9 @@ pub enum Verdict {
     Replayed(Match),
     /// The code matches no step in the window.
     Invalid,
+    /// The input is not a code of this length (a typo): what is wrong, as
+    /// one of the errors of [`Code::parse`]. Ask again.
+    Malformed(Error),
 }
 
 impl Verdict {
@@ -149,7 +155,7 @@ impl Verdict {
     pub const fn matched(&self) -> Option<Match> {
         match self {
             Self::Valid(m) => Some(*m),
-            Self::Replayed(_) | Self::Invalid => None,
+            Self::Replayed(_) | Self::Invalid | Self::Malformed(_) => None,
         }
     }
 }
@@ -311,12 +317,13 @@ impl Totp {
     /// T0, past `u64::MAX`) are skipped, never wrapped.
     ///
     /// # Errors
-    /// [`Error::TimeBeforeT0`] if `unix` is before T0; the errors of
-    /// [`Code::parse`] for a malformed code. A wrong code is not an error but
-    /// [`Verdict::Invalid`].
+    /// Only [`Error::TimeBeforeT0`], if `unix` is before T0: a clock or
+    /// configuration problem. What the user typed never makes an `Err`: a
+    /// wrong code is [`Verdict::Invalid`], a typo [`Verdict::Malformed`], so
+    /// `?` in a handler does the right thing.
     ///
     /// ```
-    /// use otpkit::{Secret, Totp, Verdict};
+    /// use otpkit::{Error, Secret, Totp, Verdict};
     ///
     /// let totp = Totp::new(Secret::generate());
     /// let now = 1_700_000_000;
@@ -324,6 +331,10 @@ impl Totp {
     /// let verdict = totp.verify_at(&code, now, None)?;
     /// assert_eq!(verdict.matched().map(|m| m.offset()), Some(-1));
     /// assert_eq!(totp.verify_at(&totp.generate_at(now - 60)?.to_string(), now, None)?, Verdict::Invalid);
+    /// assert_eq!(
+    ///     totp.verify_at("12345", now, None)?,
+    ///     Verdict::Malformed(Error::WrongCodeLength { expected: 6, found: 5 })
+    /// );
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn verify_at(
@@ -333,7 +344,10 @@ impl Totp {
         last_used: Option<TimeStep>,
     ) -> Result<Verdict, Error> {
         let current = self.step_at(unix)?.0;
-        let code = Code::parse(input, self.hotp.digits())?;
+        let code = match Code::parse(input, self.hotp.digits()) {
+            Ok(code) => code,
+            Err(typo) => return Ok(Verdict::Malformed(typo)),
+        };
         let mut valid = Choice::from(0);
         let mut replayed = Choice::from(0);
         let mut valid_step = 0u64;

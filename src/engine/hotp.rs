@@ -6,8 +6,45 @@ use core::num::NonZeroU32;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use crate::mac::KeyedMac;
+use super::mac::KeyedMac;
 use crate::{Algorithm, Code, Error, MAX_WINDOW, Secret};
+
+/// The outcome of checking an entered HOTP code: valid (with the counter
+/// to persist), invalid, or malformed (a typo), as
+/// [`Verdict`](crate::Verdict) is for TOTP.
+///
+/// ```
+/// let typo = otpkit::HotpVerdict::Malformed(otpkit::Error::EmptyCode);
+/// assert!(!typo.is_valid());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub enum HotpVerdict {
+    /// The code is right: persist `next_counter` (the matched counter plus
+    /// one), so it and every earlier code stop working.
+    Valid {
+        /// The counter to check from next time.
+        next_counter: u64,
+    },
+    /// The code matches no counter in the look-ahead window.
+    Invalid,
+    /// The input is not a code of this length: one of the errors of
+    /// [`Code::parse`].
+    Malformed(Error),
+}
+
+impl HotpVerdict {
+    /// Whether the code is accepted.
+    ///
+    /// ```
+    /// assert!(otpkit::HotpVerdict::Valid { next_counter: 1 }.is_valid());
+    /// ```
+    #[must_use]
+    pub const fn is_valid(&self) -> bool {
+        matches!(self, Self::Valid { .. })
+    }
+}
 
 /// An RFC 4226 HOTP generator and verifier: a [`Secret`], a hash and a digit
 /// count, keyed once.
@@ -21,8 +58,9 @@ use crate::{Algorithm, Code, Error, MAX_WINDOW, Secret};
 /// assert_eq!(hotp.generate(9).to_string(), "520489");
 ///
 /// // The user pressed the button twice without logging in: look ahead.
-/// assert_eq!(hotp.verify("969429", 1, 5)?, Some(4)); // counter 3 matched; persist 4
-/// assert_eq!(hotp.verify("969429", 4, 5)?, None);    // and it never works again
+/// let matched = hotp.verify("969429", 1, 5)?; // counter 3 matched; persist 4
+/// assert_eq!(matched, otpkit::HotpVerdict::Valid { next_counter: 4 });
+/// assert_eq!(hotp.verify("969429", 4, 5)?, otpkit::HotpVerdict::Invalid); // never again
 /// # Ok::<(), otpkit::Error>(())
 /// ```
 ///
@@ -99,29 +137,33 @@ impl Hotp {
     /// look_ahead` (RFC 4226 §7.4). Every counter in the window is computed
     /// and compared in constant time; the scan never stops early.
     ///
-    /// Returns the counter to persist for the next check (the matched
-    /// counter plus one), or `None` for a wrong code. When the code matches
+    /// A right code gives the counter to persist for the next check (the
+    /// matched counter plus one). When the code matches
     /// several counters of the window (codes collide about once in
     /// `10^digits` pairs), the newest one counts, so after persisting the
     /// result the same code cannot be accepted again.
     ///
     /// # Errors
-    /// [`Error::WindowTooLarge`] if `look_ahead` exceeds
-    /// [`MAX_WINDOW`](crate::MAX_WINDOW); the errors of [`Code::parse`] for a
-    /// malformed code.
+    /// Only [`Error::WindowTooLarge`], if `look_ahead` exceeds
+    /// [`MAX_WINDOW`](crate::MAX_WINDOW). A wrong code is
+    /// [`HotpVerdict::Invalid`], a typo [`HotpVerdict::Malformed`].
     ///
     /// ```
-    /// let hotp = otpkit::Hotp::new(otpkit::Secret::from_bytes(b"12345678901234567890")?);
-    /// assert_eq!(hotp.verify("287 082", 0, 2)?, Some(2));
-    /// assert_eq!(hotp.verify("000000", 0, 2)?, None);
-    /// assert!(hotp.verify("28708", 0, 2).is_err());
+    /// use otpkit::{Hotp, HotpVerdict, Secret};
+    /// let hotp = Hotp::new(Secret::from_bytes(b"12345678901234567890")?);
+    /// assert_eq!(hotp.verify("287 082", 0, 2)?, HotpVerdict::Valid { next_counter: 2 });
+    /// assert_eq!(hotp.verify("000000", 0, 2)?, HotpVerdict::Invalid);
+    /// assert!(matches!(hotp.verify("28708", 0, 2)?, HotpVerdict::Malformed(_)));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
-    pub fn verify(&self, input: &str, counter: u64, look_ahead: u64) -> Result<Option<u64>, Error> {
+    pub fn verify(&self, input: &str, counter: u64, look_ahead: u64) -> Result<HotpVerdict, Error> {
         if look_ahead > MAX_WINDOW {
             return Err(Error::WindowTooLarge { steps: look_ahead });
         }
-        let code = Code::parse(input, self.digits)?;
+        let code = match Code::parse(input, self.digits) {
+            Ok(code) => code,
+            Err(typo) => return Ok(HotpVerdict::Malformed(typo)),
+        };
         let mut found = subtle::Choice::from(0);
         let mut next = 0u64;
         for candidate in (0..=look_ahead).filter_map(|i| counter.checked_add(i)) {
@@ -134,7 +176,11 @@ impl Hotp {
             next = u64::conditional_select(&next, &candidate.saturating_add(1), hit);
             found |= hit;
         }
-        Ok(bool::from(found).then_some(next))
+        Ok(if bool::from(found) {
+            HotpVerdict::Valid { next_counter: next }
+        } else {
+            HotpVerdict::Invalid
+        })
     }
 
     /// Whether `code` is the code for `counter`, in constant time.
@@ -207,11 +253,16 @@ mod tests {
     fn look_ahead_at_the_end_of_the_counter_space() {
         let hotp = Hotp::new(Secret::generate());
         let code = hotp.generate(u64::MAX - 1).to_string();
-        assert_eq!(hotp.verify(&code, u64::MAX - 3, 10), Ok(Some(u64::MAX)));
+        assert_eq!(
+            hotp.verify(&code, u64::MAX - 3, 10),
+            Ok(HotpVerdict::Valid {
+                next_counter: u64::MAX
+            })
+        );
         let last = hotp.generate(u64::MAX).to_string();
         // Counter u64::MAX has no successor to persist, so it never verifies.
         if last != code {
-            assert_eq!(hotp.verify(&last, u64::MAX - 3, 10), Ok(None));
+            assert_eq!(hotp.verify(&last, u64::MAX - 3, 10), Ok(HotpVerdict::Invalid));
         }
     }
 }
