@@ -4,8 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use otpkit::{BackupCodeSet, Pepper};
 use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
+use otpkit::{BackupCodeSet, Pepper};
 
 fn backup(c: &mut Criterion) {
     let pepper = Pepper::new(&[7; 32]).unwrap();

@@ -3,8 +3,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use otpkit::{OtpAuthUri, Qr, Secret, Totp};
 use otpkit::qr::QrStyle;
+use otpkit::{OtpAuthUri, Qr, Secret, Totp};
 
 fn render(c: &mut Criterion) {
     let totp = Totp::new(Secret::from_bytes(&[0x5a; 20]).unwrap());

@@ -5,9 +5,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use otpkit::{Keyring, StoredTotpRecord, TotpRecord};
 use otpkit::record::EnrollmentOptions;
 use otpkit::seal::SealingKey;
+use otpkit::{Keyring, StoredTotpRecord, TotpRecord};
 
 fn seal(c: &mut Criterion) {
     let keyring = Keyring::new(SealingKey::generate());

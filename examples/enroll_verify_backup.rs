@@ -79,18 +79,27 @@ fn main() -> Result<(), Box<dyn Error>> {
     let user = "user_42";
 
     // 1. Enrollment: the only response that carries the secret and URI.
-    let (record, created) =
-        TotpRecord::create("ACME", "alice@example.com", &EnrollmentOptions::default(), now)?;
+    let (record, created) = TotpRecord::create(
+        "ACME",
+        "alice@example.com",
+        &EnrollmentOptions::default(),
+        now,
+    )?;
     table.insert(user, &record.seal(&keyring)?)?;
     let uri = created.uri().ok_or("the creation response has the URI")?;
     println!("Scan this with an authenticator app:\n");
     print!("{}", Qr::from_uri(uri)?.to_terminal(&QrStyle::default()));
-    println!("Clerk's TOTP object for the front end:\n{}\n", serde_json::to_string_pretty(&created)?);
+    println!(
+        "Clerk's TOTP object for the front end:\n{}\n",
+        serde_json::to_string_pretty(&created)?
+    );
     let phone = record.totp().clone(); // the user's app, in this demo
 
     // 2. The first code verifies the enrollment and issues backup codes.
     let first = phone.generate_at(now)?.to_string();
-    let TotpOutcome::Valid { resource, .. } = check_code(&mut table, &keyring, &pepper, user, &first, now)? else {
+    let TotpOutcome::Valid { resource, .. } =
+        check_code(&mut table, &keyring, &pepper, user, &first, now)?
+    else {
         return Err("the first code should verify".into());
     };
     let backup: Vec<String> = resource
@@ -113,7 +122,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     assert!(signed_in.is_valid());
     println!("Signed in with the next code.");
     let used = check_code(&mut table, &keyring, &pepper, user, &backup[0], now + 40)?;
-    assert!(matches!(used, TotpOutcome::Valid { code_type: CodeType::BackupCode, .. }));
+    assert!(matches!(
+        used,
+        TotpOutcome::Valid {
+            code_type: CodeType::BackupCode,
+            ..
+        }
+    ));
     let reused = check_code(&mut table, &keyring, &pepper, user, &backup[0], now + 41)?;
     println!("A backup code once: valid; twice: {reused:?}");
 

@@ -4,10 +4,13 @@
 
 #![allow(dead_code)] // each fuzz target uses one of these
 
-use otpkit::{BackupCodeSet, Code, Error, Keyring, OtpAuthUri, OtpChallenge, Secret, StoredTotpRecord, TimeStep, Totp, TotpRecord, TotpResource};
 use otpkit::backup::{BackupHashScheme, BackupOutcome};
 use otpkit::clerk::{PhoneNumber, Verification};
 use otpkit::seal::SealingKey;
+use otpkit::{
+    BackupCodeSet, Code, Error, Keyring, OtpAuthUri, OtpChallenge, Secret, StoredTotpRecord,
+    TimeStep, Totp, TotpRecord, TotpResource,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Base32 secrets: whatever parses re-encodes canonically and parses back to

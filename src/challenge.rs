@@ -71,8 +71,8 @@ use rand::rngs::SysRng;
 use subtle::ConstantTimeEq;
 
 use crate::backup::{hmac_sha256, pepper_for};
-use crate::engine::check_digits;
 use crate::clerk::{OtpVerification, Strategy, Timestamp, Verification, VerificationStatus};
+use crate::engine::check_digits;
 use crate::{Code, Error, Pepper};
 
 const SALT_LEN: usize = 16;

@@ -340,8 +340,8 @@ mod wire {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::{
-        AdminVerification, DeletedTotp, IdentificationLink, OtpVerification, PhoneNumber,
-        Strategy, Verification, VerificationStatus,
+        AdminVerification, DeletedTotp, IdentificationLink, OtpVerification, PhoneNumber, Strategy,
+        Verification, VerificationStatus,
     };
 
     #[derive(Serialize)]

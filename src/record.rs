@@ -62,7 +62,6 @@
 
 use core::fmt;
 
-
 use rand::Rng;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
@@ -633,7 +632,13 @@ impl TotpRecord {
             next.last_used_step = Some(m.step());
             let resource = Box::new(next.accept(pepper, now)?);
             let code_type = CodeType::Totp;
-            return Ok((next, TotpOutcome::Valid { resource, code_type }));
+            return Ok((
+                next,
+                TotpOutcome::Valid {
+                    resource,
+                    code_type,
+                },
+            ));
         }
         // Not a fresh TOTP code: it may still be a backup code. Both are
         // tried, so a backup code that happens to look like a TOTP code
@@ -646,7 +651,13 @@ impl TotpRecord {
             (_, BackupOutcome::Valid { .. }) => {
                 let resource = Box::new(next.accept(pepper, now)?);
                 let code_type = CodeType::BackupCode;
-                Ok((next, TotpOutcome::Valid { resource, code_type }))
+                Ok((
+                    next,
+                    TotpOutcome::Valid {
+                        resource,
+                        code_type,
+                    },
+                ))
             }
             (_, BackupOutcome::Replayed) => {
                 let code_type = CodeType::BackupCode;

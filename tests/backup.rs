@@ -4,8 +4,8 @@
 //! accepted code.
 #![cfg(feature = "serde")]
 
-use otpkit::{BackupCodeSet, Error, Pepper};
 use otpkit::backup::{BackupCodeOptions, BackupHashScheme, BackupOutcome};
+use otpkit::{BackupCodeSet, Error, Pepper};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -207,7 +207,10 @@ fn corrupt_records_give_clear_errors() {
 fn malformed_input_is_an_outcome_not_a_wrong_code_nor_an_error() {
     let mut set: BackupCodeSet = serde_json::from_str(PBKDF2_FIXTURE).unwrap();
     let malformed = |e| Ok(BackupOutcome::Malformed(e));
-    assert_eq!(set.verify_and_consume("", None, 0), malformed(Error::EmptyCode));
+    assert_eq!(
+        set.verify_and_consume("", None, 0),
+        malformed(Error::EmptyCode)
+    );
     assert_eq!(
         set.verify_and_consume("pn7x-99jj-7", None, 0),
         malformed(Error::WrongBackupCodeLength {
@@ -220,7 +223,11 @@ fn malformed_input_is_an_outcome_not_a_wrong_code_nor_an_error() {
         malformed(Error::InvalidCodeChar { position: 11 })
     );
     assert_eq!(set.remaining(), 3);
-    let message = Error::WrongBackupCodeLength { expected: 10, found: 9 }.to_string();
+    let message = Error::WrongBackupCodeLength {
+        expected: 10,
+        found: 9,
+    }
+    .to_string();
     assert!(message.contains("letters and digits"), "{message}");
 }
 

@@ -363,7 +363,12 @@ fn backup_with_a_pepper_and_pbkdf2() {
         ],
         pepper,
     );
-    assert_eq!(stdout(&out), "valid: backup code, 9 remaining\n", "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "valid: backup code, 9 remaining\n",
+        "{}",
+        stderr(&out)
+    );
     let status = stdout(&run(&["backup", "status", set_arg], None));
     assert!(
         status.contains("scheme: pbkdf2-sha256 (1000 iterations), peppered"),

@@ -14,10 +14,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use otpkit::{BackupCodeSet, Keyring, OtpAuthUri, Secret, StoredTotpRecord, Totp, TotpOutcome, TotpRecord};
 use otpkit::backup::BackupCodeOptions;
 use otpkit::record::EnrollmentOptions;
 use otpkit::seal::SealingKey;
+use otpkit::{
+    BackupCodeSet, Keyring, OtpAuthUri, Secret, StoredTotpRecord, Totp, TotpOutcome, TotpRecord,
+};
 use zeroize::Zeroizing;
 
 /// How many bytes in a row of a pattern count as a copy.

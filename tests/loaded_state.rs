@@ -4,11 +4,11 @@
 //! every state a transition returns loads again.
 #![cfg(feature = "serde")]
 
-use otpkit::{Keyring, OtpChallenge, StoredTotpRecord, TotpOutcome, TotpRecord};
 use otpkit::challenge::{ChallengePolicy, CheckOutcome, RetryOutcome};
 use otpkit::clerk::{Strategy as Delivery, VerificationStatus};
 use otpkit::record::{EnrollmentOptions, Lockout};
 use otpkit::seal::SealingKey;
+use otpkit::{Keyring, OtpChallenge, StoredTotpRecord, TotpOutcome, TotpRecord};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -2,11 +2,13 @@
 //! code, and every type holding one is wiped on drop.
 #![cfg(feature = "serde")]
 
-use otpkit::{BackupCodeSet, Code, Error, Hotp, OtpAuthUri, OtpChallenge, Pepper, Secret, Totp, TotpRecord};
 use otpkit::backup::{BackupCodeOptions, BackupCodes};
 use otpkit::challenge::ChallengePolicy;
 use otpkit::clerk::Strategy;
 use otpkit::record::EnrollmentOptions;
+use otpkit::{
+    BackupCodeSet, Code, Error, Hotp, OtpAuthUri, OtpChallenge, Pepper, Secret, Totp, TotpRecord,
+};
 use zeroize::ZeroizeOnDrop;
 
 const B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";

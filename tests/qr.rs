@@ -6,8 +6,8 @@
 
 use std::process::Command;
 
-use otpkit::{OtpAuthUri, Qr, Secret, Totp};
 use otpkit::qr::{ErrorCorrection, QrStyle};
+use otpkit::{OtpAuthUri, Qr, Secret, Totp};
 
 fn uris() -> Vec<String> {
     let totp = Totp::new(Secret::generate());

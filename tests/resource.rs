@@ -2,9 +2,9 @@
 //! the whole enrollment journey.
 #![cfg(feature = "serde")]
 
-use otpkit::{Error, OtpAuthUri, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 use otpkit::backup::BackupCodeOptions;
 use otpkit::record::{CodeType, EnrollmentOptions, Lockout};
+use otpkit::{Error, OtpAuthUri, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 use serde_json::{Value, json};
 
 const T: u64 = 1_700_000_000;
@@ -370,12 +370,22 @@ fn full_enrollment_journey() {
         "backup codes are issued once"
     );
     let (record, outcome) = record.verify(&code, None, later + 5).unwrap();
-    assert_eq!(outcome, TotpOutcome::Replayed { code_type: CodeType::Totp });
+    assert_eq!(
+        outcome,
+        TotpOutcome::Replayed {
+            code_type: CodeType::Totp
+        }
+    );
 
     // Phone lost: a backup code, once.
     let (record, outcome) = record.verify(&backup_codes[3], None, later + 60).unwrap();
     assert_eq!(accept(outcome).1, CodeType::BackupCode);
     let (record, outcome) = record.verify(&backup_codes[3], None, later + 61).unwrap();
-    assert_eq!(outcome, TotpOutcome::Replayed { code_type: CodeType::BackupCode });
+    assert_eq!(
+        outcome,
+        TotpOutcome::Replayed {
+            code_type: CodeType::BackupCode
+        }
+    );
     assert_eq!(record.backup_codes().unwrap().remaining(), 9);
 }

@@ -2,9 +2,9 @@
 //! does not, key rotation, and the same ciphertext opened by libsodium.
 #![cfg(feature = "serde")]
 
-use otpkit::{Error, Keyring, StoredTotpRecord, TotpRecord};
 use otpkit::record::EnrollmentOptions;
 use otpkit::seal::{SealedSecret, SealingKey};
+use otpkit::{Error, Keyring, StoredTotpRecord, TotpRecord};
 use serde_json::{Value, json};
 
 fn key(id: &str, byte: u8) -> SealingKey {

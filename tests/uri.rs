@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use otpkit::{Algorithm, Hotp, OtpAuthUri, Secret, Totp};
 use otpkit::uri::OtpType;
+use otpkit::{Algorithm, Hotp, OtpAuthUri, Secret, Totp};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

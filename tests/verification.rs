@@ -5,7 +5,10 @@
 
 use otpkit::OtpChallenge;
 use otpkit::challenge::{ChallengePolicy, CheckOutcome, RetryOutcome};
-use otpkit::clerk::{AdminVerification, IdentificationLink, OtpVerification, PhoneNumber, Strategy, Verification, VerificationStatus};
+use otpkit::clerk::{
+    AdminVerification, IdentificationLink, OtpVerification, PhoneNumber, Strategy, Verification,
+    VerificationStatus,
+};
 use proptest::prelude::{Just, prop, prop_assert, prop_assert_eq, prop_oneof, proptest};
 use proptest::strategy::Strategy as _;
 use serde_json::{Value, json};

@@ -262,7 +262,10 @@ mod tests {
         let last = hotp.generate(u64::MAX).to_string();
         // Counter u64::MAX has no successor to persist, so it never verifies.
         if last != code {
-            assert_eq!(hotp.verify(&last, u64::MAX - 3, 10), Ok(HotpVerdict::Invalid));
+            assert_eq!(
+                hotp.verify(&last, u64::MAX - 3, 10),
+                Ok(HotpVerdict::Invalid)
+            );
         }
     }
 }

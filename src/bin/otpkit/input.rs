@@ -48,7 +48,11 @@ impl Settings {
 
     /// An HOTP generator with these settings.
     pub fn hotp(&self, secret: Secret) -> Result<Hotp, Failure> {
-        Ok(Hotp::with(secret, self.algorithm()?, self.digits.unwrap_or(6))?)
+        Ok(Hotp::with(
+            secret,
+            self.algorithm()?,
+            self.digits.unwrap_or(6),
+        )?)
     }
 
     /// A TOTP generator with these settings.

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use otpkit::{Keyring, Pepper, StoredTotpRecord, TotpRecord};
 use otpkit::seal::SealingKey;
+use otpkit::{Keyring, Pepper, StoredTotpRecord, TotpRecord};
 
 use crate::files::update_json;
 use crate::{Failure, Outcome};

@@ -47,10 +47,12 @@ pub struct CodeArgs {
 /// Arguments of `otpkit verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The secret (as for `code`) and the code to check, as typed ("123456",
-    /// "123 456", "123-456"); with --record, only the code.
-    #[arg(value_names = ["SECRET", "CODE"], num_args = 1..=2, required = true)]
-    inputs: Vec<String>,
+    /// The secret, as for `code`; with --record, the code to check.
+    #[arg(value_name = "SECRET")]
+    secret: String,
+    /// The code to check, as typed ("123456", "123 456", "123-456").
+    #[arg(value_name = "CODE", required_unless_present = "record")]
+    code: Option<String>,
     /// Check against a record saved by `otpkit enroll --record`, with replay
     /// protection and lockout; the record is updated under a file lock.
     #[arg(long, value_name = "FILE", conflicts_with_all = [
@@ -138,13 +140,16 @@ pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
 }
 
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
-    let (secret, code) = match (&args.record, args.inputs.as_slice()) {
-        (Some(path), [code]) => {
+    let (secret, code) = match (&args.record, &args.code) {
+        (Some(path), None) => {
+            let code = &args.secret;
             return crate::record::verify_record(path, &args.key, &args.pepper, code, out);
         }
-        (None, [secret, code]) => (secret, code),
-        (Some(_), _) => return Err(Failure::Usage("with --record, give only the CODE".into())),
-        (None, _) => return Err(Failure::Usage("give the SECRET and the CODE".into())),
+        (None, Some(code)) => (&args.secret, code),
+        (Some(_), Some(_)) => {
+            return Err(Failure::Usage("with --record, give only the CODE".into()));
+        }
+        (None, None) => return Err(Failure::Usage("give the SECRET and the CODE".into())),
     };
     if args.pepper.is_given() {
         return Err(Failure::Usage(

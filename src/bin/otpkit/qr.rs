@@ -66,7 +66,11 @@ pub fn warn_if_too_wide(rendered: &[u8]) {
     };
     let width = String::from_utf8_lossy(rendered)
         .lines()
-        .map(|line| line.chars().filter(|c| !c.is_ascii_control() && *c != '[').count())
+        .map(|line| {
+            line.chars()
+                .filter(|c| !c.is_ascii_control() && *c != '[')
+                .count()
+        })
         .max()
         .unwrap_or(0);
     if width > usize::from(columns) {

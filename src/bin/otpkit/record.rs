@@ -8,7 +8,9 @@ use clap::{Args, ValueEnum};
 use otpkit::record::{CodeType, EnrollmentOptions};
 use otpkit::{StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 
-use crate::files::{Existing, check_destination, save_json, to_json, update_json, write_atomically};
+use crate::files::{
+    Existing, check_destination, save_json, to_json, update_json, write_atomically,
+};
 use crate::input::label_part;
 use crate::keys::{KeyArg, PepperArg, Storage};
 use crate::qr::{QrFormat, render, warn_if_too_wide};
@@ -110,7 +112,11 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
         (EnrollQr::Svg, Some(path)) => Some((path, QrFormat::Svg)),
         (EnrollQr::Png, Some(path)) => Some((path, QrFormat::Png)),
     };
-    for path in args.record.iter().chain(image.iter().map(|(path, _)| *path)) {
+    for path in args
+        .record
+        .iter()
+        .chain(image.iter().map(|(path, _)| *path))
+    {
         check_destination(path, existing)?;
     }
     let save = |record: &TotpRecord| match (&args.record, &storage) {
@@ -217,7 +223,9 @@ fn ask_first_code(
         let (next, outcome) = record.verify(&line, pepper, unix_now()?)?;
         record = next;
         match outcome {
-            TotpOutcome::Valid { resource, .. } => return Ok(FirstCode::Verified(record, resource)),
+            TotpOutcome::Valid { resource, .. } => {
+                return Ok(FirstCode::Verified(record, resource));
+            }
             TotpOutcome::Malformed(typo) => writeln!(out, "{typo} ({attempt} of 3)")?,
             _ => writeln!(
                 out,
