@@ -110,7 +110,7 @@ print(json.dumps({"output": seen.decode("utf-8", "replace"), "code": os.waitstat
     )
 }
 
-fn enroll_args<'a>(record: &'a str) -> Vec<&'a str> {
+fn enroll_args(record: &str) -> Vec<&str> {
     vec![
         "enroll",
         "--issuer",
