@@ -1,8 +1,17 @@
-//! Clerk's verification object and the phone-number object that carries it.
+//! Wire types that mirror Clerk's documented objects: the verification
+//! object, the phone-number object that carries one, and the deleted object.
 //!
-//! These mirror Clerk's Backend API field for field (snake_case on the wire,
-//! times as Unix milliseconds), so a service can return them to a front end
-//! written against Clerk, and read them back.
+//! [Clerk](https://clerk.com) is a hosted authentication service; its
+//! Backend API documents these objects, and many front ends are written
+//! against them. The types here match them field for field (snake_case on
+//! the wire, times as Unix milliseconds, nullable fields kept nullable,
+//! unknown fields refused), so a service built on this crate can answer a
+//! Clerk-shaped front end, and read such objects back. The golden tests
+//! start from the documented examples.
+//!
+//! The logic lives elsewhere: [`OtpChallenge`](crate::OtpChallenge)
+//! produces a [`Verification`], [`TotpRecord`](crate::TotpRecord) a
+//! [`DeletedTotp`].
 
 use core::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -179,7 +179,8 @@ impl fmt::Debug for TotpResource {
     }
 }
 
-/// Throttling after wrong codes, after django-otp: the first
+/// Throttling after wrong codes, as django-otp (the two-factor library of
+/// the Django web framework) throttles them: the first
 /// `free_failures` wrong codes in a row cost nothing; each one after that
 /// locks the record for `cooldown · 2^(n − 1)` seconds (n counting from the
 /// first locking failure), capped at a day. A right code resets it.
@@ -489,7 +490,7 @@ impl TotpOutcome {
 /// ```
 ///
 /// [`OtpChallenge`](crate::OtpChallenge) and
-/// [`BackupCodeSet`](crate::BackupCodeSet) are stored the same way.
+/// [`BackupCodeSet`] are stored the same way.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TotpRecord {
     id: String,

@@ -1,4 +1,29 @@
 //! otpauth:// URIs (Google Authenticator's Key Uri Format): builder and parser.
+//!
+//! An authenticator app learns a secret from a URI, usually scanned as a QR
+//! code: `otpauth://totp/ACME:alice@example.com?secret=…&issuer=ACME`. The
+//! format was defined by Google Authenticator and is read by every app
+//! (Authy, 1Password, Microsoft Authenticator, FreeOTP, Aegis, …), though
+//! not every app honours every parameter: many ignore `algorithm`, `digits`
+//! and `period` and assume SHA-1, 6 digits and 30 s, so keep those defaults
+//! unless you control the app.
+//!
+//! [`OtpAuthUri`] builds URIs that leave out default parameters and encode
+//! the label per RFC 3986 (a space is `%20`), and parses what real apps and
+//! libraries emit: `+` for a space in query values, lower-case or padded
+//! secrets, the issuer only in the label or only in the parameter. It refuses
+//! contradictions (a label issuer that differs from the `issuer` parameter)
+//! and anything malformed with a typed error that never repeats the input.
+//!
+//! ```
+//! use otpkit::{OtpAuthUri, Secret, Totp};
+//!
+//! let uri = OtpAuthUri::for_totp(&Totp::new(Secret::generate()), "alice@example.com").with_issuer("ACME Co");
+//! let parsed: OtpAuthUri = uri.to_string().parse()?;
+//! assert_eq!(parsed, uri);
+//! assert_eq!(parsed.issuer(), Some("ACME Co"));
+//! # Ok::<(), otpkit::Error>(())
+//! ```
 
 use core::fmt;
 use core::str::FromStr;
