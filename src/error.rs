@@ -165,6 +165,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An imported backup-code hash (or plaintext code) that is not of the
+    /// format given.
+    InvalidImportedHash {
+        /// Which one, counting from 0 (a line number minus one).
+        position: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The operation needs a verified TOTP record.
     NotVerified,
     /// A stored TOTP record that is corrupt, tampered with, or of an
@@ -275,6 +283,9 @@ impl fmt::Display for Error {
             Self::InvalidPolicy { reason } => write!(f, "invalid challenge policy: {reason}"),
             Self::InvalidChallengeRecord { reason } => {
                 write!(f, "invalid challenge record: {reason}")
+            }
+            Self::InvalidImportedHash { position, reason } => {
+                write!(f, "invalid imported backup code {position}: {reason}")
             }
             Self::NotVerified => f.write_str("the totp secret is not verified yet"),
             Self::InvalidTotpRecord { reason } => write!(f, "invalid totp record: {reason}"),

@@ -297,7 +297,9 @@ fn backup_new_use_status() {
     }
     let status = stdout(&otpkit(&["backup", "status", set_arg]));
     assert!(
-        status.starts_with("total: 3\nremaining: 2\nscheme: hmac-sha256\ncreated: "),
+        status.starts_with(
+            "total: 3\nremaining: 2\nscheme: pbkdf2-sha256 (100000 iterations)\ncreated: "
+        ),
         "{status}"
     );
     // No temporary files are left behind.

@@ -330,7 +330,16 @@ fn conflicting_flags_are_usage_errors() {
     );
     let o = run(&["verify", "--record", "r.json", "--digits", "8", "123456"]);
     assert_eq!(o.status.code(), Some(2));
-    let o = run(&["backup", "new", "--iterations", "5000", "-o", "x.json"]);
+    let o = run(&[
+        "backup",
+        "new",
+        "--scheme",
+        "hmac-sha256",
+        "--iterations",
+        "5000",
+        "-o",
+        "x.json",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--iterations is for --scheme pbkdf2-sha256"));
 }

@@ -41,7 +41,7 @@ pub struct NewArgs {
     #[arg(long, default_value_t = 10)]
     length: usize,
     /// Hashing scheme.
-    #[arg(long, value_enum, default_value_t = Scheme::HmacSha256)]
+    #[arg(long, value_enum, default_value_t = Scheme::Pbkdf2Sha256)]
     scheme: Scheme,
     /// PBKDF2 iterations, 1000 to 10000000 [default: 100000]; only with
     /// --scheme pbkdf2-sha256.

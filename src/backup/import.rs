@@ -1,0 +1,383 @@
+//! Backup-code sets made by other applications, verified where they are.
+//!
+//! Moving an application to otpkit should not cost its users their backup
+//! codes. Each format below is read as that application stores it, and
+//! verified and used up like a set of ours; the foreign hashes are never
+//! re-hashed (the plaintext codes are not known), so an imported set keeps
+//! the strength it had:
+//!
+//! | format | who stores it so | one stored code |
+//! |---|---|---|
+//! | [`ImportFormat::Bcrypt`] | devise-two-factor, Clerk's import | `$2a$`/`$2b$`/`$2y$` bcrypt string |
+//! | [`ImportFormat::Pbkdf2Sha512`] | GitLab (FIPS mode) | passlib's `$pbkdf2-sha512$<rounds>$<salt>$<checksum>` |
+//! | [`ImportFormat::Sha512`] | Keycloak | Base64 of the unsalted SHA-512 of the code |
+//!
+//! Plaintext lists (django-otp's static tokens, Kanidm, Vaultwarden) are
+//! hashed on import with this crate's default scheme:
+//! [`BackupCodeSet::import_plain`].
+//!
+//! A code is typed however its application showed it: surrounding space,
+//! spaces and dashes are dropped, and letters are folded to the set's
+//! [`CodeCase`] (lower case for the hex codes of devise and GitLab, upper
+//! case for Keycloak's). Every slot is checked, used or not, with no early
+//! exit; with per-code salts (bcrypt, PBKDF2) that is one slow hash per code
+//! of the set, so a check costs `count ×` one hash, as it did in the
+//! application the set came from.
+
+use core::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use sha2::{Digest as _, Sha512};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
+
+use super::{BackupCodeSet, BackupHashScheme, COUNTS, ITERATIONS, Pepper, Slot, SlotHash};
+use crate::Error;
+
+/// How codes of an imported set are written when hashed: the case their
+/// letters were folded to.
+///
+/// ```
+/// assert_eq!(otpkit::backup::CodeCase::Lower.as_str(), "lower");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeCase {
+    /// Lower case (hex codes: devise-two-factor, GitLab, django-otp).
+    Lower,
+    /// Upper case (Keycloak, Vaultwarden).
+    Upper,
+    /// As typed.
+    Exact,
+}
+
+impl CodeCase {
+    /// The name in the stored form.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Lower => "lower",
+            Self::Upper => "upper",
+            Self::Exact => "exact",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "lower" => Some(Self::Lower),
+            "upper" => Some(Self::Upper),
+            "exact" => Some(Self::Exact),
+            _ => None,
+        }
+    }
+}
+
+/// A format of backup-code hashes made by another application.
+///
+/// ```
+/// use otpkit::backup::ImportFormat;
+/// assert_eq!(ImportFormat::Pbkdf2Sha512.as_str(), "pbkdf2-sha512");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportFormat {
+    /// bcrypt (`$2a$`, `$2b$`, `$2y$`), cost 4 to 14.
+    Bcrypt,
+    /// PBKDF2-HMAC-SHA-512 in passlib's format, as GitLab writes it.
+    Pbkdf2Sha512,
+    /// Unsalted SHA-512, Base64, as Keycloak writes it.
+    Sha512,
+}
+
+impl ImportFormat {
+    /// The name in the stored form and on the command line.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Bcrypt => "bcrypt",
+            Self::Pbkdf2Sha512 => "pbkdf2-sha512",
+            Self::Sha512 => "sha512",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "bcrypt" => Some(Self::Bcrypt),
+            "pbkdf2-sha512" => Some(Self::Pbkdf2Sha512),
+            "sha512" => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+}
+
+/// bcrypt costs an imported hash may have: below, it is not a slow hash;
+/// above, a tampered record could stall the server.
+const BCRYPT_COSTS: core::ops::RangeInclusive<u32> = 4..=14;
+
+/// One code's hash as another application stored it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum ForeignHash {
+    Bcrypt(String),
+    Pbkdf2Sha512 {
+        rounds: u32,
+        salt: Vec<u8>,
+        checksum: [u8; 64],
+    },
+    Sha512([u8; 64]),
+}
+
+impl fmt::Debug for ForeignHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ForeignHash(..)")
+    }
+}
+
+fn bad(reason: &'static str) -> Error {
+    Error::InvalidBackupRecord { reason }
+}
+
+impl ForeignHash {
+    /// Reads one stored hash of `format`.
+    pub(crate) fn parse(format: ImportFormat, text: &str) -> Result<Self, Error> {
+        let text = text.trim();
+        match format {
+            ImportFormat::Bcrypt => {
+                let parts: bcrypt::HashParts =
+                    text.parse().map_err(|_| bad("not a bcrypt hash"))?;
+                if !BCRYPT_COSTS.contains(&parts.get_cost()) {
+                    return Err(bad("bcrypt cost must be 4 to 14"));
+                }
+                if !["$2a$", "$2b$", "$2y$"].iter().any(|v| text.starts_with(v)) {
+                    return Err(bad("bcrypt hash is not $2a$, $2b$ or $2y$"));
+                }
+                Ok(Self::Bcrypt(text.to_owned()))
+            }
+            ImportFormat::Pbkdf2Sha512 => {
+                let mut parts = text.split('$');
+                let (Some(""), Some("pbkdf2-sha512"), Some(rounds), Some(salt), Some(sum), None) = (
+                    parts.next(),
+                    parts.next(),
+                    parts.next(),
+                    parts.next(),
+                    parts.next(),
+                    parts.next(),
+                ) else {
+                    return Err(bad("not $pbkdf2-sha512$rounds$salt$checksum"));
+                };
+                let rounds: u32 = rounds.parse().map_err(|_| bad("rounds is not a number"))?;
+                if !ITERATIONS.contains(&rounds) {
+                    return Err(bad("pbkdf2 rounds must be 1000 to 10000000"));
+                }
+                let salt = ab64(salt).ok_or(bad("salt is not passlib base64"))?;
+                let checksum = ab64(sum)
+                    .and_then(|c| <[u8; 64]>::try_from(c.as_slice()).ok())
+                    .ok_or(bad("checksum is not 64 bytes of passlib base64"))?;
+                Ok(Self::Pbkdf2Sha512 {
+                    rounds,
+                    salt,
+                    checksum,
+                })
+            }
+            ImportFormat::Sha512 => {
+                let digest = STANDARD
+                    .decode(text)
+                    .ok()
+                    .and_then(|d| <[u8; 64]>::try_from(d.as_slice()).ok())
+                    .ok_or(bad("not 64 bytes of base64"))?;
+                Ok(Self::Sha512(digest))
+            }
+        }
+    }
+
+    /// The stored text, as it was read.
+    pub(crate) fn to_text(&self) -> String {
+        match self {
+            Self::Bcrypt(text) => text.clone(),
+            Self::Pbkdf2Sha512 {
+                rounds,
+                salt,
+                checksum,
+            } => format!(
+                "$pbkdf2-sha512${rounds}${}${}",
+                STANDARD_NO_PAD.encode(salt).replace('+', "."),
+                STANDARD_NO_PAD.encode(checksum).replace('+', ".")
+            ),
+            Self::Sha512(digest) => STANDARD.encode(digest),
+        }
+    }
+
+    /// Whether `code` is the code behind this hash; constant time in what
+    /// is compared.
+    pub(crate) fn matches(&self, code: &[u8]) -> Choice {
+        match self {
+            // bcrypt's own comparison is constant time.
+            Self::Bcrypt(hash) => {
+                Choice::from(u8::from(bcrypt::verify(code, hash).unwrap_or(false)))
+            }
+            Self::Pbkdf2Sha512 {
+                rounds,
+                salt,
+                checksum,
+            } => {
+                let mut out = Zeroizing::new([0u8; 64]);
+                pbkdf2::pbkdf2_hmac::<Sha512>(code, salt, *rounds, &mut *out);
+                out.ct_eq(checksum)
+            }
+            Self::Sha512(digest) => {
+                let computed = Zeroizing::new(<[u8; 64]>::from(Sha512::digest(code)));
+                computed.ct_eq(digest)
+            }
+        }
+    }
+}
+
+/// passlib's "adapted base64": standard Base64 with `.` for `+`, no padding.
+fn ab64(text: &str) -> Option<Vec<u8>> {
+    STANDARD_NO_PAD.decode(text.replace('.', "+")).ok()
+}
+
+/// What a person typed, as the importing application hashed it: white
+/// space and dashes dropped, letters folded to `case`; only ASCII letters
+/// and digits, 4 to 64 of them.
+pub(crate) fn normalize(input: &str, case: CodeCase) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let mut out = Zeroizing::new(Vec::with_capacity(input.len()));
+    for (position, c) in input.trim().chars().enumerate() {
+        if c == '-' || c.is_whitespace() {
+            continue;
+        }
+        if !c.is_ascii_alphanumeric() {
+            return Err(Error::InvalidCodeChar { position });
+        }
+        let b = u8::try_from(c).map_err(|_| Error::InvalidCodeChar { position })?;
+        out.push(match case {
+            CodeCase::Lower => b.to_ascii_lowercase(),
+            CodeCase::Upper => b.to_ascii_uppercase(),
+            CodeCase::Exact => b,
+        });
+    }
+    match out.len() {
+        0 => Err(Error::EmptyCode),
+        n if !(4..=64).contains(&n) => Err(Error::WrongBackupCodeLength {
+            expected: n.clamp(4, 64),
+            found: n,
+        }),
+        _ => Ok(out),
+    }
+}
+
+impl BackupCodeSet {
+    /// A set of backup codes hashed by another application (one stored hash
+    /// per code, in `format`), verified in place and used up like a set of
+    /// ours. See the [`import`](self) section of the module docs for the
+    /// formats and their cost.
+    ///
+    /// # Errors
+    /// [`Error::InvalidImportedHash`] naming the first hash (counting from
+    /// 0) that is not of `format`, or whose cost is out of range;
+    /// [`Error::BackupCountOutOfRange`] for an empty or oversized list.
+    ///
+    /// ```
+    /// use otpkit::backup::{BackupCodeSet, BackupOutcome, CodeCase, ImportFormat};
+    ///
+    /// // Keycloak stores Base64(SHA-512(code)); this is the hash of "ABCD2345EFGH".
+    /// let stored = ["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="];
+    /// let mut set = BackupCodeSet::import_hashes(ImportFormat::Sha512, &stored, CodeCase::Upper, 0)?;
+    /// assert_eq!(set.verify_and_consume("abcd-2345-efgh", None, 1)?, BackupOutcome::Valid { remaining: 0 });
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn import_hashes(
+        format: ImportFormat,
+        hashes: &[&str],
+        case: CodeCase,
+        now: u64,
+    ) -> Result<Self, Error> {
+        if !COUNTS.contains(&hashes.len()) {
+            return Err(Error::BackupCountOutOfRange {
+                count: hashes.len(),
+            });
+        }
+        let slots = hashes
+            .iter()
+            .enumerate()
+            .map(|(position, text)| {
+                let hash = ForeignHash::parse(format, text).map_err(|e| match e {
+                    Error::InvalidBackupRecord { reason } => {
+                        Error::InvalidImportedHash { position, reason }
+                    }
+                    e => e,
+                })?;
+                Ok(Slot {
+                    hash: SlotHash::Foreign(hash),
+                    used: false,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Self {
+            scheme: BackupHashScheme::default(),
+            peppered: false,
+            salt: [0; super::SALT_LEN],
+            form: super::Form::Imported {
+                case,
+                format: Some(format),
+            },
+            slots,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// A set from plaintext codes another application stored (django-otp,
+    /// Kanidm, Vaultwarden): each is hashed now, with `scheme` and the
+    /// pepper if given, and only the hashes are kept. Codes keep their own
+    /// alphabet and length; typed codes are folded to `case`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidImportedHash`] naming the first code that is not 4 to
+    /// 64 ASCII letters and digits (dashes and spaces aside);
+    /// [`Error::BackupCountOutOfRange`]; [`Error::InvalidBackupRecord`] for
+    /// PBKDF2 iterations out of range.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot supply random bytes.
+    ///
+    /// ```
+    /// use otpkit::backup::{BackupCodeSet, BackupHashScheme, BackupOutcome, CodeCase};
+    ///
+    /// let django = ["k3mw7q2p", "a9x4t6zr"]; // django-otp static tokens
+    /// let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
+    /// let mut set = BackupCodeSet::import_plain(&django, CodeCase::Lower, fast, None, 0)?;
+    /// assert_eq!(set.verify_and_consume("A9X4T6ZR", None, 1)?, BackupOutcome::Valid { remaining: 1 });
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn import_plain(
+        codes: &[&str],
+        case: CodeCase,
+        scheme: BackupHashScheme,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<Self, Error> {
+        if !COUNTS.contains(&codes.len()) {
+            return Err(Error::BackupCountOutOfRange { count: codes.len() });
+        }
+        super::check_scheme(scheme)?;
+        let mut set = Self {
+            scheme,
+            peppered: pepper.is_some(),
+            salt: super::fresh_salt(),
+            form: super::Form::Imported { case, format: None },
+            slots: Vec::with_capacity(codes.len()),
+            created_at: now,
+            updated_at: now,
+        };
+        for (position, code) in codes.iter().enumerate() {
+            let symbols = normalize(code, case).map_err(|_| Error::InvalidImportedHash {
+                position,
+                reason: "a code must be 4 to 64 ASCII letters and digits",
+            })?;
+            let hash = SlotHash::Digest(*set.hash(&symbols, pepper));
+            set.slots.push(Slot { hash, used: false });
+        }
+        Ok(set)
+    }
+}
