@@ -1,28 +1,4 @@
-//! Backup-code sets made by other applications, verified where they are.
-//!
-//! Moving an application to otpkit should not cost its users their backup
-//! codes. Each format below is read as that application stores it, and
-//! verified and used up like a set of ours; the foreign hashes are never
-//! re-hashed (the plaintext codes are not known), so an imported set keeps
-//! the strength it had:
-//!
-//! | format | who stores it so | one stored code |
-//! |---|---|---|
-//! | [`ImportFormat::Bcrypt`] | devise-two-factor, Clerk's import | `$2a$`/`$2b$`/`$2y$` bcrypt string |
-//! | [`ImportFormat::Pbkdf2Sha512`] | GitLab (FIPS mode) | passlib's `$pbkdf2-sha512$<rounds>$<salt>$<checksum>` |
-//! | [`ImportFormat::Sha512`] | Keycloak | Base64 of the unsalted SHA-512 of the code |
-//!
-//! Plaintext lists (django-otp's static tokens, Kanidm, Vaultwarden) are
-//! hashed on import with this crate's default scheme:
-//! [`BackupCodeSet::import_plain`].
-//!
-//! A code is typed however its application showed it: surrounding space,
-//! spaces and dashes are dropped, and letters are folded to the set's
-//! [`CodeCase`] (lower case for the hex codes of devise and GitLab, upper
-//! case for Keycloak's). Every slot is checked, used or not, with no early
-//! exit; with per-code salts (bcrypt, PBKDF2) that is one slow hash per code
-//! of the set, so a check costs `count ×` one hash, as it did in the
-//! application the set came from.
+//! Backup-code sets made by other applications: see [`ImportFormat`].
 
 use core::fmt;
 
@@ -63,6 +39,7 @@ impl CodeCase {
         }
     }
 
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))] // read with stored sets
     pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name {
             "lower" => Some(Self::Lower),
@@ -73,7 +50,32 @@ impl CodeCase {
     }
 }
 
-/// A format of backup-code hashes made by another application.
+/// A format of backup-code hashes made by another application, so its
+/// sets can be verified where they are.
+///
+/// Moving an application to otpkit should not cost its users their backup
+/// codes. Each format below is read as that application stores it, and
+/// verified and used up like a set of ours; the foreign hashes are never
+/// re-hashed (the plaintext codes are not known), so an imported set keeps
+/// the strength it had:
+///
+/// | format | who stores it so | one stored code |
+/// |---|---|---|
+/// | [`ImportFormat::Bcrypt`] | devise-two-factor, Clerk's import | `$2a$`/`$2b$`/`$2y$` bcrypt string |
+/// | [`ImportFormat::Pbkdf2Sha512`] | GitLab (FIPS mode) | passlib's `$pbkdf2-sha512$<rounds>$<salt>$<checksum>` |
+/// | [`ImportFormat::Sha512`] | Keycloak | Base64 of the unsalted SHA-512 of the code |
+///
+/// Plaintext lists (django-otp's static tokens, Kanidm, Vaultwarden) are
+/// hashed on import with this crate's default scheme:
+/// [`BackupCodeSet::import_plain`].
+///
+/// A code is typed however its application showed it: surrounding space,
+/// spaces and dashes are dropped, and letters are folded to the set's
+/// [`CodeCase`] (lower case for the hex codes of devise and GitLab, upper
+/// case for Keycloak's). Every slot is checked, used or not, with no early
+/// exit; with per-code salts (bcrypt, PBKDF2) that is one slow hash per code
+/// of the set, so a check costs `count ×` one hash, as it did in the
+/// application the set came from.
 ///
 /// ```
 /// use otpkit::backup::ImportFormat;
@@ -101,6 +103,7 @@ impl ImportFormat {
         }
     }
 
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))] // read with stored sets
     pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name {
             "bcrypt" => Some(Self::Bcrypt),
@@ -191,6 +194,7 @@ impl ForeignHash {
     }
 
     /// The stored text, as it was read.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))] // written with stored sets
     pub(crate) fn to_text(&self) -> String {
         match self {
             Self::Bcrypt(text) => text.clone(),
@@ -269,8 +273,7 @@ pub(crate) fn normalize(input: &str, case: CodeCase) -> Result<Zeroizing<Vec<u8>
 impl BackupCodeSet {
     /// A set of backup codes hashed by another application (one stored hash
     /// per code, in `format`), verified in place and used up like a set of
-    /// ours. See the [`import`](self) section of the module docs for the
-    /// formats and their cost.
+    /// ours. See [`ImportFormat`] for the formats and their cost.
     ///
     /// # Errors
     /// [`Error::InvalidImportedHash`] naming the first hash (counting from
