@@ -41,6 +41,8 @@ pub enum Error {
         /// Length of the key in bits.
         bits: usize,
     },
+    /// A secret in hex that is not an even number of hex digits.
+    InvalidHex,
     /// An algorithm name other than SHA1, SHA256 or SHA512.
     UnknownAlgorithm,
     /// A digit count outside 6..=10.
@@ -205,6 +207,7 @@ impl fmt::Display for Error {
                 f,
                 "secret too short: {bits} bits, at least 128 required (RFC 4226 section 4)"
             ),
+            Self::InvalidHex => f.write_str("invalid hex: expected an even number of hex digits"),
             Self::UnknownAlgorithm => {
                 f.write_str("unknown algorithm: expected SHA1, SHA256 or SHA512")
             }

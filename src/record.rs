@@ -506,6 +506,9 @@ pub struct TotpRecord {
     locked_until: Option<u64>,
     created_at: u64,
     updated_at: u64,
+    /// Imported with a key shorter than 128 bits: loading accepts a short
+    /// key only when this is set.
+    legacy_secret: bool,
 }
 
 impl TotpRecord {
@@ -546,11 +549,149 @@ impl TotpRecord {
             locked_until: None,
             created_at: now,
             updated_at: now,
+            legacy_secret: false,
         };
         let mut created = record.resource();
         created.secret = Some(record.totp.secret().clone());
         created.uri = Some(record.uri());
         Ok((record, created))
+    }
+
+    /// A record for an enrollment made by another application, so its
+    /// users keep their authenticator app: the existing secret (from
+    /// [`Secret::from_base32`], [`Secret::from_hex`] or
+    /// [`Secret::from_bytes`]; their `_allow_short` forms for legacy 80-bit
+    /// keys, which the record then flags), the settings it was made with,
+    /// and the last time step it accepted (Vaultwarden's `last_used`,
+    /// devise's `consumed_timestep`, django-otp's `last_t`), so a code used
+    /// just before the move is still refused. The record is verified; bring
+    /// backup codes with [`TotpRecord::with_backup_codes`].
+    ///
+    /// # Errors
+    /// [`Error::DigitsOutOfRange`], [`Error::ZeroPeriod`] or
+    /// [`Error::WindowTooLarge`] for bad options;
+    /// [`Error::InvalidUri`] for an empty issuer or account.
+    ///
+    /// ```
+    /// use otpkit::record::{EnrollmentOptions, TotpOutcome, TotpRecord};
+    /// use otpkit::{Secret, TimeStep};
+    ///
+    /// // django-otp keeps the key in hex and the last step as `last_t`.
+    /// let key = Secret::from_hex("3132333435363738393031323334353637383930")?;
+    /// let last_t = TimeStep::new(56_666_666);
+    /// let record = TotpRecord::import("ACME", "alice", key, &EnrollmentOptions::default(), Some(last_t), 1_700_000_000)?;
+    /// assert!(record.is_verified() && !record.is_legacy_secret());
+    /// let used_before_the_move = record.totp().generate_step(last_t).to_string();
+    /// let (_, outcome) = record.verify(&used_before_the_move, None, 1_700_000_000)?;
+    /// assert!(matches!(outcome, TotpOutcome::Replayed { .. }));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn import(
+        issuer: &str,
+        account: &str,
+        secret: Secret,
+        options: &EnrollmentOptions,
+        last_used_step: Option<TimeStep>,
+        now: u64,
+    ) -> Result<Self, Error> {
+        if issuer.trim().is_empty() {
+            return Err(Error::InvalidUri { part: "label" });
+        }
+        if account.trim().is_empty() {
+            return Err(Error::InvalidUri { part: "account" });
+        }
+        let legacy_secret = secret.len() < 16;
+        Ok(Self {
+            id: new_id(),
+            issuer: issuer.to_owned(),
+            account: account.to_owned(),
+            totp: options.totp(secret)?,
+            verified: true,
+            last_used_step,
+            backup_codes: None,
+            backup_options: options.backup_codes,
+            lockout: options.lockout,
+            failures: 0,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+            legacy_secret,
+        })
+    }
+
+    /// The record with `set` as its backup codes, e.g. a set imported with
+    /// [`BackupCodeSet::import_hashes`].
+    ///
+    /// # Errors
+    /// [`Error::NotVerified`] for a record not verified yet (its codes are
+    /// issued on the first right code).
+    ///
+    /// ```
+    /// use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
+    /// use otpkit::record::TotpRecord;
+    /// use otpkit::Secret;
+    ///
+    /// let keycloak = ["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="];
+    /// let set = BackupCodeSet::import_hashes(ImportFormat::Sha512, &keycloak, CodeCase::Upper, 0)?;
+    /// let record = TotpRecord::import("ACME", "bob", Secret::generate(), &Default::default(), None, 0)?
+    ///     .with_backup_codes(set)?;
+    /// assert!(record.verify("ABCD-2345-EFGH", None, 1)?.1.is_valid());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn with_backup_codes(mut self, set: BackupCodeSet) -> Result<Self, Error> {
+        if !self.verified {
+            return Err(Error::NotVerified);
+        }
+        self.updated_at = self.updated_at.max(set.updated_at());
+        self.backup_codes = Some(set);
+        Ok(self)
+    }
+
+    /// For an unverified record whose hash is not SHA-1: when the first
+    /// code is wrong, whether it is the code of the same key under SHA-1,
+    /// because the user's app ignored the URI's `algorithm` parameter (as
+    /// Google Authenticator and Authy long have). `Some` is the record
+    /// switched to SHA-1, to verify the code against and store; `None` when
+    /// the code is not that either. An opt-in: call it only if your users'
+    /// apps may ignore the parameter, and only for the first code.
+    ///
+    /// # Errors
+    /// [`Error::TimeBeforeT0`].
+    ///
+    /// ```
+    /// use otpkit::record::{EnrollmentOptions, TotpRecord};
+    /// use otpkit::{Algorithm, Secret, Totp};
+    ///
+    /// let options = EnrollmentOptions::default().algorithm(Algorithm::Sha256);
+    /// let (record, created) = TotpRecord::create("ACME", "bob", &options, 1_700_000_000)?;
+    /// // The app used SHA-1 with the key it was given.
+    /// let app = Totp::new(created.secret().expect("creation carries it").clone());
+    /// let code = app.generate_at(1_700_000_000)?.to_string();
+    /// assert!(!record.verify(&code, None, 1_700_000_000)?.1.is_valid());
+    /// let sha1 = record.fall_back_to_sha1(&code, 1_700_000_000)?.expect("the app's SHA-1 code");
+    /// assert_eq!(sha1.totp().algorithm(), Algorithm::Sha1);
+    /// assert!(sha1.verify(&code, None, 1_700_000_000)?.1.is_valid());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn fall_back_to_sha1(&self, input: &str, now: u64) -> Result<Option<Self>, Error> {
+        if self.verified || self.totp.algorithm() == Algorithm::Sha1 {
+            return Ok(None);
+        }
+        let (behind, ahead) = self.totp.window();
+        let sha1 = Totp::builder(self.totp.secret().clone())
+            .algorithm(Algorithm::Sha1)
+            .digits(self.totp.digits())
+            .period(self.totp.period())
+            .t0(self.totp.t0())
+            .window_behind(behind)
+            .window_ahead(ahead)
+            .build()?;
+        if !sha1.verify_at(input, now, self.last_used_step)?.is_valid() {
+            return Ok(None);
+        }
+        let mut next = self.clone();
+        next.totp = sha1;
+        Ok(Some(next))
     }
 
     /// The otpauth:// URI of the record's secret.
@@ -767,6 +908,21 @@ impl TotpRecord {
         self.verified
     }
 
+    /// Whether the record holds a legacy key shorter than 128 bits, allowed
+    /// only because it was imported so (see [`TotpRecord::import`]).
+    ///
+    /// ```
+    /// use otpkit::{record::TotpRecord, Secret};
+    /// let legacy = Secret::from_base32_allow_short("JBSWY3DPEHPK3PXP")?; // 80 bits
+    /// let record = TotpRecord::import("ACME", "bob", legacy, &Default::default(), None, 0)?;
+    /// assert!(record.is_legacy_secret());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn is_legacy_secret(&self) -> bool {
+        self.legacy_secret
+    }
+
     /// The step of the last accepted TOTP code.
     #[must_use]
     pub const fn last_used_step(&self) -> Option<TimeStep> {
@@ -908,7 +1064,7 @@ impl StoredTotpRecord {
     pub fn open(&self, keyring: &crate::Keyring) -> Result<TotpRecord, Error> {
         match self.0.stored_secret()? {
             wire::StoredSecret::Sealed(sealed) => {
-                let secret = keyring.open(&sealed, &wire::context(self.0.id()))?;
+                let secret = keyring.open_any_length(&sealed, &wire::context(self.0.id()))?;
                 self.0.build(secret)
             }
             wire::StoredSecret::Plain => Err(Error::PlaintextRecord),
@@ -1153,6 +1309,10 @@ mod wire {
         locked_until: Option<u64>,
         created_at: u64,
         updated_at: u64,
+        /// Present (true) only for a record imported with a key shorter
+        /// than 128 bits.
+        #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+        legacy_short_secret: bool,
     }
 
     /// How a record's secret is stored.
@@ -1198,6 +1358,7 @@ mod wire {
                 locked_until: record.locked_until,
                 created_at: record.created_at,
                 updated_at: record.updated_at,
+                legacy_short_secret: record.legacy_secret,
             }
         }
 
@@ -1223,7 +1384,7 @@ mod wire {
 
         /// The plain secret of an unsealed record.
         pub(super) fn plain_secret(&self) -> Result<Secret, Error> {
-            Secret::from_base32(&self.secret)
+            Secret::from_base32_allow_short(&self.secret)
         }
 
         /// Checks everything a transition relies on, but the secret, so
@@ -1289,6 +1450,10 @@ mod wire {
         /// The record, with its secret opened by the caller.
         pub(super) fn build(&self, secret: Secret) -> Result<TotpRecord, Error> {
             self.check()?;
+            // A short key loads only into a record imported with one.
+            if secret.len() < 16 && !self.legacy_short_secret {
+                return Err(bad("the secret is shorter than 128 bits"));
+            }
             let totp = Totp::builder(secret)
                 .algorithm(self.algorithm.parse()?)
                 .digits(self.digits)
@@ -1309,6 +1474,7 @@ mod wire {
                 locked_until: self.locked_until,
                 created_at: self.created_at,
                 updated_at: self.updated_at,
+                legacy_secret: self.legacy_short_secret,
             })
         }
     }

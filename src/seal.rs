@@ -368,6 +368,17 @@ impl Keyring {
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn open(&self, sealed: &SealedSecret, context: &[u8]) -> Result<Secret, Error> {
+        let secret = self.open_any_length(sealed, context)?;
+        Secret::from_bytes(secret.expose_secret())
+    }
+
+    /// [`Keyring::open`] for a record that holds a legacy key shorter than
+    /// 128 bits; the record checks its length against its own flag.
+    pub(crate) fn open_any_length(
+        &self,
+        sealed: &SealedSecret,
+        context: &[u8],
+    ) -> Result<Secret, Error> {
         let key = self
             .key(&sealed.key_id)
             .ok_or_else(|| Error::KeyNotInKeyring {
@@ -389,7 +400,7 @@ impl Keyring {
                 &tag,
             )
             .map_err(|_| Error::SealedSecretBroken)?;
-        Secret::from_bytes(&buffer)
+        Secret::from_bytes_allow_short(&buffer)
     }
 }
 

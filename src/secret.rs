@@ -161,6 +161,42 @@ impl Secret {
         Self::from_bytes_allow_short(&decoded)
     }
 
+    /// A key from hex, as django-otp and some databases store it (either
+    /// case, white space ignored); at least 128 bits.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHex`] for anything but an even number of hex digits;
+    /// [`Error::SecretTooShort`] under 128 bits.
+    ///
+    /// ```
+    /// let secret = otpkit::Secret::from_hex("3132333435363738393031323334353637383930")?;
+    /// assert_eq!(secret.expose_secret(), b"12345678901234567890");
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn from_hex(text: &str) -> Result<Self, Error> {
+        let secret = Self::from_hex_allow_short(text)?;
+        check_length(secret.len())?;
+        Ok(secret)
+    }
+
+    /// Like [`Secret::from_hex`], but accepts keys shorter than 128 bits,
+    /// for importing legacy enrollments.
+    ///
+    /// # Errors
+    /// As [`Secret::from_hex`], except [`Error::SecretTooShort`].
+    ///
+    /// ```
+    /// assert_eq!(otpkit::Secret::from_hex_allow_short("48656c6c6f21deadbeef")?.len(), 10);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn from_hex_allow_short(text: &str) -> Result<Self, Error> {
+        // Sized once: a growing string would free copies of the key.
+        let mut compact = Zeroizing::new(String::with_capacity(text.len()));
+        compact.extend(text.chars().filter(|c| !c.is_whitespace()));
+        let bytes = crate::hex::decode_zeroizing(&compact).ok_or(Error::InvalidHex)?;
+        Self::from_bytes_allow_short(&bytes)
+    }
+
     /// The canonical text form: upper-case RFC 4648 Base32 without padding,
     /// as otpauth:// URIs carry it. Zeroized when dropped.
     ///

@@ -1,0 +1,149 @@
+//! Enrollments made by other applications, brought over without a flag
+//! day: their secrets (Base32, hex, raw; 80-bit legacy keys flagged), their
+//! last used step (so replay protection carries over), their backup codes,
+//! and the first-code fallback for apps that ignore `algorithm`.
+#![cfg(feature = "serde")]
+
+use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
+use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
+use otpkit::seal::SealingKey;
+use otpkit::{Algorithm, Keyring, Secret, StoredTotpRecord, TimeStep, Totp};
+use serde_json::Value;
+
+const NOW: u64 = 1_700_000_000;
+
+#[test]
+fn an_80_bit_legacy_key_is_flagged_and_loads_only_with_its_flag() {
+    let legacy = Secret::from_base32_allow_short("JBSWY3DPEHPK3PXP").unwrap();
+    assert!(
+        Secret::from_base32("JBSWY3DPEHPK3PXP").is_err(),
+        "never by default"
+    );
+    let record = TotpRecord::import(
+        "ACME",
+        "bob",
+        legacy,
+        &EnrollmentOptions::default(),
+        None,
+        NOW,
+    )
+    .unwrap();
+    assert!(record.is_legacy_secret() && record.is_verified());
+
+    // Its codes are the ones oathtool computes for the same key.
+    let code = record.totp().generate_at(NOW).unwrap().to_string();
+    let oathtool = std::process::Command::new("oathtool")
+        .args(["--totp", "-b", &format!("--now=@{NOW}"), "JBSWY3DPEHPK3PXP"])
+        .output()
+        .expect("oathtool (.ci/run installs it)");
+    assert_eq!(String::from_utf8(oathtool.stdout).unwrap().trim(), code);
+
+    // Sealed and plaintext, it round-trips with its flag.
+    let keyring = Keyring::new(SealingKey::generate());
+    let sealed: StoredTotpRecord =
+        serde_json::from_value(serde_json::to_value(record.seal(&keyring).unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(sealed.open(&keyring).unwrap(), record);
+    let mut plain = serde_json::to_value(record.unsealed_for_storage()).unwrap();
+    assert_eq!(plain["legacy_short_secret"], Value::Bool(true));
+    // Without the flag, a short key does not load: no stored value can
+    // weaken a record.
+    plain.as_object_mut().unwrap().remove("legacy_short_secret");
+    let stored: StoredTotpRecord = serde_json::from_value(plain).unwrap();
+    let err = stored.open_unsealed().unwrap_err().to_string();
+    assert!(err.contains("shorter than 128 bits"), "{err}");
+}
+
+#[test]
+fn the_last_used_step_carries_over_so_a_code_used_before_the_move_is_refused() {
+    // Vaultwarden keeps the key in Base32 and `last_used` as a step.
+    let key = Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+    let step = Totp::new(key.clone()).step_at(NOW).unwrap();
+    let record = TotpRecord::import(
+        "ACME",
+        "carol",
+        key,
+        &EnrollmentOptions::default(),
+        Some(step),
+        NOW,
+    )
+    .unwrap();
+    let code = record.totp().generate_step(step).to_string();
+    let (record, replay) = record.verify(&code, None, NOW + 5).unwrap();
+    assert_eq!(
+        replay,
+        TotpOutcome::Replayed {
+            code_type: CodeType::Totp
+        }
+    );
+    let next = record
+        .totp()
+        .generate_step(TimeStep::new(step.value() + 1))
+        .to_string();
+    assert!(record.verify(&next, None, NOW + 30).unwrap().1.is_valid());
+}
+
+#[test]
+fn hex_keys_and_imported_backup_codes_work_together() {
+    // django-otp: hex key; its static tokens are plaintext, hashed on import.
+    let key = Secret::from_hex("3132333435363738393031323334353637383930").unwrap();
+    assert!(Secret::from_hex("31323").is_err() && Secret::from_hex("zz").is_err());
+    let fast = otpkit::backup::BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
+    let tokens =
+        BackupCodeSet::import_plain(&["k3mw7q2p"], CodeCase::Lower, fast, None, 0).unwrap();
+    let record = TotpRecord::import("ACME", "dan", key, &EnrollmentOptions::default(), None, 0)
+        .unwrap()
+        .with_backup_codes(tokens)
+        .unwrap();
+    let (record, outcome) = record.verify("K3MW 7Q2P", None, 10).unwrap();
+    assert!(matches!(
+        outcome,
+        TotpOutcome::Valid {
+            code_type: CodeType::BackupCode,
+            ..
+        }
+    ));
+    let (_, again) = record.verify("k3mw7q2p", None, 11).unwrap();
+    assert_eq!(
+        again,
+        TotpOutcome::Replayed {
+            code_type: CodeType::BackupCode
+        }
+    );
+    // A Keycloak set can be brought the same way.
+    let keycloak = BackupCodeSet::import_hashes(
+        ImportFormat::Sha512,
+        &["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="],
+        CodeCase::Upper,
+        0,
+    )
+    .unwrap();
+    let unverified = TotpRecord::create("ACME", "eve", &EnrollmentOptions::default(), 0)
+        .unwrap()
+        .0;
+    assert!(unverified.with_backup_codes(keycloak).is_err());
+}
+
+#[test]
+fn a_first_code_made_with_sha1_is_reported_only_when_asked_and_only_then() {
+    for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
+        let options = EnrollmentOptions::default().algorithm(algorithm);
+        let (record, created) = TotpRecord::create("ACME", "frank", &options, NOW).unwrap();
+        let ignoring_app = Totp::new(created.secret().unwrap().clone()); // SHA-1
+        let code = ignoring_app.generate_at(NOW).unwrap().to_string();
+        // The right code under the configured hash needs no fallback.
+        let right = record.totp().generate_at(NOW).unwrap().to_string();
+        assert!(record.verify(&right, None, NOW).unwrap().1.is_valid());
+        // The SHA-1 code: wrong as configured, found by the opt-in check.
+        let (_, outcome) = record.verify(&code, None, NOW).unwrap();
+        assert!(!outcome.is_valid());
+        let switched = record.fall_back_to_sha1(&code, NOW).unwrap().unwrap();
+        assert_eq!(switched.totp().algorithm(), Algorithm::Sha1);
+        let (verified, outcome) = switched.verify(&code, None, NOW).unwrap();
+        assert!(outcome.is_valid());
+        // A wrong code, or a verified record, is never switched.
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        assert!(record.fall_back_to_sha1(wrong, NOW).unwrap().is_none());
+        assert!(verified.fall_back_to_sha1(&code, NOW).unwrap().is_none());
+    }
+}
