@@ -26,6 +26,28 @@
 //! shape (snake_case, Unix milliseconds), so such a front end works
 //! unchanged against a server built on this crate.
 //!
+//! # Replay protection is a policy
+//!
+//! A record refuses a code whose time step it already accepted (RFC 6238
+//! §5.2 says a verifier "MUST NOT accept the second attempt of the same
+//! OTP"): a code read over a shoulder, phished or logged cannot be used
+//! again in the 60–90 s it stays valid. Some deployments allow reuse within
+//! the window on purpose (two tabs signing in with one code, a retry after
+//! a dropped response); the price is exactly that replay window. To choose
+//! it, verify with [`Totp::verify_at`] and treat
+//! [`Verdict::Replayed`] as you decide; a
+//! [`TotpRecord`] always refuses, as do its backup codes, which are single
+//! use by definition.
+//!
+//! # Coming from another application
+//!
+//! [`TotpRecord::import`] takes an existing enrollment (the key in Base32,
+//! hex or bytes, 80-bit legacy keys included and flagged; the last used
+//! step, so replay protection carries over), and
+//! [`TotpRecord::with_backup_codes`] its backup codes, imported with
+//! [`BackupCodeSet::import_hashes`] or
+//! [`BackupCodeSet::import_plain`].
+//!
 //! # Storing a record
 //!
 //! Every transition is a pure function of (record, input, now) that returns

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use otpkit::BackupCodeSet;
-use otpkit::backup::{BackupCodeOptions, BackupHashScheme, BackupOutcome};
+use otpkit::backup::{BackupCodeOptions, BackupHashScheme, BackupOutcome, CodeCase, ImportFormat};
 
 use crate::files::{Existing, load_json, save_json, update_json};
 use crate::keys::PepperArg;
@@ -20,6 +20,55 @@ pub enum BackupCommand {
     Use(UseArgs),
     /// Show a set's size, remaining codes, scheme and dates.
     Status(StatusArgs),
+    /// Import a set made by another application: hashes verified in place
+    /// (bcrypt, pbkdf2-sha512, sha512), or plaintext codes hashed now.
+    Import(ImportArgs),
+}
+
+/// Formats for `backup import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// bcrypt hashes ($2a$, $2b$, $2y$): devise-two-factor, Clerk.
+    Bcrypt,
+    /// passlib's $pbkdf2-sha512$ strings: GitLab.
+    Pbkdf2Sha512,
+    /// Base64 of unsalted SHA-512: Keycloak.
+    Sha512,
+    /// Plaintext codes (django-otp, Kanidm, Vaultwarden), hashed on import.
+    Plain,
+}
+
+/// Letter case for `--case`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Case {
+    /// Lower case (hex codes: devise, GitLab, django-otp).
+    Lower,
+    /// Upper case (Keycloak, Vaultwarden).
+    Upper,
+    /// As typed.
+    Exact,
+}
+
+/// Arguments of `otpkit backup import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What FILE holds, one per line.
+    #[arg(long, value_enum)]
+    format: Format,
+    /// The hashes (or plaintext codes), one per line; blank lines ignored.
+    file: PathBuf,
+    /// The case the codes were hashed in [default: upper for sha512,
+    /// lower otherwise].
+    #[arg(long, value_enum)]
+    case: Option<Case>,
+    #[command(flatten)]
+    pepper: PepperArg,
+    /// Where to write the set (JSON, 0600).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Hashing schemes for `--scheme`.
@@ -81,7 +130,67 @@ pub fn run(command: &BackupCommand, out: &mut dyn Write) -> Outcome {
         BackupCommand::New(args) => new(args, out),
         BackupCommand::Use(args) => use_code(args, out),
         BackupCommand::Status(args) => status(args, out),
+        BackupCommand::Import(args) => import(args, out),
     }
+}
+
+fn import(args: &ImportArgs, out: &mut dyn Write) -> Outcome {
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    crate::files::check_destination(&args.output, existing)?;
+    let text = crate::files::read_text(&args.file)?;
+    let text = std::str::from_utf8(&text)
+        .map_err(|_| Failure::File(format!("{} is not UTF-8 text", args.file.display())))?;
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let case = match (args.case, args.format) {
+        (Some(Case::Lower), _) => CodeCase::Lower,
+        (Some(Case::Upper), _) => CodeCase::Upper,
+        (Some(Case::Exact), _) => CodeCase::Exact,
+        (None, Format::Sha512) => CodeCase::Upper,
+        (None, _) => CodeCase::Lower,
+    };
+    let now = crate::unix_now()?;
+    let set = match args.format {
+        Format::Plain => {
+            let pepper = args.pepper.load_for_new_codes()?;
+            BackupCodeSet::import_plain(
+                &lines,
+                case,
+                BackupHashScheme::default(),
+                pepper.as_ref(),
+                now,
+            )
+        }
+        format => {
+            if args.pepper.is_given() {
+                return Err(Failure::Usage(
+                    "--pepper-env is for --format plain: imported hashes keep their own".into(),
+                ));
+            }
+            let format = match format {
+                Format::Bcrypt => ImportFormat::Bcrypt,
+                Format::Pbkdf2Sha512 => ImportFormat::Pbkdf2Sha512,
+                _ => ImportFormat::Sha512,
+            };
+            BackupCodeSet::import_hashes(format, &lines, case, now)
+        }
+    }
+    .map_err(|e| Failure::File(format!("{}: {e}", args.file.display())))?;
+    save_json(&args.output, &set, existing)?;
+    writeln!(
+        out,
+        "imported: {} codes to {}",
+        set.total(),
+        args.output.display()
+    )?;
+    Ok(())
 }
 
 fn new(args: &NewArgs, out: &mut dyn Write) -> Outcome {
@@ -142,9 +251,10 @@ fn use_code(args: &UseArgs, out: &mut dyn Write) -> Outcome {
 
 fn status(args: &StatusArgs, out: &mut dyn Write) -> Outcome {
     let set = load_json::<BackupCodeSet>(&args.set)?;
-    let scheme = match set.scheme() {
-        BackupHashScheme::HmacSha256 => "hmac-sha256".to_owned(),
-        BackupHashScheme::Pbkdf2Sha256 { iterations } => {
+    let scheme = match (set.import_format(), set.scheme()) {
+        (Some(format), _) => format!("imported {}", format.as_str()),
+        (None, BackupHashScheme::HmacSha256) => "hmac-sha256".to_owned(),
+        (None, BackupHashScheme::Pbkdf2Sha256 { iterations }) => {
             format!("pbkdf2-sha256 ({iterations} iterations)")
         }
         _ => "unknown".to_owned(),

@@ -148,6 +148,12 @@ fn parse_json<T: serde::de::DeserializeOwned>(path: &Path, file: &mut File) -> R
     serde_json::from_slice(&text).map_err(|e| Failure::File(format!("{}: {e}", path.display())))
 }
 
+/// Reads a text file (it may hold secrets) into a buffer wiped on drop.
+pub fn read_text(path: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let mut file = File::open(path).map_err(|e| failed(path, "read", &e))?;
+    read_wiped(&mut file).map_err(|e| failed(path, "read", &e))
+}
+
 /// Writes a JSON record atomically, pretty-printed with a final newline.
 pub fn save_json<T: serde::Serialize>(path: &Path, value: &T, existing: Existing) -> Outcome {
     write_atomically(path, &to_json(value)?, existing)

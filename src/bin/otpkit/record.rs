@@ -62,6 +62,114 @@ pub struct EnrollArgs {
     /// QR file and the record if asked, and exit without asking for a code.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    import: ImportArgs,
+}
+
+/// Key formats for `--secret-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretFormat {
+    /// RFC 4648 Base32 (most applications).
+    Base32,
+    /// Hex (django-otp).
+    Hex,
+}
+
+/// `enroll --import`: bring an enrollment made by another application.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Import an existing enrollment instead of making a new secret: its
+    /// key, or `-` for the first line of standard input. Needs --record;
+    /// no QR code is shown (the user's app has the key already).
+    #[arg(long, value_name = "SECRET", requires = "record", conflicts_with_all = ["qr", "output"])]
+    import: Option<String>,
+    /// How the imported key is written.
+    #[arg(long, value_enum, default_value_t = SecretFormat::Base32, requires = "import")]
+    secret_format: SecretFormat,
+    /// The imported enrollment's hash: SHA1, SHA256 or SHA512 [default: SHA1].
+    #[arg(long, requires = "import")]
+    algorithm: Option<String>,
+    /// The imported enrollment's digits, 6 to 10 [default: 6].
+    #[arg(long, requires = "import")]
+    digits: Option<u8>,
+    /// The imported enrollment's period in seconds [default: 30].
+    #[arg(long, requires = "import")]
+    period: Option<u64>,
+    /// The last time step the old application accepted (Vaultwarden's
+    /// last_used, devise's consumed_timestep, django-otp's last_t), so a
+    /// code used there is refused here.
+    #[arg(long, requires = "import")]
+    last_step: Option<u64>,
+    /// Accept a key shorter than 128 bits; the record is flagged legacy.
+    #[arg(long, requires = "import")]
+    allow_short_secret: bool,
+    /// A backup-code set made by `otpkit backup import`, to attach.
+    #[arg(long, value_name = "SET", requires = "import")]
+    backup_set: Option<PathBuf>,
+}
+
+/// `enroll --import`: a verified record for an existing key.
+fn import(args: &EnrollArgs, secret: &str, out: &mut dyn Write) -> Outcome {
+    let import = &args.import;
+    let (Some(path), Some(storage)) = (
+        &args.record,
+        args.record
+            .as_ref()
+            .map(|_| Storage::chosen(&args.key, args.unsealed))
+            .transpose()?,
+    ) else {
+        return Err(Failure::Usage("--import needs --record FILE".into()));
+    };
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    check_destination(path, existing)?;
+    let text = crate::input::read_argument(secret)?;
+    let secret = match import.secret_format {
+        SecretFormat::Base32 => crate::input::parse_secret(&text, import.allow_short_secret)?,
+        SecretFormat::Hex if import.allow_short_secret => {
+            otpkit::Secret::from_hex_allow_short(&text)?
+        }
+        SecretFormat::Hex => otpkit::Secret::from_hex(&text).map_err(|e| match e {
+            otpkit::Error::SecretTooShort { .. } => {
+                Failure::Usage(format!("{e}; pass --allow-short-secret to accept it"))
+            }
+            e => e.into(),
+        })?,
+    };
+    let mut options = EnrollmentOptions::default()
+        .digits(import.digits.unwrap_or(6))
+        .period(import.period.unwrap_or(30));
+    if let Some(name) = &import.algorithm {
+        options = options.algorithm(name.parse()?);
+    }
+    let last_step = import.last_step.map(otpkit::TimeStep::new);
+    let issuer = label_part(&args.issuer, "--issuer")?;
+    let account = label_part(&args.account, "--account")?;
+    let mut record =
+        TotpRecord::import(&issuer, &account, secret, &options, last_step, unix_now()?)?;
+    if let Some(set) = &import.backup_set {
+        let set: otpkit::BackupCodeSet = crate::files::load_json(set)?;
+        record = record.with_backup_codes(set)?;
+    }
+    save_json(path, &storage.store(&record)?, existing)?;
+    if args.json {
+        out.write_all(&to_json(&record.resource())?)?;
+        return Ok(());
+    }
+    let legacy = if record.is_legacy_secret() {
+        " (a legacy key shorter than 128 bits)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "imported: a verified record saved to {}{legacy}",
+        path.display()
+    )?;
+    Ok(())
 }
 
 fn show_backup_codes(resource: &TotpResource, out: &mut dyn Write) -> Outcome {
@@ -84,6 +192,9 @@ enum FirstCode {
 }
 
 pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
+    if let Some(secret) = &args.import.import {
+        return import(args, secret, out);
+    }
     let issuer = label_part(&args.issuer, "--issuer")?;
     let account = label_part(&args.account, "--account")?;
     let existing = if args.force {
