@@ -531,9 +531,16 @@ pub struct TotpRecord {
     /// Imported with a key shorter than 128 bits: loading accepts a short
     /// key only when this is set.
     legacy_secret: bool,
+    /// Steps the user's clock runs ahead (positive) or behind, learned
+    /// from accepted codes (RFC 6238 §6): the window is centred there.
+    drift: i64,
 }
 
 impl TotpRecord {
+    /// The most drift a record keeps, in steps either way (10 minutes at
+    /// 30 s): enough for a phone's clock, too little to matter to a guesser.
+    pub const MAX_DRIFT: i64 = 20;
+
     /// Creates a secret for `account` at Unix time `now`: the record to
     /// store and the creation response, the only one that carries the
     /// secret and URI. Creating again while unverified replaces the record.
@@ -572,6 +579,7 @@ impl TotpRecord {
             created_at: now,
             updated_at: now,
             legacy_secret: false,
+            drift: 0,
         };
         let mut created = record.resource();
         created.secret = Some(record.totp.secret().clone());
@@ -638,7 +646,63 @@ impl TotpRecord {
             created_at: now,
             updated_at: now,
             legacy_secret,
+            drift: 0,
         })
+    }
+
+    /// The record with the clock drift the old application had learned
+    /// (django-otp's `drift`), in time steps, positive when the user's
+    /// clock runs ahead.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTotpRecord`] beyond [`TotpRecord::MAX_DRIFT`] steps.
+    ///
+    /// ```
+    /// use otpkit::{record::TotpRecord, Secret};
+    /// let record = TotpRecord::import("ACME", "bob", Secret::generate(), &Default::default(), None, 0)?
+    ///     .with_drift(-2)?;
+    /// assert_eq!(record.drift(), -2);
+    /// assert!(record.clone().with_drift(21).is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn with_drift(mut self, steps: i64) -> Result<Self, Error> {
+        if steps.unsigned_abs() > Self::MAX_DRIFT.unsigned_abs() {
+            return Err(Error::InvalidTotpRecord {
+                reason: "drift is more than 20 steps",
+            });
+        }
+        self.drift = steps;
+        Ok(self)
+    }
+
+    /// Steps the user's clock runs ahead (positive) or behind, as learned
+    /// from the codes accepted: each right code moves the window's centre
+    /// to where it matched (RFC 6238 §6), within
+    /// [`TotpRecord::MAX_DRIFT`].
+    ///
+    /// ```
+    /// use otpkit::record::{EnrollmentOptions, TotpRecord};
+    /// let now = 1_700_000_000;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &EnrollmentOptions::default(), now)?;
+    /// let late = record.totp().generate_at(now - 30)?.to_string(); // a clock one step behind
+    /// let (record, _) = record.verify(&late, None, now)?;
+    /// assert_eq!(record.drift(), -1);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn drift(&self) -> i64 {
+        self.drift
+    }
+
+    /// `now` moved by the drift, in the user's clock; unmoved where that
+    /// would leave the range of time.
+    fn drifted(&self, now: u64) -> u64 {
+        let shift = self
+            .drift
+            .saturating_mul(i64::try_from(self.totp.period()).unwrap_or(i64::MAX));
+        now.checked_add_signed(shift)
+            .filter(|&at| at >= self.totp.t0())
+            .unwrap_or(now)
     }
 
     /// The record with `set` as its backup codes, e.g. a set imported with
@@ -791,9 +855,15 @@ impl TotpRecord {
         }
         let mut next = self.clone();
         next.updated_at = now.max(self.updated_at);
-        let totp = self.totp.verify_at(input, now, self.last_used_step)?;
+        let totp = self
+            .totp
+            .verify_at(input, self.drifted(now), self.last_used_step)?;
         if let Verdict::Valid(m) = totp {
             next.last_used_step = Some(m.step());
+            next.drift = self
+                .drift
+                .saturating_add(m.offset())
+                .clamp(-Self::MAX_DRIFT, Self::MAX_DRIFT);
             let resource = Box::new(next.accept(pepper, now)?);
             let code_type = CodeType::Totp;
             return Ok((
@@ -1335,6 +1405,14 @@ mod wire {
         /// than 128 bits.
         #[serde(default, skip_serializing_if = "core::ops::Not::not")]
         legacy_short_secret: bool,
+        /// Steps of clock drift learned; absent when 0.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        drift: i64,
+    }
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+    fn is_zero(value: &i64) -> bool {
+        *value == 0
     }
 
     /// How a record's secret is stored.
@@ -1381,6 +1459,7 @@ mod wire {
                 created_at: record.created_at,
                 updated_at: record.updated_at,
                 legacy_short_secret: record.legacy_secret,
+                drift: record.drift,
             }
         }
 
@@ -1437,6 +1516,9 @@ mod wire {
             {
                 return Err(bad("locked_until is more than a day after updated_at"));
             }
+            if self.drift.unsigned_abs() > TotpRecord::MAX_DRIFT.unsigned_abs() {
+                return Err(bad("drift is more than 20 steps"));
+            }
             crate::engine::check_digits(self.digits)?;
             if self.period == 0 {
                 return Err(Error::ZeroPeriod);
@@ -1448,8 +1530,18 @@ mod wire {
             self.backup_options()?;
             match self.stored_secret()? {
                 StoredSecret::Sealed(_) => Ok(()),
-                StoredSecret::Plain => self.plain_secret().map(drop),
+                StoredSecret::Plain => self.check_length(&self.plain_secret()?),
             }
+        }
+
+        /// A short key loads only into a record imported with one.
+        fn check_length(&self, secret: &Secret) -> Result<(), Error> {
+            if secret.len() < 16 && !self.legacy_short_secret {
+                return Err(Error::SecretTooShort {
+                    bits: secret.len().saturating_mul(8),
+                });
+            }
+            Ok(())
         }
 
         fn backup_options(&self) -> Result<Option<BackupCodeOptions>, Error> {
@@ -1472,10 +1564,7 @@ mod wire {
         /// The record, with its secret opened by the caller.
         pub(super) fn build(&self, secret: Secret) -> Result<TotpRecord, Error> {
             self.check()?;
-            // A short key loads only into a record imported with one.
-            if secret.len() < 16 && !self.legacy_short_secret {
-                return Err(bad("the secret is shorter than 128 bits"));
-            }
+            self.check_length(&secret)?;
             let totp = Totp::builder(secret)
                 .algorithm(self.algorithm.parse()?)
                 .digits(self.digits)
@@ -1497,6 +1586,7 @@ mod wire {
                 created_at: self.created_at,
                 updated_at: self.updated_at,
                 legacy_secret: self.legacy_short_secret,
+                drift: self.drift,
             })
         }
     }

@@ -49,9 +49,10 @@ fn an_80_bit_legacy_key_is_flagged_and_loads_only_with_its_flag() {
     // Without the flag, a short key does not load: no stored value can
     // weaken a record.
     plain.as_object_mut().unwrap().remove("legacy_short_secret");
-    let stored: StoredTotpRecord = serde_json::from_value(plain).unwrap();
-    let err = stored.open_unsealed().unwrap_err().to_string();
-    assert!(err.contains("shorter than 128 bits"), "{err}");
+    let err = serde_json::from_value::<StoredTotpRecord>(plain)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("secret too short: 80 bits"), "{err}");
 }
 
 #[test]
@@ -146,4 +147,39 @@ fn a_first_code_made_with_sha1_is_reported_only_when_asked_and_only_then() {
         assert!(record.fall_back_to_sha1(wrong, NOW).unwrap().is_none());
         assert!(verified.fall_back_to_sha1(&code, NOW).unwrap().is_none());
     }
+}
+
+#[test]
+fn drift_is_carried_over_learned_from_codes_and_bounded() {
+    let key = Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+    let phone = Totp::new(key.clone());
+    // The old application learned that this phone runs 3 steps behind.
+    let record = TotpRecord::import("ACME", "gus", key, &EnrollmentOptions::default(), None, NOW)
+        .unwrap()
+        .with_drift(-3)
+        .unwrap();
+    let behind = phone.generate_at(NOW - 90).unwrap().to_string();
+    let (record, outcome) = record.verify(&behind, None, NOW).unwrap();
+    assert!(
+        outcome.is_valid(),
+        "a window of ±1 would refuse a code 3 steps old without the drift"
+    );
+    assert_eq!(record.drift(), -3);
+    // The phone's clock is fixed: its code is now 3 steps ahead of the
+    // drifted window; one that is 2 steps behind again moves the drift.
+    let current = phone.generate_at(NOW + 30).unwrap().to_string();
+    let (record, outcome) = record.verify(&current, None, NOW + 30).unwrap();
+    assert!(!outcome.is_valid());
+    let late = phone.generate_at(NOW + 30 - 60).unwrap().to_string();
+    let (record, outcome) = record.verify(&late, None, NOW + 30).unwrap();
+    assert!(outcome.is_valid());
+    assert_eq!(record.drift(), -2);
+    // Stored, it loads; beyond the bound, it does not.
+    let mut json = serde_json::to_value(record.unsealed_for_storage()).unwrap();
+    assert_eq!(json["drift"], Value::from(-2));
+    json["drift"] = Value::from(50);
+    let err = serde_json::from_value::<StoredTotpRecord>(json)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("drift"), "{err}");
 }

@@ -4,6 +4,7 @@
 //! every state a transition returns loads again.
 #![cfg(feature = "serde")]
 
+use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
 use otpkit::challenge::{ChallengePolicy, CheckOutcome, RetryOutcome};
 use otpkit::clerk::{Strategy as Delivery, VerificationStatus};
 use otpkit::record::{EnrollmentOptions, Lockout};
@@ -36,7 +37,12 @@ fn refusal<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: Value) -> Str
 /// A verified record whose lockout locks after two free failures, with its
 /// backup codes.
 fn verified_record() -> (TotpRecord, Vec<String>) {
-    let options = EnrollmentOptions::default().lockout(Lockout::new(2, 30).unwrap());
+    // Backup codes under the fast scheme: the properties are about state,
+    // and 200 cases of PBKDF2 sets would only cost time.
+    let fast = BackupCodeOptions::default().scheme(BackupHashScheme::HmacSha256);
+    let options = EnrollmentOptions::default()
+        .lockout(Lockout::new(2, 30).unwrap())
+        .backup_codes(Some(fast));
     let (record, _) = TotpRecord::create("ACME", "alice", &options, T).unwrap();
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, None, T).unwrap();
@@ -138,6 +144,7 @@ fn record_mutation() -> impl Strategy<Value = (&'static str, Value)> {
             .prop_map(|(f, c)| ("lockout", json!({"free_failures": f, "cooldown": c}))),
         (0u64..3).prop_map(|w| ("window", json!(w))),
         Just(("backup_codes", Value::Null)),
+        (-25i64..25).prop_map(|d| ("drift", json!(d))),
     ]
 }
 

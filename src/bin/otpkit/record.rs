@@ -100,6 +100,10 @@ pub struct ImportArgs {
     /// code used there is refused here.
     #[arg(long, requires = "import")]
     last_step: Option<u64>,
+    /// The clock drift the old application learned, in time steps
+    /// (django-otp's drift), -20 to 20.
+    #[arg(long, requires = "import", allow_hyphen_values = true)]
+    drift: Option<i64>,
     /// Accept a key shorter than 128 bits; the record is flagged legacy.
     #[arg(long, requires = "import")]
     allow_short_secret: bool,
@@ -149,7 +153,8 @@ fn import(args: &EnrollArgs, secret: &str, out: &mut dyn Write) -> Outcome {
     let issuer = label_part(&args.issuer, "--issuer")?;
     let account = label_part(&args.account, "--account")?;
     let mut record =
-        TotpRecord::import(&issuer, &account, secret, &options, last_step, unix_now()?)?;
+        TotpRecord::import(&issuer, &account, secret, &options, last_step, unix_now()?)?
+            .with_drift(import.drift.unwrap_or(0))?;
     if let Some(set) = &import.backup_set {
         let set: otpkit::BackupCodeSet = crate::files::load_json(set)?;
         record = record.with_backup_codes(set)?;
