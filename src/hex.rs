@@ -1,6 +1,18 @@
-//! Lower-case hex for salts and hashes in stored records.
+//! Lower-case hex for salts and hashes in stored records, and the
+//! `$`-separated fields of their PHC-style strings.
 
 use core::fmt::Write as _;
+
+/// The `N` fields of a PHC-style string `$a$b$…`: it must start with `$`
+/// and have exactly `N` fields after it (empty ones allowed).
+pub(crate) fn phc_fields<const N: usize>(text: &str) -> Option<[&str; N]> {
+    let mut parts = text.strip_prefix('$')?.split('$');
+    let mut fields = [""; N];
+    for field in &mut fields {
+        *field = parts.next()?;
+    }
+    parts.next().is_none().then_some(fields)
+}
 
 /// `bytes` as lower-case hex.
 pub(crate) fn encode(bytes: &[u8]) -> String {
@@ -54,6 +66,14 @@ pub(crate) fn decode<const N: usize>(text: &str) -> Option<[u8; N]> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn phc_fields_are_exact() {
+        assert_eq!(super::phc_fields::<3>("$a$b$"), Some(["a", "b", ""]));
+        assert_eq!(super::phc_fields::<2>("$a$b$c"), None);
+        assert_eq!(super::phc_fields::<3>("$a$b"), None);
+        assert_eq!(super::phc_fields::<1>("a"), None);
+    }
+
     #[test]
     fn round_trip_and_rejects() {
         assert_eq!(super::encode(&[0, 0xab, 0x10]), "00ab10");

@@ -564,23 +564,7 @@ impl TotpRecord {
         now: u64,
     ) -> Result<(Self, TotpResource), Error> {
         let totp = options.totp(Secret::generate_for(options.algorithm))?;
-        let record = Self {
-            id: new_id(),
-            issuer: issuer.to_owned(),
-            account: account.to_owned(),
-            totp,
-            verified: false,
-            last_used_step: None,
-            backup_codes: None,
-            backup_options: options.backup_codes,
-            lockout: options.lockout,
-            failures: 0,
-            locked_until: None,
-            created_at: now,
-            updated_at: now,
-            legacy_secret: false,
-            drift: 0,
-        };
+        let record = Self::fresh(issuer, account, totp, options, now);
         let mut created = record.resource();
         created.secret = Some(record.totp.secret().clone());
         created.uri = Some(record.uri());
@@ -632,12 +616,28 @@ impl TotpRecord {
         }
         let legacy_secret = secret.len() < 16;
         Ok(Self {
+            verified: true,
+            last_used_step,
+            legacy_secret,
+            ..Self::fresh(issuer, account, options.totp(secret)?, options, now)
+        })
+    }
+
+    /// A new, unverified record for `totp`, with a fresh id.
+    fn fresh(
+        issuer: &str,
+        account: &str,
+        totp: Totp,
+        options: &EnrollmentOptions,
+        now: u64,
+    ) -> Self {
+        Self {
             id: new_id(),
             issuer: issuer.to_owned(),
             account: account.to_owned(),
-            totp: options.totp(secret)?,
-            verified: true,
-            last_used_step,
+            totp,
+            verified: false,
+            last_used_step: None,
             backup_codes: None,
             backup_options: options.backup_codes,
             lockout: options.lockout,
@@ -645,9 +645,9 @@ impl TotpRecord {
             locked_until: None,
             created_at: now,
             updated_at: now,
-            legacy_secret,
+            legacy_secret: false,
             drift: 0,
-        })
+        }
     }
 
     /// The record with the clock drift the old application had learned

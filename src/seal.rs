@@ -511,15 +511,7 @@ impl FromStr for SealedSecret {
     /// length (a truncated record).
     fn from_str(text: &str) -> Result<Self, Error> {
         let bad = |reason| Error::InvalidSealedSecret { reason };
-        let mut parts = text.split('$');
-        let (Some(""), Some(scheme), Some(params), Some(nonce), Some(ciphertext), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some([scheme, params, nonce, ciphertext]) = hex::phc_fields(text) else {
             return Err(bad("not $scheme$params$nonce$ciphertext"));
         };
         if scheme != SEALED_ID {

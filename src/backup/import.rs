@@ -157,15 +157,8 @@ impl ForeignHash {
                 Ok(Self::Bcrypt(text.to_owned()))
             }
             ImportFormat::Pbkdf2Sha512 => {
-                let mut parts = text.split('$');
-                let (Some(""), Some("pbkdf2-sha512"), Some(rounds), Some(salt), Some(sum), None) = (
-                    parts.next(),
-                    parts.next(),
-                    parts.next(),
-                    parts.next(),
-                    parts.next(),
-                    parts.next(),
-                ) else {
+                let Some(["pbkdf2-sha512", rounds, salt, sum]) = crate::hex::phc_fields(text)
+                else {
                     return Err(bad("not $pbkdf2-sha512$rounds$salt$checksum"));
                 };
                 let rounds: u32 = rounds.parse().map_err(|_| bad("rounds is not a number"))?;

@@ -898,14 +898,7 @@ mod wire {
 
     /// Parses `$<id>$<params>$<salt>`.
     fn parse_hasher(text: &str, length: usize) -> Result<Hasher, Error> {
-        let mut parts = text.split('$');
-        let (Some(""), Some(id), Some(params), Some(salt), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some([id, params, salt]) = hex::phc_fields(text) else {
             return Err(bad("hasher is not $id$params$salt"));
         };
         let (mut version, mut iterations, mut pepper, mut case) = (None, None, None, None);
