@@ -877,12 +877,13 @@ impl TotpRecord {
         // Not a fresh TOTP code: it may still be a backup code. Both are
         // tried, so a backup code that happens to look like a TOTP code
         // (all digits, as long as a TOTP code) is still redeemable.
+        // `None`: no set to check (not verified yet, or no codes issued).
         let backup = match next.backup_codes.as_mut().filter(|_| self.verified) {
-            Some(set) => set.verify_and_consume(input, pepper, now)?,
-            None => BackupOutcome::Malformed(Error::NotVerified),
+            Some(set) => Some(set.verify_and_consume(input, pepper, now)?),
+            None => None,
         };
         match (totp, backup) {
-            (_, BackupOutcome::Valid { .. }) => {
+            (_, Some(BackupOutcome::Valid { .. })) => {
                 let resource = Box::new(next.accept(pepper, now)?);
                 let code_type = CodeType::BackupCode;
                 Ok((
@@ -893,7 +894,7 @@ impl TotpRecord {
                     },
                 ))
             }
-            (_, BackupOutcome::Replayed) => {
+            (_, Some(BackupOutcome::Replayed)) => {
                 let code_type = CodeType::BackupCode;
                 Ok((next.fail(now), TotpOutcome::Replayed { code_type }))
             }
@@ -903,7 +904,7 @@ impl TotpRecord {
             }
             // Input that is no backup code either: report it as the
             // malformed TOTP code it most likely was; nothing is counted.
-            (Verdict::Malformed(typo), BackupOutcome::Malformed(_)) => {
+            (Verdict::Malformed(typo), None | Some(BackupOutcome::Malformed(_))) => {
                 Ok((self.clone(), TotpOutcome::Malformed(typo)))
             }
             _ => Ok(next.fail_invalid(now)),
