@@ -1,0 +1,342 @@
+//! The database: rows of JSON state, each with a version that every write
+//! checks and bumps (compare-and-set). SQLite and PostgreSQL run the same
+//! queries through sqlx's `Any` driver; only the migrations differ (the
+//! outbox's auto-increment key).
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor, Row};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A file, the embedded default (`sqlite://otpkit.db`).
+    Sqlite,
+    /// A server shared by several instances (`postgres://…`).
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, String> {
+        match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Ok(Self::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Self::Postgres),
+            _ => Err(format!(
+                "unsupported database URL {:?}: use sqlite://FILE or postgres://…",
+                url.split_once(':').map_or(url, |(scheme, _)| scheme)
+            )),
+        }
+    }
+}
+
+/// The versioned tables: one JSON state per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `totp`: a user's TOTP record, keyed by user id.
+    Totp,
+    /// `authentications`: a Ding challenge, keyed by its UUID.
+    Authentication,
+}
+
+impl Table {
+    const fn sql(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Totp => ("totp", "user_id", "record"),
+            Self::Authentication => ("authentications", "uuid", "challenge"),
+        }
+    }
+}
+
+/// A state as read, with the version a save must still find.
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    /// The row's version when read.
+    pub version: i64,
+    /// The state, as JSON.
+    pub json: String,
+}
+
+/// A message the built-in sender stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxMessage {
+    /// The recipient.
+    pub phone_number: String,
+    /// The text.
+    pub body: String,
+    /// When it was sent, Unix milliseconds.
+    pub sent_at: i64,
+}
+
+/// The connection pool and which backend it talks to.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating a SQLite file if missing (WAL mode), and runs
+    /// the migrations. `max_connections` defaults to 1 for SQLite (one
+    /// writer at a time anyway; a single connection never waits in
+    /// SQLite's busy handler, which sleeps in whole milliseconds) and 16
+    /// for PostgreSQL.
+    ///
+    /// # Errors
+    /// An unsupported URL, an unreachable database, or a failed migration.
+    pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, sqlx::Error> {
+        install_default_drivers();
+        let backend: Backend = url
+            .parse()
+            .map_err(|e: String| sqlx::Error::Configuration(e.into()))?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let default_connections = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.unwrap_or(default_connections))
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never block the writer. NORMAL sync
+                        // in WAL mode survives a crash of this process (not
+                        // of the machine's power) without an fsync per
+                        // commit.
+                        connection
+                            .execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 5000;",
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        let migrations = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrations.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this is.
+    #[must_use]
+    pub const fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The state under `key`, with its version.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn load(&self, table: Table, key: &str) -> Result<Option<Versioned>, sqlx::Error> {
+        let (name, key_column, data) = table.sql();
+        let row = sqlx::query(&format!(
+            "SELECT version, {data} FROM {name} WHERE {key_column} = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Versioned {
+                version: row.try_get(0)?,
+                json: row.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Saves `json` under `key` if the row still has `version`: false when
+    /// another request saved first (reload and run the transition again).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn compare_and_set(
+        &self,
+        table: Table,
+        key: &str,
+        version: i64,
+        json: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let (name, key_column, data) = table.sql();
+        let done = sqlx::query(&format!(
+            "UPDATE {name} SET {data} = $1, version = version + 1 \
+             WHERE {key_column} = $2 AND version = $3"
+        ))
+        .bind(json)
+        .bind(key)
+        .bind(version)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes the row under `key` if it still has `version`.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn compare_and_delete(
+        &self,
+        table: Table,
+        key: &str,
+        version: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let (name, key_column, _) = table.sql();
+        let done = sqlx::query(&format!(
+            "DELETE FROM {name} WHERE {key_column} = $1 AND version = $2"
+        ))
+        .bind(key)
+        .bind(version)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Creates a user's TOTP row at version 1: false if one exists.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn insert_totp(&self, user_id: &str, json: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO totp (user_id, version, record) VALUES ($1, 1, $2) \
+             ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(json)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores a new Ding authentication at version 1.
+    ///
+    /// # Errors
+    /// A database error (a UUID collision among them).
+    pub async fn insert_authentication(
+        &self,
+        uuid: &str,
+        customer_uuid: &str,
+        phone_number: &str,
+        json: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO authentications (uuid, customer_uuid, phone_number, version, challenge) \
+             VALUES ($1, $2, $3, 1, $4)",
+        )
+        .bind(uuid)
+        .bind(customer_uuid)
+        .bind(phone_number)
+        .bind(json)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The customer and phone number of an authentication (they never
+    /// change, so reading them once per request is enough).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn authentication_owner(
+        &self,
+        uuid: &str,
+    ) -> Result<Option<(String, String)>, sqlx::Error> {
+        let row =
+            sqlx::query("SELECT customer_uuid, phone_number FROM authentications WHERE uuid = $1")
+                .bind(uuid)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .transpose()
+    }
+
+    /// Appends a message to the outbox.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn push_outbox(
+        &self,
+        phone_number: &str,
+        body: &str,
+        sent_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO outbox (phone_number, body, sent_at) VALUES ($1, $2, $3)")
+            .bind(phone_number)
+            .bind(body)
+            .bind(sent_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The messages sent to `phone_number`, oldest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn outbox(&self, phone_number: &str) -> Result<Vec<OutboxMessage>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT phone_number, body, sent_at FROM outbox WHERE phone_number = $1 ORDER BY id",
+        )
+        .bind(phone_number)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OutboxMessage {
+                    phone_number: row.try_get(0)?,
+                    body: row.try_get(1)?,
+                    sent_at: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The `--dev` secret called `name`, made by `make` on first use.
+    /// Several instances starting at once agree on one value. Returns
+    /// the value and whether this call created it.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn dev_secret(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<(String, bool), sqlx::Error> {
+        let created = sqlx::query(
+            "INSERT INTO dev_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(make())
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        let value = sqlx::query("SELECT value FROM dev_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok((value, created))
+    }
+}
