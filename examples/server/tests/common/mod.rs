@@ -42,7 +42,13 @@ impl Server {
 
     /// Starts with `args` (no `--dev` unless given).
     pub fn start_with(database: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_otpkit-server"))
+        Self::spawn(Self::command(database, args), database)
+    }
+
+    /// The command `start_with` runs, to adjust before [`Server::spawn`].
+    pub fn command(database: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_otpkit-server"));
+        command
             .args(["--listen", "127.0.0.1:0", "--database", database])
             .args(args)
             .env("OTPKIT_API_KEY", API_KEY)
@@ -51,9 +57,13 @@ impl Server {
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server binary starts");
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs `command` and waits until the server listens.
+    pub fn spawn(mut command: Command, database: &str) -> Self {
+        let mut child = command.spawn().expect("the server binary starts");
         let stderr = child.stderr.take().expect("piped stderr");
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel();
@@ -321,4 +331,32 @@ pub fn artifacts_dir(name: &str) -> PathBuf {
         .join(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Sends all `bodies` to `path` at once (released together by a barrier),
+/// each on its own task; the answers in order.
+pub async fn race(api: &Client, path: &str, bodies: Vec<Value>) -> Vec<Value> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(bodies.len()));
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (api, path, barrier) = (api.clone(), path.to_owned(), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let (status, answer) = api.post(&path, body).await;
+                assert_eq!(status, StatusCode::OK, "{answer}");
+                answer
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("a request task"));
+    }
+    answers
+}
+
+/// How many answers have `field` equal to `value`.
+pub fn count(answers: &[Value], field: &str, value: Value) -> usize {
+    answers.iter().filter(|a| a[field] == value).count()
 }
