@@ -74,35 +74,92 @@ fn verify_wrong(c: &mut Criterion) {
     }
 }
 
-/// What a web request does: load the stored key, build, verify once. With
-/// the right code (current step), totp-rs stops at the first match (two of
-/// three steps); otpkit always scans the whole window in constant time.
-/// With a wrong code both compute all three steps.
+/// What a web request does: load the stored key, build, verify once, for
+/// each hash, with the right code (the current step) and a wrong one.
 fn construct_and_verify(c: &mut Criterion) {
-    let stored = key(Algorithm::Sha1);
-    let right = ours(Algorithm::Sha1).generate_at(NOW).unwrap().to_string();
-    let wrong = wrong_code(&ours(Algorithm::Sha1));
-    for (case, code) in [("right code", right), ("wrong code", wrong)] {
-        let mut group = c.benchmark_group(format!("construct + verify {case}/SHA1"));
+    for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+        let stored = key(algorithm);
+        let build = |stored: &[u8]| {
+            Totp::builder(Secret::from_bytes(stored).unwrap())
+                .algorithm(algorithm)
+                .build()
+                .unwrap()
+        };
+        let right = build(&stored).generate_at(NOW).unwrap().to_string();
+        let wrong = wrong_code(&build(&stored));
+        for (case, code) in [("right code", right), ("wrong code", wrong)] {
+            let mut group = c.benchmark_group(format!("construct + verify {case}/{algorithm}"));
+            group.bench_function("otpkit", |b| {
+                b.iter(|| {
+                    build(black_box(&stored))
+                        .verify_at(black_box(&code), NOW, None)
+                        .unwrap()
+                })
+            });
+            group.bench_function("totp-rs", |b| {
+                b.iter(|| {
+                    let totp = totp_rs::Builder::new()
+                        .with_algorithm(theirs_algorithm(algorithm))
+                        .with_skew(1)
+                        .with_secret(black_box(&stored).clone())
+                        .build()
+                        .unwrap();
+                    totp.check(black_box(&code), NOW)
+                })
+            });
+            group.finish();
+        }
+    }
+}
+
+/// Building a `Totp` (keying the HMAC) against its floor: the two
+/// compression-function calls that hash the key's inner and outer pads.
+fn construct(c: &mut Criterion) {
+    for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+        let stored = key(algorithm);
+        let mut group = c.benchmark_group(format!("construct/{algorithm}"));
         group.bench_function("otpkit", |b| {
             b.iter(|| {
-                let totp = Totp::new(Secret::from_bytes(black_box(&stored)).unwrap());
-                totp.verify_at(black_box(&code), NOW, None).unwrap()
+                Totp::builder(Secret::from_bytes(black_box(&stored)).unwrap())
+                    .algorithm(algorithm)
+                    .build()
+                    .unwrap()
             })
         });
-        group.bench_function("totp-rs", |b| {
-            b.iter(|| {
-                let totp = totp_rs::Builder::new()
-                    .with_skew(1)
-                    .with_secret(black_box(&stored).clone())
-                    .build()
-                    .unwrap();
-                totp.check(black_box(&code), NOW)
+        group.bench_function("two compressions", |b| {
+            b.iter(|| match algorithm {
+                Algorithm::Sha512 => {
+                    let mut state = [0u64; 8];
+                    let block = [black_box(0x36u8); 128];
+                    sha2::block_api::compress512(&mut state, core::slice::from_ref(&block));
+                    sha2::block_api::compress512(&mut state, core::slice::from_ref(&block));
+                    state[0]
+                }
+                Algorithm::Sha256 => {
+                    let mut state = [0u32; 8];
+                    let block = [black_box(0x36u8); 64];
+                    sha2::block_api::compress256(&mut state, core::slice::from_ref(&block));
+                    sha2::block_api::compress256(&mut state, core::slice::from_ref(&block));
+                    u64::from(state[0])
+                }
+                _ => {
+                    let mut state = [0u32; 5];
+                    let block = [black_box(0x36u8); 64];
+                    sha1::block_api::compress(&mut state, core::slice::from_ref(&block));
+                    sha1::block_api::compress(&mut state, core::slice::from_ref(&block));
+                    u64::from(state[0])
+                }
             })
         });
         group.finish();
     }
 }
 
-criterion_group!(benches, generate, verify_wrong, construct_and_verify);
+criterion_group!(
+    benches,
+    generate,
+    verify_wrong,
+    construct_and_verify,
+    construct
+);
 criterion_main!(benches);

@@ -3,8 +3,6 @@
 use core::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use subtle::{Choice, ConditionallySelectable};
-
 use super::hotp::check_digits;
 use crate::{Algorithm, Code, Error, Hotp, MAX_WINDOW, Secret};
 
@@ -348,39 +346,25 @@ impl Totp {
             Ok(code) => code,
             Err(typo) => return Ok(Verdict::Malformed(typo)),
         };
-        let mut valid = Choice::from(0);
-        let mut replayed = Choice::from(0);
-        let mut valid_step = 0u64;
-        let mut replayed_step = 0u64;
-        for offset in self.offsets() {
-            let Some(step) = current.checked_add_signed(offset) else {
-                continue;
-            };
-            let hit = self.hotp.matches(&code, step);
-            // Whether a step is fresh depends only on public data, so it may
-            // branch; whether it matched may not.
-            // Offsets run oldest to newest, so the last hit wins: the
-            // newest matching step is the one to persist. Persisting an
-            // older one would leave a code that also matches a later step
-            // of the window "fresh" for a second use.
-            if last_used.is_none_or(|last| step > last.0) {
-                valid_step.conditional_assign(&step, hit);
-                valid |= hit;
-            } else {
-                replayed_step.conditional_assign(&step, hit);
-                replayed |= hit;
-            }
-        }
-        let matched = |step: u64| Match {
-            step: TimeStep(step),
-            offset: offset_between(step, current),
-        };
-        Ok(if valid.into() {
-            Verdict::Valid(matched(valid_step))
-        } else if replayed.into() {
-            Verdict::Replayed(matched(replayed_step))
-        } else {
-            Verdict::Invalid
+        // Newest step first, stopping at the first hit: the newest matching
+        // step is the one to persist (persisting an older one would leave
+        // a code that also matches a later step of the window "fresh" for
+        // a second use), and the fresh steps (after `last_used`) are the
+        // newest ones, so the first hit decides valid or replayed. Each
+        // comparison is constant time; only *where* a right code matched
+        // shows in the timing, which tells its sender nothing new. A wrong
+        // code is compared with every step of the window.
+        let matched = self.offsets().rev().find_map(|offset| {
+            let step = current.checked_add_signed(offset)?;
+            bool::from(self.hotp.matches(&code, step)).then(|| Match {
+                step: TimeStep(step),
+                offset,
+            })
+        });
+        Ok(match matched {
+            None => Verdict::Invalid,
+            Some(m) if last_used.is_none_or(|last| m.step.0 > last.0) => Verdict::Valid(m),
+            Some(m) => Verdict::Replayed(m),
         })
     }
 
@@ -400,7 +384,7 @@ impl Totp {
     }
 
     /// Window offsets from oldest to newest: `-behind ..= ahead`.
-    fn offsets(&self) -> impl Iterator<Item = i64> {
+    fn offsets(&self) -> core::ops::RangeInclusive<i64> {
         // Both are at most MAX_WINDOW, checked when built.
         let behind = i64::try_from(self.behind).unwrap_or(0);
         let ahead = i64::try_from(self.ahead).unwrap_or(0);
@@ -468,16 +452,6 @@ impl Totp {
     #[must_use]
     pub const fn window(&self) -> (u64, u64) {
         (self.behind, self.ahead)
-    }
-}
-
-fn offset_between(step: u64, current: u64) -> i64 {
-    // Both lie within MAX_WINDOW of each other, so the difference fits.
-    let magnitude = i64::try_from(step.abs_diff(current)).unwrap_or(i64::MAX);
-    if step < current {
-        0i64.saturating_sub(magnitude)
-    } else {
-        magnitude
     }
 }
 
