@@ -356,7 +356,7 @@ impl Totp {
         // code is compared with every step of the window.
         let matched = self.offsets().rev().find_map(|offset| {
             let step = current.checked_add_signed(offset)?;
-            bool::from(self.hotp.matches(&code, step)).then(|| Match {
+            bool::from(self.hotp.matches(&code, step)).then_some(Match {
                 step: TimeStep(step),
                 offset,
             })
