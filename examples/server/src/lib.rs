@@ -49,7 +49,7 @@ pub struct Config {
     pub dev: bool,
     /// The issuer shown in authenticator apps.
     pub issuer: String,
-    /// The database pool's size (default: 1 on SQLite, 16 on PostgreSQL).
+    /// The database pool's size (default: 4 on SQLite, 16 on PostgreSQL).
     pub max_connections: Option<u32>,
 }
 

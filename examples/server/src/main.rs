@@ -33,7 +33,7 @@ struct Args {
     /// The issuer authenticator apps show.
     #[arg(long, default_value = "otpkit demo")]
     issuer: String,
-    /// Database connections (default 1 on SQLite, 16 on PostgreSQL).
+    /// Database connections (default 4 on SQLite, 16 on PostgreSQL).
     #[arg(long)]
     max_connections: Option<u32>,
 }

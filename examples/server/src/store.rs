@@ -83,10 +83,11 @@ pub struct Store {
 
 impl Store {
     /// Connects, creating a SQLite file if missing (WAL mode), and runs
-    /// the migrations. `max_connections` defaults to 1 for SQLite (one
-    /// writer at a time anyway; a single connection never waits in
-    /// SQLite's busy handler, which sleeps in whole milliseconds) and 16
-    /// for PostgreSQL.
+    /// the migrations. `max_connections` defaults to 4 for SQLite (in WAL
+    /// mode reads run in parallel and each write holds the lock for one
+    /// short statement; measured with the load bench, 4 connections
+    /// doubled the throughput of 1 and more gained little) and 16 for
+    /// PostgreSQL.
     ///
     /// # Errors
     /// An unsupported URL, an unreachable database, or a failed migration.
@@ -103,7 +104,7 @@ impl Store {
             _ => url.to_owned(),
         };
         let default_connections = match backend {
-            Backend::Sqlite => 1,
+            Backend::Sqlite => 4,
             Backend::Postgres => 16,
         };
         let pool = AnyPoolOptions::new()

@@ -184,6 +184,20 @@ impl Client {
     }
 
     pub async fn raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        self.try_raw(path, content_type, body)
+            .await
+            .expect("the server answers")
+    }
+
+    /// As [`Client::raw`], but the connection may fail (a server that
+    /// refuses a body without reading it may reset the connection before
+    /// the client reads the answer).
+    pub async fn try_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Value), reqwest::Error> {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
