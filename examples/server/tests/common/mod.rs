@@ -205,14 +205,13 @@ impl Client {
             .header("content-type", content_type)
             .body(body)
             .send()
-            .await
-            .expect("the server answers");
+            .await?;
         let status = response.status();
-        let text = response.text().await.expect("a body");
-        (
+        let text = response.text().await?;
+        Ok((
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        ))
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
