@@ -88,10 +88,18 @@ async fn snapshot(client: &Client, name: &str) -> Vec<u8> {
     png
 }
 
+/// Types `text` into `field` and presses Enter, then waits until the
+/// browser has left the page (the field's element goes stale), so the
+/// next lookup reads the new page.
 async fn type_and_enter(client: &Client, field: &str, text: &str) {
     let input = client.find(Locator::Id(field)).await.unwrap();
     input.clear().await.unwrap();
     input.send_keys(&format!("{text}{ENTER}")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while input.attr("id").await.is_ok() {
+        assert!(Instant::now() < deadline, "the form was not submitted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The outcome the sign-in page reports, once the new page is there.
