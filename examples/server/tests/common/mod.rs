@@ -349,11 +349,45 @@ pub fn artifacts_dir(name: &str) -> PathBuf {
 /// Sends all `bodies` to `path` at once (released together by a barrier),
 /// each on its own task; the answers in order.
 pub async fn race(api: &Client, path: &str, bodies: Vec<Value>) -> Vec<Value> {
+    race_spread(std::slice::from_ref(api), path, bodies).await
+}
+
+/// How many answers have `field` equal to `value`.
+pub fn count(answers: &[Value], field: &str, value: Value) -> usize {
+    answers.iter().filter(|a| a[field] == value).count()
+}
+
+/// A fresh, empty database on the PostgreSQL of `OTPKIT_TEST_POSTGRES`
+/// (`.ci/run` starts a throwaway cluster and sets it).
+pub async fn postgres() -> String {
+    let admin = std::env::var("OTPKIT_TEST_POSTGRES").expect(
+        "OTPKIT_TEST_POSTGRES=postgres://… names a PostgreSQL server for the multi-instance \
+         tests; `bash .ci/run` starts a throwaway one (see .ci/postgres.sh)",
+    );
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .expect("PostgreSQL is reachable");
+    let name = format!("otpkit_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("CREATE DATABASE");
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
+/// Sends `bodies` to `path` at once, body `i` to `clients[i % n]`
+/// (round-robin over instances); the answers in order.
+pub async fn race_spread(clients: &[Client], path: &str, bodies: Vec<Value>) -> Vec<Value> {
     let barrier = Arc::new(tokio::sync::Barrier::new(bodies.len()));
     let tasks: Vec<_> = bodies
         .into_iter()
-        .map(|body| {
-            let (api, path, barrier) = (api.clone(), path.to_owned(), Arc::clone(&barrier));
+        .enumerate()
+        .map(|(i, body)| {
+            let api = clients[i % clients.len()].clone();
+            let (path, barrier) = (path.to_owned(), Arc::clone(&barrier));
             tokio::spawn(async move {
                 barrier.wait().await;
                 let (status, answer) = api.post(&path, body).await;
@@ -367,9 +401,4 @@ pub async fn race(api: &Client, path: &str, bodies: Vec<Value>) -> Vec<Value> {
         answers.push(task.await.expect("a request task"));
     }
     answers
-}
-
-/// How many answers have `field` equal to `value`.
-pub fn count(answers: &[Value], field: &str, value: Value) -> usize {
-    answers.iter().filter(|a| a[field] == value).count()
 }
