@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -115,17 +116,40 @@ async fn require_api_key(State(state): State<AppState>, request: Request, next: 
     }
 }
 
+/// The user id of a `/v1/users/{user_id}/…` path, checked by [`user_id`];
+/// a path that does not decode is refused the same way.
+pub struct UserId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| invalid_user_id())?;
+        user_id(&id)?;
+        Ok(Self(id))
+    }
+}
+
+fn invalid_user_id() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_user_id",
+        "a user id is 1 to 128 letters, digits or ._@+-",
+    )
+}
+
 /// A user id: 1 to 128 characters of letters, digits and `._@+-`.
+///
+/// # Errors
+/// 400 `invalid_user_id` for anything else.
 pub fn user_id(id: &str) -> Result<&str, ApiError> {
     let fits = |c: char| c.is_ascii_alphanumeric() || "._@+-".contains(c);
     if (1..=128).contains(&id.len()) && id.chars().all(fits) {
         Ok(id)
     } else {
-        Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_user_id",
-            "a user id is 1 to 128 letters, digits or ._@+-",
-        ))
+        Err(invalid_user_id())
     }
 }
 
@@ -136,35 +160,29 @@ struct CodeRequest {
 
 async fn create_totp(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserId(id): UserId,
 ) -> Result<Response, ApiError> {
-    let created = state.service.create_totp(user_id(&id)?).await?;
+    let created = state.service.create_totp(&id).await?;
     Ok(Json(created).into_response())
 }
 
-async fn get_totp(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    Ok(Json(state.service.totp(user_id(&id)?).await?).into_response())
+async fn get_totp(State(state): State<AppState>, UserId(id): UserId) -> Result<Response, ApiError> {
+    Ok(Json(state.service.totp(&id).await?).into_response())
 }
 
 async fn delete_totp(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserId(id): UserId,
 ) -> Result<Response, ApiError> {
-    Ok(Json(state.service.delete_totp(user_id(&id)?).await?).into_response())
+    Ok(Json(state.service.delete_totp(&id).await?).into_response())
 }
 
 async fn attempt_verification(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserId(id): UserId,
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
-    let outcome = state
-        .service
-        .check_totp(user_id(&id)?, request.code, false)
-        .await?;
+    let outcome = state.service.check_totp(&id, request.code, false).await?;
     match outcome {
         TotpOutcome::Valid { resource, .. } => Ok(Json(resource).into_response()),
         refused => {
@@ -195,13 +213,10 @@ async fn attempt_verification(
 
 async fn verify_totp(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserId(id): UserId,
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
-    let outcome = state
-        .service
-        .check_totp(user_id(&id)?, request.code, true)
-        .await?;
+    let outcome = state.service.check_totp(&id, request.code, true).await?;
     Ok(Json(verdict(&outcome)).into_response())
 }
 
@@ -231,9 +246,9 @@ pub fn verdict(outcome: &TotpOutcome) -> Value {
 
 async fn create_backup_codes(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    UserId(id): UserId,
 ) -> Result<Response, ApiError> {
-    let (codes, at) = state.service.regenerate_backup_codes(user_id(&id)?).await?;
+    let (codes, at) = state.service.regenerate_backup_codes(&id).await?;
     let at = at.saturating_mul(1000);
     Ok(Json(json!({
         "object": "backup_code",

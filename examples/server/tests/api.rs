@@ -294,7 +294,7 @@ async fn bad_requests_get_typed_errors_never_a_500() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let long = "x".repeat(129);
-    for bad in [long.as_str(), "a%20b", "%3Cscript%3E"] {
+    for bad in [long.as_str(), "a%20b", "%3Cscript%3E", "%FF"] {
         let (status, body) = api.get(&format!("/v1/users/{bad}/totp")).await;
         assert_eq!(
             (status, error_code(&body)),
