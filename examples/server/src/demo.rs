@@ -215,21 +215,37 @@ async fn enroll(
     }
 }
 
+/// Checks a submitted code, CSRF token first: the outcome, or the page to
+/// answer with instead (a refused form, a bad user id, an error). A
+/// verified TOTP is expected for sign-in, an unverified one for enrollment.
+async fn submitted_code(
+    service: &Service,
+    headers: &HeaderMap,
+    form: CodeForm,
+    verified: bool,
+) -> Result<TotpOutcome, Box<Response>> {
+    if let Some(refused) = csrf_refusal(headers, &form.csrf) {
+        return Err(Box::new(refused));
+    }
+    let outcome = match crate::api::user_id(&form.user_id) {
+        Ok(id) => service.check_totp(id, form.code, verified).await,
+        Err(error) => Err(error),
+    };
+    outcome.map_err(|error| Box::new(error_page(headers, &error)))
+}
+
 async fn verify(
     State(service): State<Service>,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&headers, &form.csrf) {
-        return refused;
-    }
     let user_id = form.user_id.clone();
-    let outcome = match crate::api::user_id(&user_id) {
-        Ok(id) => service.check_totp(id, form.code, false).await,
-        Err(error) => Err(error),
+    let outcome = match submitted_code(&service, &headers, form, false).await {
+        Ok(outcome) => outcome,
+        Err(page) => return *page,
     };
     match outcome {
-        Ok(TotpOutcome::Valid { resource, .. }) => {
+        TotpOutcome::Valid { resource, .. } => {
             page(&headers, StatusCode::OK, "Save your backup codes", |_| {
                 let codes: String = resource
                     .backup_codes()
@@ -251,7 +267,7 @@ async fn verify(
                 )
             })
         }
-        Ok(refused) => page(
+        refused => page(
             &headers,
             StatusCode::UNPROCESSABLE_ENTITY,
             "Try again",
@@ -268,7 +284,6 @@ async fn verify(
                 )
             },
         ),
-        Err(error) => error_page(&headers, &error),
     }
 }
 
@@ -305,17 +320,10 @@ async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    if let Some(refused) = csrf_refusal(&headers, &form.csrf) {
-        return refused;
-    }
     let user_id = form.user_id.clone();
-    let outcome = match crate::api::user_id(&user_id) {
-        Ok(id) => service.check_totp(id, form.code, true).await,
-        Err(error) => Err(error),
-    };
-    let outcome = match outcome {
+    let outcome = match submitted_code(&service, &headers, form, true).await {
         Ok(outcome) => outcome,
-        Err(error) => return error_page(&headers, &error),
+        Err(page) => return *page,
     };
     let message = match &outcome {
         TotpOutcome::Valid {

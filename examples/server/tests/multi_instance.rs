@@ -3,15 +3,12 @@
 //! counted, a challenge never gives an extra guess, and an instance killed
 //! mid-flow leaves nothing half-written.
 //!
-//! Needs `OTPKIT_TEST_POSTGRES` (set by `.ci/run`, which starts a
+//! Needs `OTPKIT_TEST_POSTGRES` (set by `.ci/test`, which starts a
 //! throwaway cluster); each test gets its own database.
 
 mod common;
 
-use common::{
-    CUSTOMER, Client, Server, code_at, count, postgres, race_spread, stored_challenge,
-    stored_record, wrong_code,
-};
+use common::{CUSTOMER, Client, Server, postgres, scenarios, stored_record, wrong_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -36,35 +33,8 @@ async fn one_code_is_accepted_once_across_instances() {
     let db = postgres().await;
     let (_servers, clients) = start(&db);
     for trial in 0..2 {
-        // Enrolled through one instance, raced through all three.
-        let user = format!("totp-{trial}");
-        let (uri, backup) = clients[trial].enroll_verified(&user).await;
-        let path = format!("/v1/users/{user}/verify_totp");
-        let body = json!({ "code": code_at(&uri, 1) });
-        let answers = race_spread(&clients, &path, vec![body; CLIENTS]).await;
-        assert_eq!(count(&answers, "verified", json!(true)), 1, "{answers:?}");
-        assert!(
-            reasons(&answers)
-                .iter()
-                .all(|r| *r == "replayed" || *r == "locked")
-        );
-
-        let user = format!("backup-{trial}");
-        let (_, backup_codes) = clients[trial].enroll_verified(&user).await;
-        let path = format!("/v1/users/{user}/verify_totp");
-        let body = json!({ "code": backup_codes[0] });
-        let answers = race_spread(&clients, &path, vec![body; CLIENTS]).await;
-        assert_eq!(
-            count(&answers, "code_type", json!("backup_code")),
-            1,
-            "{answers:?}"
-        );
-        assert!(
-            reasons(&answers)
-                .iter()
-                .all(|r| *r == "used" || *r == "locked")
-        );
-        drop(backup);
+        scenarios::one_totp_code(&clients, &db, &format!("totp-{trial}"), CLIENTS).await;
+        scenarios::one_backup_code(&clients, &format!("backup-{trial}"), CLIENTS).await;
     }
 }
 
@@ -72,64 +42,17 @@ async fn one_code_is_accepted_once_across_instances() {
 async fn wrong_codes_on_all_instances_are_all_counted() {
     let db = postgres().await;
     let (_servers, clients) = start(&db);
-    let (uri, _) = clients[0].enroll_verified("guesser").await;
-    let body = json!({ "code": wrong_code(&uri) });
-    let answers = race_spread(
-        &clients,
-        "/v1/users/guesser/verify_totp",
-        vec![body; CLIENTS],
-    )
-    .await;
-    let invalid = reasons(&answers)
-        .iter()
-        .filter(|r| **r == "invalid")
-        .count();
-    let locked = reasons(&answers).iter().filter(|r| **r == "locked").count();
-    assert_eq!((invalid, locked), (6, CLIENTS - 6), "{answers:?}");
-    let stored = stored_record(&db, "guesser").await;
-    assert_eq!(stored["failures"].as_u64(), Some(6));
-    assert!(stored["locked_until"].as_u64().is_some());
-    for client in &clients {
-        let (_, after) = client
-            .post(
-                "/v1/users/guesser/verify_totp",
-                json!({ "code": code_at(&uri, 1) }),
-            )
-            .await;
-        assert_eq!(after["reason"], json!("locked"));
-    }
+    scenarios::wrong_codes(&clients, &db, "guesser", CLIENTS).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ding_checks_across_instances_never_exceed_the_attempts() {
     let db = postgres().await;
     let (_servers, clients) = start(&db);
-    for trial in 0..3 {
-        let (uuid, code) = clients[trial]
-            .authenticate(&format!("+1415555030{trial}"))
-            .await;
-        let wrong = if code == "000000" { "111111" } else { "000000" };
-        // Trial 0: all wrong; then right and wrong mixed.
-        let bodies = (0..CLIENTS)
-            .map(|i| {
-                let guess = if trial > 0 && i % 2 == 0 { code.as_str() } else { wrong };
-                json!({ "authentication_uuid": uuid, "check_code": guess, "customer_uuid": CUSTOMER })
-            })
-            .collect();
-        let answers = race_spread(&clients, "/v1/check", bodies).await;
-        let valid = count(&answers, "status", json!("valid"));
-        let stored = stored_challenge(&db, &uuid).await;
-        let attempts = stored["attempts"].as_u64().unwrap();
-        assert!(valid <= 1 && attempts <= 5, "{stored} {answers:?}");
-        assert_eq!(stored["status"] == json!("verified"), valid == 1);
-        if trial == 0 {
-            assert_eq!(
-                count(&answers, "status", json!("invalid")),
-                4,
-                "{answers:?}"
-            );
-            assert_eq!((attempts, stored["status"].as_str()), (5, Some("failed")));
-        }
+    scenarios::ding_checks(&clients, &db, "+14155550300", CLIENTS, false).await;
+    for trial in 1..3 {
+        let phone = format!("+1415555030{trial}");
+        scenarios::ding_checks(&clients, &db, &phone, CLIENTS, true).await;
     }
 }
 

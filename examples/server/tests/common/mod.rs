@@ -2,6 +2,8 @@
 //! JSON client. Each test binary uses part of this.
 #![allow(dead_code)]
 
+pub mod scenarios;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,121 @@
+//! The races, written once for any set of server instances on one
+//! database: the SQLite tests run them on one process with 32 clients,
+//! the PostgreSQL tests on three processes with 48, requests round-robin.
+
+use serde_json::{Value, json};
+
+use super::{
+    CUSTOMER, Client, code_at, count, race_spread, stored_challenge, stored_record, wrong_code,
+};
+
+fn reasons(answers: &[Value]) -> Vec<&str> {
+    answers
+        .iter()
+        .filter_map(|a| a["reason"].as_str())
+        .collect()
+}
+
+fn how_many(answers: &[Value], reason: &str) -> usize {
+    reasons(answers).iter().filter(|r| **r == reason).count()
+}
+
+/// `n` clients send one right TOTP code at once: exactly one is accepted;
+/// the others are replays (counted as failures, so the user locks).
+pub async fn one_totp_code(clients: &[Client], db: &str, user: &str, n: usize) {
+    let (uri, _) = clients[0].enroll_verified(user).await;
+    let body = json!({ "code": code_at(&uri, 1) });
+    let answers = race_spread(
+        clients,
+        &format!("/v1/users/{user}/verify_totp"),
+        vec![body; n],
+    )
+    .await;
+    assert_eq!(count(&answers, "verified", json!(true)), 1, "{answers:?}");
+    assert_eq!(
+        how_many(&answers, "replayed") + how_many(&answers, "locked"),
+        n - 1,
+        "{answers:?}"
+    );
+    let stored = stored_record(db, user).await;
+    assert_eq!(stored["failures"].as_u64(), Some(6), "{stored}");
+}
+
+/// `n` clients send one backup code at once: exactly one is accepted.
+pub async fn one_backup_code(clients: &[Client], user: &str, n: usize) {
+    let (_, backup) = clients[0].enroll_verified(user).await;
+    let body = json!({ "code": backup[3] });
+    let answers = race_spread(
+        clients,
+        &format!("/v1/users/{user}/verify_totp"),
+        vec![body; n],
+    )
+    .await;
+    assert_eq!(count(&answers, "verified", json!(true)), 1, "{answers:?}");
+    assert_eq!(count(&answers, "code_type", json!("backup_code")), 1);
+    assert_eq!(
+        how_many(&answers, "used") + how_many(&answers, "locked"),
+        n - 1,
+        "{answers:?}"
+    );
+}
+
+/// `n` clients send wrong codes at once: five free failures, the sixth
+/// locks, every later one is refused unchecked, none is lost; the user
+/// ends locked on every instance.
+pub async fn wrong_codes(clients: &[Client], db: &str, user: &str, n: usize) {
+    let (uri, _) = clients[0].enroll_verified(user).await;
+    let path = format!("/v1/users/{user}/verify_totp");
+    let answers = race_spread(clients, &path, vec![json!({ "code": wrong_code(&uri) }); n]).await;
+    assert_eq!(
+        (how_many(&answers, "invalid"), how_many(&answers, "locked")),
+        (6, n - 6),
+        "{answers:?}"
+    );
+    let stored = stored_record(db, user).await;
+    assert_eq!(stored["failures"].as_u64(), Some(6));
+    assert!(stored["locked_until"].as_u64().is_some());
+    for client in clients {
+        let (_, after) = client
+            .post(&path, json!({ "code": code_at(&uri, 1) }))
+            .await;
+        assert_eq!(after["reason"], json!("locked"));
+    }
+}
+
+/// `n` clients check one Ding authentication at once, all with a wrong
+/// code, or (`mixed`) half right and half wrong: never more than the
+/// policy's 5 attempts, at most one `valid`, and the stored status agrees
+/// with the answers.
+pub async fn ding_checks(clients: &[Client], db: &str, phone: &str, n: usize, mixed: bool) {
+    let (uuid, code) = clients[0].authenticate(phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let bodies = (0..n)
+        .map(|i| {
+            let guess = if mixed && i % 2 == 0 {
+                code.as_str()
+            } else {
+                wrong
+            };
+            json!({ "authentication_uuid": uuid, "check_code": guess, "customer_uuid": CUSTOMER })
+        })
+        .collect();
+    let answers = race_spread(clients, "/v1/check", bodies).await;
+    let valid = count(&answers, "status", json!("valid"));
+    let stored = stored_challenge(db, &uuid).await;
+    let attempts = stored["attempts"].as_u64().unwrap();
+    assert!(valid <= 1 && attempts <= 5, "{stored} {answers:?}");
+    assert_eq!(
+        stored["status"] == json!("verified"),
+        valid == 1,
+        "{stored} {answers:?}"
+    );
+    if !mixed {
+        assert_eq!(
+            count(&answers, "status", json!("invalid")),
+            4,
+            "{answers:?}"
+        );
+        assert_eq!(count(&answers, "status", json!("rate_limited")), n - 4);
+        assert_eq!((attempts, stored["status"].as_str()), (5, Some("failed")));
+    }
+}
