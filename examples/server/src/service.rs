@@ -162,12 +162,6 @@ impl Service {
         }
     }
 
-    /// The store (for the dev outbox).
-    #[must_use]
-    pub const fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Load, transition, compare-and-set; on a lost race, again from the
     /// fresh row, so the transition always runs on what was last saved.
     /// The transition (and the sealing, and slow backup-code hashing)
