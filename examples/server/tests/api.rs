@@ -557,3 +557,55 @@ async fn ding_input_is_validated() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Whether `haystack` holds `needle` anywhere.
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_is_readable_in_the_database_files_or_the_logs() {
+    let (dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let (uri, backup) = api.enroll_verified("zoe").await;
+    let (_, sms) = api.authenticate("+14155550500").await;
+    let log = server.log();
+    server.stop();
+
+    let secret = uri.secret();
+    let base32 = secret.to_base32().to_string();
+    let hex: String = secret
+        .expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut needles: Vec<Vec<u8>> = vec![
+        base32.clone().into_bytes(),
+        base32.to_ascii_lowercase().into_bytes(),
+        hex.into_bytes(),
+        secret.expose_secret().to_vec(),
+        common::PEPPER.as_bytes().to_vec(),
+    ];
+    needles.extend(backup.iter().map(|code| code.clone().into_bytes()));
+    // The database file and whatever SQLite keeps beside it (WAL, SHM).
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
+        for needle in &needles {
+            assert!(!holds(&bytes, needle), "a secret is readable at rest");
+        }
+    }
+    assert!(files >= 1);
+    // Nor in what the server logged: no key, secret, code or API key.
+    for needle in needles.iter().chain([
+        &common::API_KEY.as_bytes().to_vec(),
+        &sms.clone().into_bytes(),
+    ]) {
+        assert!(
+            !holds(log.as_bytes(), needle),
+            "a secret is in the log:\n{log}"
+        );
+    }
+}
