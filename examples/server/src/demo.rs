@@ -292,7 +292,18 @@ struct SignInQuery {
     user_id: String,
 }
 
-async fn sign_in_form(headers: HeaderMap, Query(query): Query<SignInQuery>) -> Response {
+async fn sign_in_form(
+    headers: HeaderMap,
+    query: Result<Query<SignInQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        let error = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "which user? Sign in from the link after enrolling",
+        );
+        return error_page(&headers, &error);
+    };
     page(&headers, StatusCode::OK, "Sign in", |token| {
         code_form(
             "/demo/sign-in",

@@ -221,6 +221,20 @@ async fn demo_forms_refuse_cross_site_posts() {
     assert_eq!(response.status(), reqwest::StatusCode::FORBIDDEN);
     let (status, _) = server.client().get("/v1/users/victim/totp").await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    // A sign-in page without a user: a page that says so, not plain text.
+    let response = http
+        .get(format!("{}/demo/sign-in", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("<p id=\"error\">which user?")
+    );
     // The page sets the cookie SameSite=Strict and HttpOnly.
     let page = http
         .get(format!("{}/demo", server.base))
