@@ -20,8 +20,6 @@
 //! - `wrong codes`: a wrong code; each user locks after six, after which
 //!   requests are refused without a write.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -30,10 +28,12 @@ use otpkit::record::EnrollmentOptions;
 use otpkit::{Keyring, Secret, Totp, TotpRecord};
 use otpkit_server::store::Store;
 
-const API_KEY: &str = "bench-api-key-0123456789abcdef";
-const SEALING_KEYS: &str =
-    "otpkit-key:v1:bench:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-const PEPPER: &str = "a bench pepper of at least sixteen bytes";
+// The tests' server launcher and keys: a release server on a free
+// loopback port, started and stopped the same way.
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{API_KEY, SEALING_KEYS, Server};
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -47,51 +47,6 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-struct Server(Child, String);
-
-impl Server {
-    fn start(database: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_otpkit-server"))
-            .args(["--listen", "127.0.0.1:0", "--database", database])
-            .args(
-                std::env::var("OTPKIT_BENCH_MAX_CONNECTIONS")
-                    .map(|n| vec!["--max-connections".to_owned(), n])
-                    .unwrap_or_default(),
-            )
-            .env("OTPKIT_API_KEY", API_KEY)
-            .env("OTPKIT_SEALING_KEYS", SEALING_KEYS)
-            .env("OTPKIT_PEPPER", PEPPER)
-            .env("RUST_LOG", "info,sqlx=warn")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(address) = line.split("listening on ").nth(1) {
-                    let _ = tx.send(address.trim().to_owned());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server listens");
-        Self(child, base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
 }
 
 /// Seeds `users` verified records; returns their generators.
@@ -236,8 +191,14 @@ fn main() {
                 let _ = std::fs::remove_file(dir.path().join("bench.db-shm"));
             }
             let totps = Arc::new(runtime.block_on(seed(&database, users)));
-            let servers: Vec<Server> = (0..instances).map(|_| Server::start(&database)).collect();
-            let bases: Vec<String> = servers.iter().map(|s| s.1.clone()).collect();
+            let pool: Vec<String> = std::env::var("OTPKIT_BENCH_MAX_CONNECTIONS")
+                .map(|n| vec!["--max-connections".to_owned(), n])
+                .unwrap_or_default();
+            let args: Vec<&str> = pool.iter().map(String::as_str).collect();
+            let servers: Vec<Server> = (0..instances)
+                .map(|_| Server::start_with(&database, &args))
+                .collect();
+            let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
             let report = runtime.block_on(drive(&bases, totps, scenario, clients, seconds));
             drop(servers);
             let label = match scenario {

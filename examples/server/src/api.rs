@@ -186,11 +186,7 @@ async fn attempt_verification(
     match outcome {
         TotpOutcome::Valid { resource, .. } => Ok(Json(resource).into_response()),
         refused => {
-            let mut meta = verdict(&refused);
-            if let Some(fields) = meta.as_object_mut() {
-                fields.retain(|key, _| key == "reason" || key == "locked_until");
-            }
-            let reason = meta["reason"].as_str().unwrap_or("invalid");
+            let (reason, locked_until) = reason(&refused);
             let (code, message) = match reason {
                 "locked" => ("locked", "too many wrong codes: wait until locked_until"),
                 "replayed" => (
@@ -206,6 +202,7 @@ async fn attempt_verification(
                     "the code is wrong: type the current one from the app",
                 ),
             };
+            let meta = refusal(reason, locked_until);
             Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_meta(meta))
         }
     }
@@ -220,28 +217,44 @@ async fn verify_totp(
     Ok(Json(verdict(&outcome)).into_response())
 }
 
+/// One word for an outcome, the `reason` of a refused `verify_totp`:
+/// `valid`, `used` (a backup code used before), `replayed`, `invalid`,
+/// `locked` or `malformed`; and until when codes are refused (Unix
+/// seconds), when locked.
+#[must_use]
+pub fn reason(outcome: &TotpOutcome) -> (&'static str, Option<u64>) {
+    match outcome {
+        TotpOutcome::Valid { .. } => ("valid", None),
+        TotpOutcome::Replayed {
+            code_type: CodeType::BackupCode,
+        } => ("used", None),
+        TotpOutcome::Replayed { .. } => ("replayed", None),
+        TotpOutcome::Invalid { locked_until, .. } => ("invalid", *locked_until),
+        TotpOutcome::Locked { until } => ("locked", Some(*until)),
+        _ => ("malformed", None),
+    }
+}
+
+/// `{"reason"}`, with `locked_until` in Unix milliseconds when known.
+fn refusal(reason: &str, locked_until: Option<u64>) -> Value {
+    let mut body = json!({ "reason": reason });
+    if let Some(until) = locked_until {
+        body["locked_until"] = json!(until.saturating_mul(1000));
+    }
+    body
+}
+
 /// Clerk's `verify_totp` answer for an outcome.
 #[must_use]
 pub fn verdict(outcome: &TotpOutcome) -> Value {
-    let refused = |reason: &str, locked_until: Option<u64>| {
-        let mut body = json!({ "verified": false, "code_type": null, "reason": reason });
-        if let Some(until) = locked_until {
-            body["locked_until"] = json!(until.saturating_mul(1000));
-        }
-        body
-    };
-    match outcome {
-        TotpOutcome::Valid { code_type, .. } => {
-            json!({ "verified": true, "code_type": code_type.as_str() })
-        }
-        TotpOutcome::Replayed {
-            code_type: CodeType::BackupCode,
-        } => refused("used", None),
-        TotpOutcome::Replayed { .. } => refused("replayed", None),
-        TotpOutcome::Invalid { locked_until, .. } => refused("invalid", *locked_until),
-        TotpOutcome::Locked { until } => refused("locked", Some(*until)),
-        _ => refused("malformed", None),
+    if let TotpOutcome::Valid { code_type, .. } = outcome {
+        return json!({ "verified": true, "code_type": code_type.as_str() });
     }
+    let (reason, locked_until) = reason(outcome);
+    let mut body = refusal(reason, locked_until);
+    body["verified"] = json!(false);
+    body["code_type"] = Value::Null;
+    body
 }
 
 async fn create_backup_codes(

@@ -274,7 +274,7 @@ async fn verify(
             |token| {
                 format!(
                     "<p id=\"result\" data-outcome=\"{0}\">That code was not accepted ({0}).</p>{1}",
-                    reason(&refused),
+                    crate::api::reason(&refused).0,
                     code_form(
                         "/demo/verify",
                         token,
@@ -312,18 +312,6 @@ async fn sign_in_form(
             "Code from your app, or a backup code",
         )
     })
-}
-
-/// One word for an outcome: valid, replayed, used, locked, invalid or
-/// malformed (the `reason` of the API's `verify_totp`).
-fn reason(outcome: &TotpOutcome) -> String {
-    match outcome {
-        TotpOutcome::Valid { .. } => "valid".into(),
-        other => crate::api::verdict(other)["reason"]
-            .as_str()
-            .unwrap_or("invalid")
-            .to_owned(),
-    }
 }
 
 async fn sign_in(
@@ -369,7 +357,7 @@ async fn sign_in(
     page(&headers, status, "Sign in", |token| {
         format!(
             "<p id=\"result\" data-outcome=\"{}\" role=\"status\">{}</p>{}",
-            reason(&outcome),
+            crate::api::reason(&outcome).0,
             escape(&message),
             code_form("/demo/sign-in", token, &user_id, "Another code")
         )
