@@ -97,13 +97,12 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // 2. The first code verifies the enrollment and issues backup codes.
     let first = phone.generate_at(now)?.to_string();
-    let TotpOutcome::Valid { resource, .. } =
+    let TotpOutcome::Valid { backup_codes, .. } =
         check_code(&mut table, &keyring, &pepper, user, &first, now)?
     else {
         return Err("the first code should verify".into());
     };
-    let backup: Vec<String> = resource
-        .backup_codes()
+    let backup: Vec<String> = backup_codes
         .ok_or("backup codes come with the first verification")?
         .iter()
         .map(str::to_owned)

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The hash function under HMAC: SHA-1 (the default everywhere), SHA-256 or
 /// SHA-512, as RFC 6238 §1.2 allows.

@@ -9,113 +9,20 @@
 //! Clerk-shaped front end, and read such objects back. The golden tests
 //! start from the documented examples.
 //!
-//! The logic lives elsewhere: [`OtpChallenge`](crate::OtpChallenge)
-//! produces a [`Verification`], [`TotpRecord`](crate::TotpRecord) a
-//! [`DeletedTotp`].
+//! The logic lives in the state machines below this module:
+//! [`OtpChallenge`] and its vocabulary
+//! ([`Strategy`], [`VerificationStatus`], re-exported here), and
+//! [`TotpRecord`]. This module builds Clerk's objects on
+//! top of them ([`OtpChallenge::verification`](crate::OtpChallenge::verification),
+//! [`TotpRecord::disable`](crate::TotpRecord::disable)); nothing below it
+//! knows Clerk's shapes.
 
 use core::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Where a one-time code challenge stands.
-///
-/// ```
-/// assert_eq!(otpkit::clerk::VerificationStatus::Unverified.as_str(), "unverified");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum VerificationStatus {
-    /// Issued, not yet answered correctly.
-    Unverified,
-    /// Answered correctly.
-    Verified,
-    /// Too many wrong answers.
-    Failed,
-    /// Not answered before it expired.
-    Expired,
-}
-
-impl VerificationStatus {
-    /// The wire name.
-    ///
-    /// ```
-    /// assert_eq!(otpkit::clerk::VerificationStatus::Failed.as_str(), "failed");
-    /// ```
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Unverified => "unverified",
-            Self::Verified => "verified",
-            Self::Failed => "failed",
-            Self::Expired => "expired",
-        }
-    }
-}
-
-/// How a factor is verified. A strategy this crate does not know (from a
-/// newer server) is kept as [`Strategy::Other`], not rejected.
-///
-/// ```
-/// use otpkit::clerk::Strategy;
-///
-/// assert_eq!(Strategy::from_name("phone_code"), Strategy::PhoneCode);
-/// assert_eq!(Strategy::from_name("passkey"), Strategy::Other("passkey".into()));
-/// assert_eq!(Strategy::Other("passkey".into()).as_str(), "passkey");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Strategy {
-    /// A code sent by SMS.
-    PhoneCode,
-    /// A code sent by e-mail.
-    EmailCode,
-    /// A password-reset code sent by e-mail.
-    ResetPasswordEmailCode,
-    /// Verified by an administrator.
-    Admin,
-    /// A code from an authenticator app.
-    Totp,
-    /// A backup code.
-    BackupCode,
-    /// Any other strategy, by its wire name.
-    Other(String),
-}
-
-impl Strategy {
-    /// The strategy with this wire name.
-    #[must_use]
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "phone_code" => Self::PhoneCode,
-            "email_code" => Self::EmailCode,
-            "reset_password_email_code" => Self::ResetPasswordEmailCode,
-            "admin" => Self::Admin,
-            "totp" => Self::Totp,
-            "backup_code" => Self::BackupCode,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The wire name.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PhoneCode => "phone_code",
-            Self::EmailCode => "email_code",
-            Self::ResetPasswordEmailCode => "reset_password_email_code",
-            Self::Admin => "admin",
-            Self::Totp => "totp",
-            Self::BackupCode => "backup_code",
-            Self::Other(name) => name,
-        }
-    }
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::challenge::OtpChallenge;
+pub use crate::challenge::{Strategy, VerificationStatus};
+use crate::record::TotpRecord;
+pub use crate::time::Timestamp;
 
 /// Clerk's verification object: `verification_otp` or `verification_admin`,
 /// told apart by its `object` field on the wire.
@@ -275,47 +182,6 @@ impl fmt::Debug for PhoneNumber {
     }
 }
 
-/// A point in time as Clerk's API writes it: Unix milliseconds.
-///
-/// ```
-/// use otpkit::clerk::Timestamp;
-/// let t = Timestamp::from_unix_seconds(1_700_000_000);
-/// assert_eq!(t.unix_millis(), 1_700_000_000_000);
-/// assert_eq!(t.to_system_time(), std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    /// From Unix milliseconds.
-    #[must_use]
-    pub const fn from_unix_millis(millis: u64) -> Self {
-        Self(millis)
-    }
-
-    /// From Unix seconds (saturating far in the future).
-    #[must_use]
-    pub const fn from_unix_seconds(seconds: u64) -> Self {
-        Self(seconds.saturating_mul(1000))
-    }
-
-    /// Unix milliseconds.
-    #[must_use]
-    pub const fn unix_millis(self) -> u64 {
-        self.0
-    }
-
-    /// As a [`SystemTime`] (saturating where the platform's range ends).
-    #[must_use]
-    pub fn to_system_time(self) -> SystemTime {
-        UNIX_EPOCH
-            .checked_add(Duration::from_millis(self.0))
-            .unwrap_or(UNIX_EPOCH)
-    }
-}
-
 /// The answer to disabling TOTP, as Clerk's deleted object:
 /// `{"object":"totp","id":…,"deleted":true}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,6 +204,50 @@ impl DeletedTotp {
     #[must_use]
     pub fn id(&self) -> &str {
         &self.id
+    }
+}
+
+impl OtpChallenge {
+    /// Clerk's verification object for the front end at Unix time `now`.
+    ///
+    /// ```
+    /// use otpkit::OtpChallenge;
+    /// use otpkit::challenge::ChallengePolicy;
+    /// use otpkit::clerk::{Strategy, Verification};
+    /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 1)?;
+    /// let Verification::Otp(v) = c.verification(2) else { panic!() };
+    /// assert_eq!((v.attempts, v.expire_at), (Some(0), Some(601_000)));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn verification(&self, now: u64) -> Verification {
+        Verification::Otp(OtpVerification {
+            status: self.status_at(now),
+            strategy: self.strategy().clone(),
+            attempts: Some(u64::from(self.attempts())),
+            expire_at: Some(
+                i64::try_from(Timestamp::from_unix_seconds(self.expire_at()).unix_millis())
+                    .unwrap_or(i64::MAX),
+            ),
+            verified_at_client: None,
+        })
+    }
+}
+
+impl TotpRecord {
+    /// Disables TOTP for the user (Clerk's `disableTOTP()`): consumes the
+    /// record, whose secret is zeroized, and returns what to delete and
+    /// answer.
+    ///
+    /// ```
+    /// let (record, _) = otpkit::TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let id = record.resource().id().to_owned();
+    /// assert_eq!(record.disable().id(), id);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn disable(self) -> DeletedTotp {
+        DeletedTotp::new(self.resource().id())
     }
 }
 

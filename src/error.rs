@@ -52,10 +52,12 @@ pub enum Error {
     },
     /// A TOTP period of zero seconds.
     ZeroPeriod,
-    /// A verification window larger than [`crate::MAX_WINDOW`] steps.
+    /// A verification window larger than [`MAX_WINDOW`](crate::MAX_WINDOW) steps.
     WindowTooLarge {
         /// The window asked for.
         steps: u64,
+        /// The largest window allowed.
+        max: u64,
     },
     /// A Unix time before the TOTP's T0 (or before 1970).
     TimeBeforeT0,
@@ -111,6 +113,12 @@ pub enum Error {
     InvalidColor,
     /// A pepper shorter than 16 bytes.
     PepperTooShort,
+    /// A stored value (a sealed record, a set of imported backup-code
+    /// hashes) that only a build with this crate feature can read.
+    FeatureDisabled {
+        /// The feature: `seal` or `import`.
+        feature: &'static str,
+    },
     /// The backup-code set was hashed with a pepper and none was given.
     PepperRequired,
     /// A backup-code count outside 1..=100.
@@ -215,11 +223,9 @@ impl fmt::Display for Error {
                 write!(f, "digits out of range: {digits}, expected 6 to 10")
             }
             Self::ZeroPeriod => f.write_str("period must be at least 1 second"),
-            Self::WindowTooLarge { steps } => write!(
-                f,
-                "window too large: {steps} steps, at most {}",
-                crate::MAX_WINDOW
-            ),
+            Self::WindowTooLarge { steps, max } => {
+                write!(f, "window too large: {steps} steps, at most {max}")
+            }
             Self::TimeBeforeT0 => f.write_str("time is before the TOTP epoch T0"),
             Self::EmptyCode => f.write_str("code is empty"),
             Self::InvalidCodeChar { position } => {
@@ -251,6 +257,10 @@ impl fmt::Display for Error {
             Self::QrTooLong => f.write_str("data too long for a qr code"),
             Self::InvalidColor => f.write_str("invalid colour: expected #rgb or #rrggbb"),
             Self::PepperTooShort => f.write_str("pepper too short: at least 16 bytes required"),
+            Self::FeatureDisabled { feature } => write!(
+                f,
+                "this stored value needs otpkit's `{feature}` feature, which this build does not enable"
+            ),
             Self::PepperRequired => {
                 f.write_str("this backup-code set was hashed with a pepper: supply it to verify")
             }

@@ -1,9 +1,9 @@
 // The README is the crate's front page, its examples compiled as doctests;
 // they use QR codes and serde, so without those features a short page
 // stands in.
-#![cfg_attr(all(feature = "qr", feature = "serde"), doc = include_str!("../README.md"))]
+#![cfg_attr(all(feature = "qr", feature = "serde", feature = "seal"), doc = include_str!("../README.md"))]
 #![cfg_attr(
-    not(all(feature = "qr", feature = "serde")),
+    not(all(feature = "qr", feature = "serde", feature = "seal")),
     doc = "Two-factor authentication for Rust services: RFC 4226 HOTP and RFC 6238 TOTP, \
            otpauth:// URIs, backup codes, enrollment records and one-time code challenges. \
            The full front page, with examples, is built with the default features."
@@ -30,16 +30,17 @@
     )
 )]
 
-// The base: keys, hashes, errors.
+// The base: keys, hashes, errors, time, and the private text encodings.
 mod algorithm;
+mod encoding;
 mod error;
+mod pepper;
 mod secret;
+mod time;
 // The engine: HOTP and TOTP (re-exported here).
 mod engine;
-// Helpers for the formats: hex, and text built without leaving copies.
-mod hex;
-mod wiping;
 
+// The formats, the state machines, and Clerk's wire objects on top.
 pub mod backup;
 pub mod challenge;
 pub mod clerk;
@@ -47,16 +48,21 @@ pub mod clerk;
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
 pub mod qr;
 pub mod record;
+#[cfg(feature = "seal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 pub mod seal;
 pub mod uri;
 
 pub use algorithm::Algorithm;
-pub use engine::{Code, Hotp, HotpVerdict, Match, TimeStep, Totp, TotpBuilder, Verdict};
+pub use engine::{
+    Code, Hotp, HotpVerdict, MAX_WINDOW, Match, TimeStep, Totp, TotpBuilder, Typo, Verdict,
+};
 pub use error::Error;
+pub use pepper::Pepper;
 pub use secret::Secret;
 
 // The types most programs use, from their modules.
-pub use backup::{BackupCodeSet, Pepper};
+pub use backup::BackupCodeSet;
 pub use challenge::OtpChallenge;
 #[cfg(feature = "qr")]
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
@@ -65,14 +71,7 @@ pub use qr::Qr;
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use record::StoredTotpRecord;
 pub use record::{TotpOutcome, TotpRecord, TotpResource};
+#[cfg(feature = "seal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 pub use seal::Keyring;
 pub use uri::OtpAuthUri;
-
-/// The largest verification window, in steps on each side (TOTP) or steps
-/// ahead (HOTP). Each step in the window adds one code an attacker may guess,
-/// so windows this wide are for resynchronization, not everyday use.
-///
-/// ```
-/// assert_eq!(otpkit::MAX_WINDOW, 100);
-/// ```
-pub const MAX_WINDOW: u64 = 100;

@@ -21,7 +21,7 @@ use core::fmt::Write as _;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::Error;
+use crate::error::Error;
 
 /// How much of a QR code may be damaged and still read (ISO/IEC 18004 §4.9).
 ///
@@ -196,7 +196,7 @@ impl Qr {
     /// assert_eq!(Qr::from_uri(&uri)?, Qr::new(&uri.to_string())?);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
-    pub fn from_uri(uri: &crate::OtpAuthUri) -> Result<Self, Error> {
+    pub fn from_uri(uri: &crate::uri::OtpAuthUri) -> Result<Self, Error> {
         Self::new(&uri.to_zeroizing_string())
     }
 

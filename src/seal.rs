@@ -75,7 +75,9 @@ use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use zeroize::Zeroizing;
 
-use crate::{Error, Secret, hex};
+use crate::encoding::{hex, phc};
+use crate::error::Error;
+use crate::secret::Secret;
 
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
@@ -511,7 +513,7 @@ impl FromStr for SealedSecret {
     /// length (a truncated record).
     fn from_str(text: &str) -> Result<Self, Error> {
         let bad = |reason| Error::InvalidSealedSecret { reason };
-        let Some([scheme, params, nonce, ciphertext]) = hex::phc_fields(text) else {
+        let Some([scheme, params, nonce, ciphertext]) = phc::fields(text) else {
             return Err(bad("not $scheme$params$nonce$ciphertext"));
         };
         if scheme != SEALED_ID {

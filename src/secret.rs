@@ -9,7 +9,8 @@ use rand::rngs::SysRng;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::{Algorithm, Error};
+use crate::algorithm::Algorithm;
+use crate::error::Error;
 
 /// The shortest key accepted without opting in to legacy keys: 128 bits
 /// (RFC 4226 §4, requirement R6).
@@ -193,7 +194,7 @@ impl Secret {
         // Sized once: a growing string would free copies of the key.
         let mut compact = Zeroizing::new(String::with_capacity(text.len()));
         compact.extend(text.chars().filter(|c| !c.is_whitespace()));
-        let bytes = crate::hex::decode_zeroizing(&compact).ok_or(Error::InvalidHex)?;
+        let bytes = crate::encoding::hex::decode_zeroizing(&compact).ok_or(Error::InvalidHex)?;
         Self::from_bytes_allow_short(&bytes)
     }
 

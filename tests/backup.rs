@@ -5,7 +5,7 @@
 #![cfg(feature = "serde")]
 
 use otpkit::backup::{BackupCodeOptions, BackupHashScheme, BackupOutcome};
-use otpkit::{BackupCodeSet, Error, Pepper};
+use otpkit::{BackupCodeSet, Error, Pepper, Typo};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -209,18 +209,18 @@ fn malformed_input_is_an_outcome_not_a_wrong_code_nor_an_error() {
     let malformed = |e| Ok(BackupOutcome::Malformed(e));
     assert_eq!(
         set.verify_and_consume("", None, 0),
-        malformed(Error::EmptyCode)
+        malformed(Typo::EmptyCode)
     );
     assert_eq!(
         set.verify_and_consume("pn7x-99jj-7", None, 0),
-        malformed(Error::WrongBackupCodeLength {
+        malformed(Typo::WrongBackupCodeLength {
             expected: 10,
             found: 9
         })
     );
     assert_eq!(
         set.verify_and_consume("pn7x-99jj-7O", None, 0),
-        malformed(Error::InvalidCodeChar { position: 11 })
+        malformed(Typo::InvalidCodeChar { position: 11 })
     );
     assert_eq!(set.remaining(), 3);
     let message = Error::WrongBackupCodeLength {

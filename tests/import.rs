@@ -2,7 +2,7 @@
 //! day: their secrets (Base32, hex, raw; 80-bit legacy keys flagged), their
 //! last used step (so replay protection carries over), their backup codes,
 //! and the first-code fallback for apps that ignore `algorithm`.
-#![cfg(feature = "serde")]
+#![cfg(all(feature = "serde", feature = "seal"))]
 
 use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
 use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
@@ -29,14 +29,6 @@ fn an_80_bit_legacy_key_is_flagged_and_loads_only_with_its_flag() {
     )
     .unwrap();
     assert!(record.is_legacy_secret() && record.is_verified());
-
-    // Its codes are the ones oathtool computes for the same key.
-    let code = record.totp().generate_at(NOW).unwrap().to_string();
-    let oathtool = std::process::Command::new("oathtool")
-        .args(["--totp", "-b", &format!("--now=@{NOW}"), "JBSWY3DPEHPK3PXP"])
-        .output()
-        .expect("oathtool (.ci/run installs it)");
-    assert_eq!(String::from_utf8(oathtool.stdout).unwrap().trim(), code);
 
     // Sealed and plaintext, it round-trips with its flag.
     let keyring = Keyring::new(SealingKey::generate());

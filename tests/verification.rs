@@ -1,6 +1,7 @@
 //! Clerk's verification and phone-number objects (golden tests from the
-//! documented examples in shared/reference, converted to the API's
-//! snake_case wire form), and the one-time code challenge lifecycle.
+//! examples in Clerk's Backend API documentation, converted to the API's
+//! snake_case wire form: `tests/fixtures/clerk/`), and the one-time code
+//! challenge lifecycle.
 #![cfg(feature = "serde")]
 
 use otpkit::OtpChallenge;
@@ -163,7 +164,7 @@ fn wrong(code: &str) -> String {
 #[test]
 fn codes_keep_leading_zeros_and_have_the_policy_length() {
     for digits in 6..=10 {
-        let (code, _) = create(ChallengePolicy::default().with_digits(digits));
+        let (code, _) = create(ChallengePolicy::default().digits(digits));
         assert_eq!(code.len(), usize::from(digits));
         assert!(code.bytes().all(|b| b.is_ascii_digit()));
     }
@@ -171,7 +172,7 @@ fn codes_keep_leading_zeros_and_have_the_policy_length() {
 
 #[test]
 fn attempts_run_out_and_the_challenge_fails() {
-    let (code, mut c) = create(ChallengePolicy::default().with_max_attempts(3));
+    let (code, mut c) = create(ChallengePolicy::default().max_attempts(3));
     for left in [2, 1] {
         let (next, outcome) = c.check(&wrong(&code), None, T + 1).unwrap();
         assert_eq!(
@@ -211,7 +212,7 @@ fn malformed_answers_do_not_count() {
 
 #[test]
 fn expiry_is_exclusive_at_the_boundary() {
-    let (code, c) = create(ChallengePolicy::default().with_ttl(60));
+    let (code, c) = create(ChallengePolicy::default().ttl(60));
     assert_eq!(c.check(&code, None, T + 59).unwrap().1, CheckOutcome::Valid);
     let (expired, outcome) = c.check(&code, None, T + 60).unwrap();
     assert_eq!(outcome, CheckOutcome::Expired);
@@ -231,9 +232,7 @@ fn expiry_is_exclusive_at_the_boundary() {
 
 #[test]
 fn retries_cool_down_replace_the_code_and_run_out() {
-    let policy = ChallengePolicy::default()
-        .with_max_retries(2)
-        .with_retry_cooldown(30);
+    let policy = ChallengePolicy::default().max_retries(2).retry_cooldown(30);
     let (first, c) = create(policy);
     let (c, outcome) = c.retry(None, T + 29).unwrap();
     assert_eq!(

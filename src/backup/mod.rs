@@ -67,9 +67,16 @@
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
+mod codes;
+#[cfg(feature = "import")]
+mod foreign;
+mod import;
+mod options;
+#[cfg(feature = "serde")]
+mod stored;
+
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
 use rand::RngExt;
 use rand::rand_core::UnwrapErr;
@@ -78,17 +85,20 @@ use sha2::Sha256;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use crate::Error;
-
-mod import;
-
-use import::ForeignHash;
+pub use codes::BackupCodes;
 pub use import::{CodeCase, ImportFormat};
+pub use options::{BackupCodeOptions, BackupHashScheme};
+
+use crate::engine::Typo;
+use crate::error::Error;
+use crate::pepper::{HASH_LEN, Pepper, hmac_sha256, pepper_for};
+use codes::group;
+#[cfg(feature = "import")]
+use foreign::ForeignHash;
 
 const ALPHABET: &[u8; 31] = b"23456789abcdefghjkmnpqrstuvwxyz";
 const GROUP: usize = 4;
 const SALT_LEN: usize = 16;
-const HASH_LEN: usize = 32;
 /// Fewest and most PBKDF2 iterations a stored set may ask for: below, the
 /// scheme is not slow; above, a tampered record could stall the server.
 const ITERATIONS: core::ops::RangeInclusive<u32> = 1_000..=10_000_000;
@@ -96,257 +106,6 @@ const ITERATIONS: core::ops::RangeInclusive<u32> = 1_000..=10_000_000;
 const COUNTS: core::ops::RangeInclusive<usize> = 1..=100;
 /// Symbols a code may have.
 const LENGTHS: core::ops::RangeInclusive<usize> = 8..=24;
-
-/// How backup codes are hashed for storage; see the module docs for what
-/// each costs the server and an attacker.
-///
-/// ```
-/// use otpkit::backup::BackupHashScheme;
-/// assert_eq!(BackupHashScheme::default(), BackupHashScheme::PBKDF2);
-/// assert_eq!(BackupHashScheme::PBKDF2, BackupHashScheme::Pbkdf2Sha256 { iterations: 100_000 });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BackupHashScheme {
-    /// HMAC-SHA-256 keyed with the [`Pepper`] (or an empty key without one):
-    /// fast; meets ASVS 6.5.2 only for codes of 23 symbols (113.8 bits) or
-    /// more, or with the pepper kept out of the database.
-    HmacSha256,
-    /// PBKDF2-HMAC-SHA-256 (the default): deliberately slow, so short codes
-    /// resist offline guessing; the pepper, if given, is mixed in too.
-    Pbkdf2Sha256 {
-        /// Iterations, 1 000 to 10 000 000.
-        iterations: u32,
-    },
-}
-
-impl Default for BackupHashScheme {
-    /// [`BackupHashScheme::PBKDF2`].
-    fn default() -> Self {
-        Self::PBKDF2
-    }
-}
-
-impl BackupHashScheme {
-    /// PBKDF2 at 100 000 iterations: about 13 ms a check on the reference
-    /// machine.
-    pub const PBKDF2: Self = Self::Pbkdf2Sha256 {
-        iterations: 100_000,
-    };
-}
-
-/// An application secret mixed into every backup-code hash, kept outside
-/// the database (an environment variable, a secrets manager), so a stolen
-/// database alone cannot be brute-forced. At least 16 bytes; zeroized on
-/// drop; never printed.
-///
-/// ```
-/// let pepper = otpkit::Pepper::new(b"an application secret of 32 byte")?;
-/// assert_eq!(format!("{pepper:?}"), "Pepper([REDACTED])");
-/// assert!(otpkit::Pepper::new(b"short").is_err());
-/// # Ok::<(), otpkit::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct Pepper(Zeroizing<Vec<u8>>);
-
-impl Pepper {
-    /// A pepper from its bytes.
-    ///
-    /// # Errors
-    /// [`Error::PepperTooShort`] under 16 bytes.
-    ///
-    /// ```
-    /// assert!(otpkit::Pepper::new(&[7; 16]).is_ok());
-    /// ```
-    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
-        if bytes.len() < 16 {
-            return Err(Error::PepperTooShort);
-        }
-        Ok(Self(Zeroizing::new(bytes.to_vec())))
-    }
-}
-
-impl Pepper {
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Pepper {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pepper([REDACTED])")
-    }
-}
-
-/// How many codes, how long, and how to hash them.
-///
-/// ```
-/// use otpkit::BackupCodeSet;
-/// use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
-///
-/// let pbkdf2 = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 }; // PBKDF2 defaults to 100 000
-/// let options = BackupCodeOptions::default().count(8).length(12).scheme(pbkdf2);
-/// let (codes, set) = BackupCodeSet::generate(&options, None, 0)?;
-/// assert_eq!((codes.len(), set.total()), (8, 8));
-/// assert_eq!(codes.iter().next().unwrap().len(), 14); // 12 symbols, 2 dashes
-/// # Ok::<(), otpkit::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub struct BackupCodeOptions {
-    count: usize,
-    length: usize,
-    scheme: BackupHashScheme,
-}
-
-impl Default for BackupCodeOptions {
-    /// 10 codes of 10 symbols, PBKDF2-HMAC-SHA-256 at 100 000 iterations.
-    fn default() -> Self {
-        Self {
-            count: 10,
-            length: 10,
-            scheme: BackupHashScheme::PBKDF2,
-        }
-    }
-}
-
-impl BackupCodeOptions {
-    /// Codes in the set, 1 to 100 (default 10).
-    ///
-    /// ```
-    /// # use otpkit::BackupCodeSet;
-    /// # use otpkit::backup::BackupCodeOptions;
-    /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().count(0), None, 0).is_err());
-    /// ```
-    pub const fn count(mut self, count: usize) -> Self {
-        self.count = count;
-        self
-    }
-
-    /// Symbols a code, 8 to 24 (default 10); see the module docs for the
-    /// entropy of each.
-    ///
-    /// ```
-    /// # use otpkit::BackupCodeSet;
-    /// # use otpkit::backup::BackupCodeOptions;
-    /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().length(7), None, 0).is_err());
-    /// ```
-    pub const fn length(mut self, length: usize) -> Self {
-        self.length = length;
-        self
-    }
-
-    /// The hashing scheme (default PBKDF2-HMAC-SHA-256, 100 000 iterations).
-    ///
-    /// ```
-    /// # use otpkit::BackupCodeSet;
-    /// # use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
-    /// let slow = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
-    /// let options = BackupCodeOptions::default().count(1).scheme(slow);
-    /// assert_eq!(BackupCodeSet::generate(&options, None, 0)?.1.scheme(), slow);
-    /// # Ok::<(), otpkit::Error>(())
-    /// ```
-    pub const fn scheme(mut self, scheme: BackupHashScheme) -> Self {
-        self.scheme = scheme;
-        self
-    }
-}
-
-impl BackupCodeOptions {
-    /// Whether a set can be made with these options: count, length and
-    /// PBKDF2 iterations in range. Checked when a set is generated and when
-    /// a stored record that will generate one is loaded.
-    pub(crate) fn check(&self) -> Result<(), Error> {
-        if !COUNTS.contains(&self.count) {
-            return Err(Error::BackupCountOutOfRange { count: self.count });
-        }
-        if !LENGTHS.contains(&self.length) {
-            return Err(Error::BackupLengthOutOfRange {
-                length: self.length,
-            });
-        }
-        check_scheme(self.scheme)
-    }
-}
-
-#[cfg_attr(not(feature = "serde"), allow(dead_code))] // read when a record is stored
-impl BackupCodeOptions {
-    pub(crate) const fn count_value(&self) -> usize {
-        self.count
-    }
-
-    pub(crate) const fn length_value(&self) -> usize {
-        self.length
-    }
-
-    pub(crate) const fn scheme_value(&self) -> BackupHashScheme {
-        self.scheme
-    }
-}
-
-/// The plaintext codes of a fresh set: show them to the user once, then
-/// drop them. Zeroized on drop; `Debug` shows only the count.
-///
-/// ```
-/// # use otpkit::BackupCodeSet;
-/// # use otpkit::backup::BackupCodeOptions;
-/// let (codes, _) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?;
-/// assert!(codes.iter().all(|c| c.len() == 12 && c.as_bytes()[4] == b'-'));
-/// assert_eq!(format!("{codes:?}"), "BackupCodes { count: 10, .. }");
-/// # Ok::<(), otpkit::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct BackupCodes(Vec<Zeroizing<String>>);
-
-impl PartialEq for BackupCodes {
-    /// Constant time in the codes' contents.
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self
-                .0
-                .iter()
-                .zip(&other.0)
-                .fold(Choice::from(1), |all, (a, b)| {
-                    all & a.as_bytes().ct_eq(b.as_bytes())
-                })
-                .into()
-    }
-}
-
-impl Eq for BackupCodes {}
-
-impl BackupCodes {
-    /// Codes from their text, as read back from a creation response.
-    #[cfg(feature = "serde")]
-    pub(crate) fn from_texts(codes: Vec<Zeroizing<String>>) -> Self {
-        Self(codes)
-    }
-
-    /// The codes, grouped for reading (`k7mq-x2pf-9c`).
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|code| code.as_str())
-    }
-
-    /// How many codes there are.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none (never, for a generated set).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for BackupCodes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BackupCodes")
-            .field("count", &self.0.len())
-            .finish_non_exhaustive()
-    }
-}
 
 /// What checking an entered backup code found, in the crate's one
 /// vocabulary (valid, invalid, replayed, malformed).
@@ -370,7 +129,7 @@ pub enum BackupOutcome {
     Invalid,
     /// The input is not shaped like a code of this set (a typo): what is
     /// wrong with it. Nothing changed.
-    Malformed(Error),
+    Malformed(Typo),
 }
 
 /// One code's hash: ours (under the set's scheme and salt), or as another
@@ -378,6 +137,7 @@ pub enum BackupOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum SlotHash {
     Digest([u8; HASH_LEN]),
+    #[cfg(feature = "import")]
     Foreign(ForeignHash),
 }
 
@@ -495,12 +255,12 @@ impl BackupCodeSet {
     /// Only [`Error::PepperRequired`], when the set needs a pepper and none
     /// is given: a configuration problem. What the user typed never makes an
     /// `Err`: a wrong code is [`BackupOutcome::Invalid`], a typo
-    /// [`BackupOutcome::Malformed`] ([`Error::EmptyCode`],
-    /// [`Error::InvalidCodeChar`] or [`Error::WrongBackupCodeLength`]).
+    /// [`BackupOutcome::Malformed`] ([`Typo::EmptyCode`],
+    /// [`Typo::InvalidCodeChar`] or [`Typo::WrongBackupCodeLength`]).
     ///
     /// ```
     /// use otpkit::backup::{BackupCodeOptions, BackupCodeSet, BackupOutcome};
-    /// use otpkit::Error;
+    /// use otpkit::Typo;
     ///
     /// let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?;
     /// let code = codes.iter().last().unwrap().replace('-', " ");
@@ -508,7 +268,7 @@ impl BackupCodeSet {
     /// assert_eq!(set.updated_at(), 60);
     /// assert_eq!(
     ///     set.verify_and_consume("o0o0-o0o0-o0", None, 61)?,
-    ///     BackupOutcome::Malformed(Error::InvalidCodeChar { position: 0 })
+    ///     BackupOutcome::Malformed(Typo::InvalidCodeChar { position: 0 })
     /// );
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -535,6 +295,7 @@ impl BackupCodeSet {
         for (i, slot) in (0u64..).zip(&self.slots) {
             let hit = match &slot.hash {
                 SlotHash::Digest(hash) => hash.ct_eq(&*digest),
+                #[cfg(feature = "import")]
                 SlotHash::Foreign(foreign) => foreign.matches(&symbols),
             };
             index.conditional_assign(&i, hit & !found);
@@ -559,7 +320,11 @@ impl BackupCodeSet {
         })
     }
 
-    fn hash(&self, symbols: &[u8], pepper: Option<&Pepper>) -> Zeroizing<[u8; HASH_LEN]> {
+    pub(super) fn hash(
+        &self,
+        symbols: &[u8],
+        pepper: Option<&Pepper>,
+    ) -> Zeroizing<[u8; HASH_LEN]> {
         let key: &[u8] = pepper.map_or(&[], Pepper::as_bytes);
         let mut out = Zeroizing::new([0u8; HASH_LEN]);
         if matches!(
@@ -717,64 +482,15 @@ impl fmt::Debug for BackupCodeSet {
 }
 
 /// A fresh 128-bit salt from the OS RNG.
-fn fresh_salt() -> [u8; SALT_LEN] {
+pub(super) fn fresh_salt() -> [u8; SALT_LEN] {
     let mut salt = [0u8; SALT_LEN];
     UnwrapErr(SysRng).fill_bytes(&mut salt);
     salt
 }
 
-fn check_scheme(scheme: BackupHashScheme) -> Result<(), Error> {
-    match scheme {
-        BackupHashScheme::Pbkdf2Sha256 { iterations } if !ITERATIONS.contains(&iterations) => {
-            Err(Error::InvalidBackupRecord {
-                reason: "pbkdf2 iterations must be 1000 to 10000000",
-            })
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The pepper to hash with for a record made with (`peppered`) or without
-/// one: a peppered record needs it, an unpeppered one ignores it.
-pub(crate) fn pepper_for(
-    peppered: bool,
-    pepper: Option<&Pepper>,
-) -> Result<Option<&Pepper>, Error> {
-    match (peppered, pepper) {
-        (true, None) => Err(Error::PepperRequired),
-        (true, pepper) => Ok(pepper),
-        (false, _) => Ok(None),
-    }
-}
-
-/// HMAC-SHA-256 of the concatenated `parts`.
-#[allow(clippy::expect_used)]
-pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; HASH_LEN]> {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    for part in parts {
-        mac.update(part);
-    }
-    let mut out = Zeroizing::new([0u8; HASH_LEN]);
-    out.copy_from_slice(&mac.finalize().into_bytes());
-    out
-}
-
-/// `symbols` grouped by four with dashes: `k7mq-x2pf-9c`.
-fn group(symbols: &[u8]) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::with_capacity(symbols.len().saturating_mul(2)));
-    for (i, chunk) in symbols.chunks(GROUP).enumerate() {
-        if i > 0 {
-            out.push('-');
-        }
-        out.extend(chunk.iter().map(|&b| char::from(b)));
-    }
-    out
-}
-
 /// The symbols of an entered code: case folded, dashes and white space
 /// dropped, every other character checked against the alphabet.
-fn normalize(input: &str, length: usize) -> Result<Zeroizing<Vec<u8>>, Error> {
+fn normalize(input: &str, length: usize) -> Result<Zeroizing<Vec<u8>>, Typo> {
     let mut symbols = Zeroizing::new(Vec::with_capacity(input.len()));
     for (position, c) in input.trim().chars().enumerate() {
         if c == '-' || c.is_whitespace() {
@@ -783,256 +499,19 @@ fn normalize(input: &str, length: usize) -> Result<Zeroizing<Vec<u8>>, Error> {
         let lower = c.to_ascii_lowercase();
         match u8::try_from(lower).ok().filter(|b| ALPHABET.contains(b)) {
             Some(b) => symbols.push(b),
-            None => return Err(Error::InvalidCodeChar { position }),
+            None => return Err(Typo::InvalidCodeChar { position }),
         }
     }
     if symbols.is_empty() {
-        return Err(Error::EmptyCode);
+        return Err(Typo::EmptyCode);
     }
     if symbols.len() != length {
-        return Err(Error::WrongBackupCodeLength {
+        return Err(Typo::WrongBackupCodeLength {
             expected: length,
             found: symbols.len(),
         });
     }
     Ok(symbols)
-}
-
-#[cfg(feature = "serde")]
-mod wire {
-    //! The stable JSON form, version 1. The `hasher` field names the
-    //! scheme, its parameters and the salt, PHC style:
-    //! `$otpkit-pbkdf2-sha256$v=1,i=100000,p=0$<salt hex>` for our sets
-    //! (with `c=<case>` for a set imported from plaintext), and
-    //! `$otpkit-import-<format>$v=1,c=<case>$` for hashes made elsewhere,
-    //! whose `hash` fields then hold the foreign hash strings as read.
-
-    use super::{
-        BackupCodeSet, BackupHashScheme, COUNTS, CodeCase, ForeignHash, Form, HASH_LEN, ITERATIONS,
-        ImportFormat, LENGTHS, SALT_LEN, Slot, SlotHash,
-    };
-    use crate::{Error, hex};
-
-    #[derive(serde::Serialize, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(super) struct Set {
-        version: u32,
-        hasher: String,
-        length: usize,
-        codes: Vec<Code>,
-        created_at: u64,
-        updated_at: u64,
-    }
-
-    #[derive(serde::Serialize, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Code {
-        hash: String,
-        used: bool,
-    }
-
-    fn hasher(set: &BackupCodeSet) -> String {
-        let pepper = u8::from(set.peppered);
-        let salt = hex::encode(&set.salt);
-        let case = match set.form {
-            Form::Imported { case, .. } => format!(",c={}", case.as_str()),
-            Form::Otpkit { .. } => String::new(),
-        };
-        match (set.form, set.scheme) {
-            (
-                Form::Imported {
-                    case,
-                    format: Some(format),
-                },
-                _,
-            ) => {
-                format!(
-                    "$otpkit-import-{}$v=1,c={}$",
-                    format.as_str(),
-                    case.as_str()
-                )
-            }
-            (_, BackupHashScheme::HmacSha256) => {
-                format!("$otpkit-hmac-sha256$v=1,p={pepper}{case}${salt}")
-            }
-            (_, BackupHashScheme::Pbkdf2Sha256 { iterations }) => {
-                format!("$otpkit-pbkdf2-sha256$v=1,i={iterations},p={pepper}{case}${salt}")
-            }
-        }
-    }
-
-    impl From<&BackupCodeSet> for Set {
-        fn from(set: &BackupCodeSet) -> Self {
-            Self {
-                version: 1,
-                hasher: hasher(set),
-                length: set.code_length(),
-                codes: set
-                    .slots
-                    .iter()
-                    .map(|slot| Code {
-                        hash: match &slot.hash {
-                            SlotHash::Digest(digest) => hex::encode(digest),
-                            SlotHash::Foreign(foreign) => foreign.to_text(),
-                        },
-                        used: slot.used,
-                    })
-                    .collect(),
-                created_at: set.created_at,
-                updated_at: set.updated_at,
-            }
-        }
-    }
-
-    fn bad(reason: &'static str) -> Error {
-        Error::InvalidBackupRecord { reason }
-    }
-
-    /// What the hasher string says.
-    struct Hasher {
-        scheme: BackupHashScheme,
-        peppered: bool,
-        salt: [u8; SALT_LEN],
-        form: Form,
-    }
-
-    /// Parses `$<id>$<params>$<salt>`.
-    fn parse_hasher(text: &str, length: usize) -> Result<Hasher, Error> {
-        let Some([id, params, salt]) = hex::phc_fields(text) else {
-            return Err(bad("hasher is not $id$params$salt"));
-        };
-        let (mut version, mut iterations, mut pepper, mut case) = (None, None, None, None);
-        for param in params.split(',') {
-            let (name, value) = param
-                .split_once('=')
-                .ok_or(bad("hasher parameter without ="))?;
-            let number = || {
-                value
-                    .parse::<u32>()
-                    .map_err(|_| bad("hasher parameter is not a number"))
-            };
-            let fresh = match name {
-                "v" => version.replace(number()?).is_none(),
-                "i" => iterations.replace(number()?).is_none(),
-                "p" => pepper.replace(number()?).is_none(),
-                "c" => case
-                    .replace(CodeCase::from_name(value).ok_or(bad("unknown code case"))?)
-                    .is_none(),
-                _ => return Err(bad("unknown hasher parameter")),
-            };
-            if !fresh {
-                return Err(bad("hasher parameter given twice"));
-            }
-        }
-        if version != Some(1) {
-            return Err(bad("unsupported hasher version"));
-        }
-        if let Some(format) = id.strip_prefix("otpkit-import-") {
-            let format = ImportFormat::from_name(format).ok_or(bad("unknown hasher"))?;
-            let case = case.ok_or(bad("an imported set names its code case"))?;
-            if iterations.is_some() || pepper.is_some() || !salt.is_empty() || length != 0 {
-                return Err(bad(
-                    "an imported set has no salt, pepper, iterations or length",
-                ));
-            }
-            return Ok(Hasher {
-                scheme: BackupHashScheme::default(),
-                peppered: false,
-                salt: [0; SALT_LEN],
-                form: Form::Imported {
-                    case,
-                    format: Some(format),
-                },
-            });
-        }
-        let peppered = match pepper {
-            Some(0) => false,
-            Some(1) => true,
-            _ => return Err(bad("hasher pepper flag must be 0 or 1")),
-        };
-        let scheme = match (id, iterations) {
-            ("otpkit-hmac-sha256", None) => BackupHashScheme::HmacSha256,
-            ("otpkit-pbkdf2-sha256", Some(iterations)) if ITERATIONS.contains(&iterations) => {
-                BackupHashScheme::Pbkdf2Sha256 { iterations }
-            }
-            ("otpkit-pbkdf2-sha256", _) => {
-                return Err(bad("pbkdf2 iterations missing or out of range"));
-            }
-            _ => return Err(bad("unknown hasher")),
-        };
-        let salt = hex::decode::<SALT_LEN>(salt).ok_or(bad("salt is not 16 bytes of hex"))?;
-        let form = match case {
-            Some(case) if length == 0 => Form::Imported { case, format: None },
-            Some(_) => return Err(bad("an imported set has no code length")),
-            None if LENGTHS.contains(&length) => Form::Otpkit { length },
-            None => return Err(bad("code length out of range")),
-        };
-        Ok(Hasher {
-            scheme,
-            peppered,
-            salt,
-            form,
-        })
-    }
-
-    impl TryFrom<Set> for BackupCodeSet {
-        type Error = Error;
-
-        fn try_from(set: Set) -> Result<Self, Error> {
-            if set.version != 1 {
-                return Err(bad("unsupported record version"));
-            }
-            let hasher = parse_hasher(&set.hasher, set.length)?;
-            if !COUNTS.contains(&set.codes.len()) {
-                return Err(bad("number of codes out of range"));
-            }
-            if set.updated_at < set.created_at {
-                return Err(bad("updated_at is before created_at"));
-            }
-            let slots = set
-                .codes
-                .iter()
-                .map(|code| {
-                    let hash = match hasher.form {
-                        Form::Imported {
-                            format: Some(format),
-                            ..
-                        } => SlotHash::Foreign(ForeignHash::parse(format, &code.hash)?),
-                        _ => SlotHash::Digest(
-                            hex::decode::<HASH_LEN>(&code.hash)
-                                .ok_or(bad("code hash is not 32 bytes of hex"))?,
-                        ),
-                    };
-                    Ok(Slot {
-                        hash,
-                        used: code.used,
-                    })
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
-            Ok(Self {
-                scheme: hasher.scheme,
-                peppered: hasher.peppered,
-                salt: hasher.salt,
-                form: hasher.form,
-                slots,
-                created_at: set.created_at,
-                updated_at: set.updated_at,
-            })
-        }
-    }
-
-    impl serde::Serialize for BackupCodeSet {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            Set::from(self).serialize(serializer)
-        }
-    }
-
-    impl<'de> serde::Deserialize<'de> for BackupCodeSet {
-        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let set = Set::deserialize(deserializer)?;
-            Self::try_from(set).map_err(serde::de::Error::custom)
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1118,19 +597,19 @@ mod tests {
         assert_eq!(&*normalize(" AB23-cd45 ef ", 10).unwrap(), b"ab23cd45ef");
         assert_eq!(
             normalize("ab23-cd45-e", 10),
-            Err(Error::WrongBackupCodeLength {
+            Err(Typo::WrongBackupCodeLength {
                 expected: 10,
                 found: 9
             })
         );
         assert_eq!(
             normalize("ab23-cd45-e!", 10),
-            Err(Error::InvalidCodeChar { position: 11 })
+            Err(Typo::InvalidCodeChar { position: 11 })
         );
         assert_eq!(
             normalize("I", 10),
-            Err(Error::InvalidCodeChar { position: 0 })
+            Err(Typo::InvalidCodeChar { position: 0 })
         );
-        assert_eq!(normalize(" - ", 10), Err(Error::EmptyCode));
+        assert_eq!(normalize(" - ", 10), Err(Typo::EmptyCode));
     }
 }

@@ -5,7 +5,8 @@ use core::fmt;
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::Error;
+use super::typo::Typo;
+use crate::error::Error;
 
 /// A one-time code: a number shown with a fixed count of digits, leading
 /// zeros kept.
@@ -55,10 +56,15 @@ impl Code {
     /// assert_eq!(Code::parse(&"9".repeat(20), 20), Err(Error::DigitsOutOfRange { digits: 20 }));
     /// ```
     pub fn parse(input: &str, digits: u8) -> Result<Self, Error> {
-        crate::engine::check_digits(digits)?;
+        super::check_digits(digits)?;
+        Ok(Self::parse_typed(input, digits)?)
+    }
+
+    /// [`Code::parse`] for a digit count already checked: only typos fail.
+    pub(crate) fn parse_typed(input: &str, digits: u8) -> Result<Self, Typo> {
         let (value, found) = parse_digits(input)?;
         if found != usize::from(digits) {
-            return Err(Error::WrongCodeLength {
+            return Err(Typo::WrongCodeLength {
                 expected: digits,
                 found,
             });
@@ -88,10 +94,10 @@ impl Code {
 /// digits counted, never an overflow, and [`Code::parse`] then rejects it by
 /// length (it accepts at most 10 digits), so a saturated value never
 /// becomes a code.
-fn parse_digits(input: &str) -> Result<(u64, usize), Error> {
+fn parse_digits(input: &str) -> Result<(u64, usize), Typo> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err(Error::EmptyCode);
+        return Err(Typo::EmptyCode);
     }
     let mut value = 0u64;
     let mut count = 0usize;
@@ -115,12 +121,12 @@ fn parse_digits(input: &str) -> Result<(u64, usize), Error> {
                 separated = true;
                 previous_was_digit = false;
             }
-            _ => return Err(Error::InvalidCodeChar { position }),
+            _ => return Err(Typo::InvalidCodeChar { position }),
         }
     }
     if !previous_was_digit {
         // A trailing hyphen: the only way to end on a separator after trim.
-        return Err(Error::InvalidCodeChar {
+        return Err(Typo::InvalidCodeChar {
             position: last_position,
         });
     }
@@ -207,17 +213,17 @@ mod tests {
     #[test]
     fn rejects_everything_else() {
         let cases = [
-            ("", Error::EmptyCode),
-            ("   ", Error::EmptyCode),
-            ("-123456", Error::InvalidCodeChar { position: 0 }),
-            ("123456-", Error::InvalidCodeChar { position: 6 }),
-            ("123--456", Error::InvalidCodeChar { position: 4 }),
-            ("123  456", Error::InvalidCodeChar { position: 4 }),
-            ("12 34 56", Error::InvalidCodeChar { position: 5 }),
-            ("１２３４５６", Error::InvalidCodeChar { position: 0 }),
-            ("١٢٣٤٥٦", Error::InvalidCodeChar { position: 0 }),
-            ("123_456", Error::InvalidCodeChar { position: 3 }),
-            ("+123456", Error::InvalidCodeChar { position: 0 }),
+            ("", Typo::EmptyCode),
+            ("   ", Typo::EmptyCode),
+            ("-123456", Typo::InvalidCodeChar { position: 0 }),
+            ("123456-", Typo::InvalidCodeChar { position: 6 }),
+            ("123--456", Typo::InvalidCodeChar { position: 4 }),
+            ("123  456", Typo::InvalidCodeChar { position: 4 }),
+            ("12 34 56", Typo::InvalidCodeChar { position: 5 }),
+            ("１２３４５６", Typo::InvalidCodeChar { position: 0 }),
+            ("١٢٣٤٥٦", Typo::InvalidCodeChar { position: 0 }),
+            ("123_456", Typo::InvalidCodeChar { position: 3 }),
+            ("+123456", Typo::InvalidCodeChar { position: 0 }),
         ];
         for (input, err) in cases {
             assert_eq!(parse_digits(input), Err(err), "{input:?}");

@@ -6,15 +6,20 @@ use core::num::NonZeroU32;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
+use super::MAX_WINDOW;
+use super::code::Code;
 use super::mac::KeyedMac;
-use crate::{Algorithm, Code, Error, MAX_WINDOW, Secret};
+use super::typo::Typo;
+use crate::algorithm::Algorithm;
+use crate::error::Error;
+use crate::secret::Secret;
 
 /// The outcome of checking an entered HOTP code: valid (with the counter
 /// to persist), invalid, or malformed (a typo), as
 /// [`Verdict`](crate::Verdict) is for TOTP.
 ///
 /// ```
-/// let typo = otpkit::HotpVerdict::Malformed(otpkit::Error::EmptyCode);
+/// let typo = otpkit::HotpVerdict::Malformed(otpkit::Typo::EmptyCode);
 /// assert!(!typo.is_valid());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +36,7 @@ pub enum HotpVerdict {
     Invalid,
     /// The input is not a code of this length: one of the errors of
     /// [`Code::parse`].
-    Malformed(Error),
+    Malformed(Typo),
 }
 
 impl HotpVerdict {
@@ -158,9 +163,12 @@ impl Hotp {
     /// ```
     pub fn verify(&self, input: &str, counter: u64, look_ahead: u64) -> Result<HotpVerdict, Error> {
         if look_ahead > MAX_WINDOW {
-            return Err(Error::WindowTooLarge { steps: look_ahead });
+            return Err(Error::WindowTooLarge {
+                steps: look_ahead,
+                max: MAX_WINDOW,
+            });
         }
-        let code = match Code::parse(input, self.digits) {
+        let code = match Code::parse_typed(input, self.digits) {
             Ok(code) => code,
             Err(typo) => return Ok(HotpVerdict::Malformed(typo)),
         };

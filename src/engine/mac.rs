@@ -7,11 +7,21 @@
 //! length counters) runs per code. The compression functions are the
 //! `sha1` and `sha2` crates'; the tests below check this module against
 //! the `hmac` crate for keys of every length class.
+//!
+//! Why not RustCrypto's `hmac`, keyed once and cloned per code: measured in
+//! one criterion run (`cargo bench --bench engine -- "hotp code"`, one
+//! SHA-1 HOTP code from a keyed state, truncation included), this module
+//! takes 118 ns a code against 157 ns for a clone of a keyed `Hmac<Sha1>`
+//! (0.75×, about 39 ns saved a code). That margin is part of why a TOTP
+//! verification sits near its floor of compressions and ahead of totp-rs
+//! (see the README's Speed section); it is the only hand-written
+//! cryptographic glue in the crate, and it is small and tested against
+//! `hmac` for that reason.
 
 use sha1::Digest;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::Algorithm;
+use crate::algorithm::Algorithm;
 
 const IPAD: u8 = 0x36;
 const OPAD: u8 = 0x5c;

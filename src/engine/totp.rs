@@ -3,8 +3,12 @@
 use core::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::hotp::check_digits;
-use crate::{Algorithm, Code, Error, Hotp, MAX_WINDOW, Secret};
+use super::code::Code;
+use super::hotp::Hotp;
+use super::typo::Typo;
+use crate::algorithm::Algorithm;
+use crate::error::Error;
+use crate::secret::Secret;
 
 /// A TOTP time step: `floor((unix - T0) / period)`, the counter RFC 6238 §4.2
 /// calls `T`. Persist the step a code matched to refuse its replay.
@@ -130,7 +134,7 @@ pub enum Verdict {
     Invalid,
     /// The input is not a code of this length (a typo): what is wrong, as
     /// one of the errors of [`Code::parse`]. Ask again.
-    Malformed(Error),
+    Malformed(Typo),
 }
 
 impl Verdict {
@@ -181,11 +185,11 @@ impl Verdict {
 /// §5.2 (validation and time-step size), §6 (resynchronization and drift).
 #[derive(Clone)]
 pub struct Totp {
-    hotp: Hotp,
-    period: u64,
-    t0: u64,
-    behind: u64,
-    ahead: u64,
+    pub(super) hotp: Hotp,
+    pub(super) period: u64,
+    pub(super) t0: u64,
+    pub(super) behind: u64,
+    pub(super) ahead: u64,
 }
 
 impl Totp {
@@ -199,25 +203,6 @@ impl Totp {
     pub fn new(secret: Secret) -> Self {
         Self {
             hotp: Hotp::new(secret),
-            period: 30,
-            t0: 0,
-            behind: 1,
-            ahead: 1,
-        }
-    }
-
-    /// A builder for other settings, checked once in [`TotpBuilder::build`].
-    ///
-    /// ```
-    /// let totp = otpkit::Totp::builder(otpkit::Secret::generate()).period(60).build()?;
-    /// assert_eq!(totp.period(), 60);
-    /// # Ok::<(), otpkit::Error>(())
-    /// ```
-    pub fn builder(secret: Secret) -> TotpBuilder {
-        TotpBuilder {
-            secret,
-            algorithm: Algorithm::Sha1,
-            digits: 6,
             period: 30,
             t0: 0,
             behind: 1,
@@ -309,10 +294,12 @@ impl Totp {
     /// them: persisting that step makes every other match a replay, so no
     /// code is ever accepted twice (RFC 6238 §5.2).
     ///
-    /// All steps of the window are computed and compared in constant time,
-    /// and the scan never stops early, so timing reveals neither whether nor
-    /// where a code matched. Steps outside the representable range (before
-    /// T0, past `u64::MAX`) are skipped, never wrapped.
+    /// The scan runs newest step first and stops at the first match (the
+    /// step to persist). Each comparison is constant time, and a wrong code
+    /// is compared with every step of the window; what the timing can show
+    /// is only *where* a right code matched, which the caller learns
+    /// anyway from the returned [`Match`]. Steps outside the representable
+    /// range (before T0, past `u64::MAX`) are skipped, never wrapped.
     ///
     /// # Errors
     /// Only [`Error::TimeBeforeT0`], if `unix` is before T0: a clock or
@@ -331,7 +318,7 @@ impl Totp {
     /// assert_eq!(totp.verify_at(&totp.generate_at(now - 60)?.to_string(), now, None)?, Verdict::Invalid);
     /// assert_eq!(
     ///     totp.verify_at("12345", now, None)?,
-    ///     Verdict::Malformed(Error::WrongCodeLength { expected: 6, found: 5 })
+    ///     Verdict::Malformed(otpkit::Typo::WrongCodeLength { expected: 6, found: 5 })
     /// );
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -342,7 +329,7 @@ impl Totp {
         last_used: Option<TimeStep>,
     ) -> Result<Verdict, Error> {
         let current = self.step_at(unix)?.0;
-        let code = match Code::parse(input, self.hotp.digits()) {
+        let code = match Code::parse_typed(input, self.hotp.digits()) {
             Ok(code) => code,
             Err(typo) => return Ok(Verdict::Malformed(typo)),
         };
@@ -493,147 +480,6 @@ impl fmt::Debug for Totp {
             .field("t0", &self.t0)
             .field("window", &self.window())
             .finish_non_exhaustive()
-    }
-}
-
-/// Settings for a [`Totp`], checked once in [`TotpBuilder::build`].
-///
-/// ```
-/// use otpkit::{Algorithm, Secret, Totp};
-///
-/// let totp = Totp::builder(Secret::generate_for(Algorithm::Sha512))
-///     .algorithm(Algorithm::Sha512)
-///     .digits(8)
-///     .period(60)
-///     .t0(1_000)
-///     .window(2)
-///     .build()?;
-/// assert_eq!(totp.window(), (2, 2));
-/// # Ok::<(), otpkit::Error>(())
-/// ```
-#[derive(Debug)]
-#[must_use]
-pub struct TotpBuilder {
-    secret: Secret,
-    algorithm: Algorithm,
-    digits: u8,
-    period: u64,
-    t0: u64,
-    behind: u64,
-    ahead: u64,
-}
-
-impl TotpBuilder {
-    /// The hash under HMAC (default SHA-1).
-    ///
-    /// ```
-    /// # use otpkit::{Algorithm, Secret, Totp};
-    /// let totp = Totp::builder(Secret::generate()).algorithm(Algorithm::Sha256).build()?;
-    /// assert_eq!(totp.algorithm(), Algorithm::Sha256);
-    /// # Ok::<(), otpkit::Error>(())
-    /// ```
-    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
-        self
-    }
-
-    /// Digits per code, 6 to 10 (default 6).
-    ///
-    /// ```
-    /// # use otpkit::{Secret, Totp};
-    /// assert!(Totp::builder(Secret::generate()).digits(11).build().is_err());
-    /// ```
-    pub const fn digits(mut self, digits: u8) -> Self {
-        self.digits = digits;
-        self
-    }
-
-    /// Seconds per step, at least 1 (default 30).
-    ///
-    /// ```
-    /// # use otpkit::{Secret, Totp};
-    /// assert!(Totp::builder(Secret::generate()).period(0).build().is_err());
-    /// ```
-    pub const fn period(mut self, seconds: u64) -> Self {
-        self.period = seconds;
-        self
-    }
-
-    /// The Unix time at which step 0 starts (default 0).
-    ///
-    /// ```
-    /// # use otpkit::{Secret, Totp};
-    /// let totp = Totp::builder(Secret::generate()).t0(100).build()?;
-    /// assert!(totp.generate_at(99).is_err());
-    /// # Ok::<(), otpkit::Error>(())
-    /// ```
-    pub const fn t0(mut self, unix: u64) -> Self {
-        self.t0 = unix;
-        self
-    }
-
-    /// Steps accepted on each side of the current one (default 1).
-    ///
-    /// ```
-    /// # use otpkit::{Secret, Totp};
-    /// assert_eq!(Totp::builder(Secret::generate()).window(0).build()?.window(), (0, 0));
-    /// # Ok::<(), otpkit::Error>(())
-    /// ```
-    pub const fn window(self, steps: u64) -> Self {
-        self.window_behind(steps).window_ahead(steps)
-    }
-
-    /// Past steps accepted, for slow users and network delay (default 1).
-    ///
-    /// ```
-    /// # use otpkit::{Secret, Totp};
-    /// assert_eq!(Totp::builder(Secret::generate()).window_behind(2).build()?.window(), (2, 1));
-    /// # Ok::<(), otpkit::Error>(())
-    /// ```
-    pub const fn window_behind(mut self, steps: u64) -> Self {
-        self.behind = steps;
-        self
-    }
-
-    /// Future steps accepted, for clocks running ahead (default 1).
-    ///
-    /// ```
-    /// # use otpkit::{Secret, Totp};
-    /// assert_eq!(Totp::builder(Secret::generate()).window_ahead(0).build()?.window(), (1, 0));
-    /// # Ok::<(), otpkit::Error>(())
-    /// ```
-    pub const fn window_ahead(mut self, steps: u64) -> Self {
-        self.ahead = steps;
-        self
-    }
-
-    /// Checks the settings and keys the HMAC.
-    ///
-    /// # Errors
-    /// [`Error::DigitsOutOfRange`], [`Error::ZeroPeriod`] or
-    /// [`Error::WindowTooLarge`].
-    ///
-    /// ```
-    /// # use otpkit::{Secret, Totp};
-    /// assert!(Totp::builder(Secret::generate()).window(101).build().is_err());
-    /// ```
-    pub fn build(self) -> Result<Totp, Error> {
-        check_digits(self.digits)?;
-        if self.period == 0 {
-            return Err(Error::ZeroPeriod);
-        }
-        for steps in [self.behind, self.ahead] {
-            if steps > MAX_WINDOW {
-                return Err(Error::WindowTooLarge { steps });
-            }
-        }
-        Ok(Totp {
-            hotp: Hotp::with(self.secret, self.algorithm, self.digits)?,
-            period: self.period,
-            t0: self.t0,
-            behind: self.behind,
-            ahead: self.ahead,
-        })
     }
 }
 

@@ -1,0 +1,44 @@
+//! Every test that needs a tool from outside cargo: independent
+//! implementations (oathtool, pyotp, PyNaCl, bcrypt and passlib), decoders
+//! (zbarimg, rsvg-convert), a pseudo-terminal (Python's `pty`), Chromium and
+//! PostgreSQL. `bash .ci/test` installs them all; a missing tool fails its
+//! test, it never skips.
+
+mod support;
+
+/// The library's own test helpers, shared rather than copied.
+#[path = "../../tests/support/mod.rs"]
+mod lib_support;
+
+/// The CLI's runner, shared with its own tests.
+#[path = "../../cli/tests/support/mod.rs"]
+mod cli_support;
+
+/// The server's launcher and client, shared with its own tests.
+#[path = "../../server/tests/support/mod.rs"]
+mod server_support;
+
+/// The binaries the tests run: this package's wrappers around the CLI's and
+/// the server's `main` (cargo builds only a test's own package's binaries).
+const OTPKIT_BIN: &str = env!("CARGO_BIN_EXE_interop-otpkit");
+const SERVER_BIN: &str = env!("CARGO_BIN_EXE_interop-otpkit-server");
+
+mod lib {
+    mod backup_import;
+    mod cross_check;
+    mod import;
+    mod qr;
+    mod resource;
+    mod seal;
+    mod uri;
+}
+
+mod cli {
+    mod contract;
+    mod import;
+}
+
+mod server {
+    mod browser;
+    mod multi_instance;
+}

@@ -1,0 +1,138 @@
+//! Three server processes on one PostgreSQL database, requests spread
+//! round-robin: a code is accepted once across instances, every failure is
+//! counted, a challenge never gives an extra guess, and an instance killed
+//! mid-flow leaves nothing half-written.
+//!
+//! Needs `OTPKIT_TEST_POSTGRES` (set by `.ci/test`, which starts a
+//! throwaway cluster); each test gets its own database.
+
+use crate::server_support::{
+    CUSTOMER, Client, Server, postgres, scenarios, stored_record, wrong_code,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const CLIENTS: usize = 48;
+const INSTANCES: usize = 3;
+
+fn start(database: &str) -> (Vec<Server>, Vec<Client>) {
+    let servers: Vec<Server> = (0..INSTANCES).map(|_| Server::start(database)).collect();
+    let clients = servers.iter().map(Server::client).collect();
+    (servers, clients)
+}
+
+fn reasons(answers: &[Value]) -> Vec<&str> {
+    answers
+        .iter()
+        .filter_map(|a| a["reason"].as_str())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_code_is_accepted_once_across_instances() {
+    let db = postgres().await;
+    let (_servers, clients) = start(&db);
+    for trial in 0..2 {
+        scenarios::one_totp_code(&clients, &db, &format!("totp-{trial}"), CLIENTS).await;
+        scenarios::one_backup_code(&clients, &format!("backup-{trial}"), CLIENTS).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_codes_on_all_instances_are_all_counted() {
+    let db = postgres().await;
+    let (_servers, clients) = start(&db);
+    scenarios::wrong_codes(&clients, &db, "guesser", CLIENTS).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ding_checks_across_instances_never_exceed_the_attempts() {
+    let db = postgres().await;
+    let (_servers, clients) = start(&db);
+    scenarios::ding_checks(&clients, &db, "+14155550300", CLIENTS, false).await;
+    for trial in 1..3 {
+        let phone = format!("+1415555030{trial}");
+        scenarios::ding_checks(&clients, &db, &phone, CLIENTS, true).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_killed_mid_flow_loses_nothing() {
+    let db = postgres().await;
+    let (mut servers, clients) = start(&db);
+    let (uri, backup) = clients[0].enroll_verified("carol").await;
+    let (uuid, sms) = clients[1].authenticate("+14155550400").await;
+
+    // Wrong codes on all three; instance 0 is SIGKILLed while they fly.
+    let wrong = wrong_code(&uri);
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let api = clients[i % INSTANCES].clone();
+            let body = json!({ "code": wrong });
+            tokio::spawn(async move {
+                api.send("POST", "/v1/users/carol/verify_totp", Some(body))
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    servers.remove(0).kill();
+    let mut answered = Vec::new();
+    for task in tasks {
+        if let Ok((StatusCode::OK, body)) = task.await {
+            answered.push(body);
+        }
+    }
+    // The survivors answered everything sent to them.
+    assert!(
+        answered.len() >= CLIENTS * 2 / 3,
+        "{} answers",
+        answered.len()
+    );
+    let stored = stored_record(&db, "carol").await;
+    let failures = stored["failures"].as_u64().unwrap();
+    let invalid = reasons(&answered)
+        .iter()
+        .filter(|r| **r == "invalid")
+        .count() as u64;
+    // Every failure a client was told of is stored (a killed instance may
+    // have saved one it could not report).
+    assert!(
+        invalid <= failures && failures <= 6,
+        "{failures} stored, {invalid} told"
+    );
+
+    // The others go on: the SMS code checks once, on either survivor.
+    let check =
+        json!({ "authentication_uuid": uuid, "check_code": sms, "customer_uuid": CUSTOMER });
+    let (_, body) = clients[1].post("/v1/check", check.clone()).await;
+    assert_eq!(body["status"], json!("valid"));
+    let (_, body) = clients[2].post("/v1/check", check.clone()).await;
+    assert_eq!(body["status"], json!("already_validated"));
+
+    // A restarted instance sees everything.
+    let restarted = Server::start(&db);
+    let api = restarted.client();
+    let (_, body) = api.post("/v1/check", check).await;
+    assert_eq!(body["status"], json!("already_validated"));
+    let (status, body) = api.get("/v1/users/carol/totp").await;
+    assert_eq!(
+        (status, body["verified"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    let (_, body) = api
+        .post("/v1/users/carol/verify_totp", json!({ "code": backup[0] }))
+        .await;
+    let expected = if failures >= 6 {
+        json!("locked")
+    } else {
+        Value::Null
+    };
+    assert_eq!(body["reason"], expected, "{body}");
+    assert_eq!(
+        stored_record(&db, "carol").await["failures"]
+            .as_u64()
+            .map(|f| f <= 6),
+        Some(true)
+    );
+}

@@ -1,0 +1,242 @@
+//! Load: N concurrent clients drive `verify_totp` on loopback for a bounded
+//! time against the release server; reports requests/s and p50/p99
+//! latency per database and scenario.
+//!
+//! ```sh
+//! cargo bench -p otpkit-server --bench load
+//! OTPKIT_BENCH_POSTGRES=postgres://user@127.0.0.1:5432/db cargo bench -p otpkit-server --bench load
+//! ```
+//! Settings (environment): `OTPKIT_BENCH_CLIENTS` (default 32),
+//! `OTPKIT_BENCH_SECONDS` per scenario (default 10), `OTPKIT_BENCH_USERS`
+//! (default 20000), `OTPKIT_BENCH_MAX_CONNECTIONS` (the servers' pool),
+//! `OTPKIT_BENCH_POSTGRES` (adds PostgreSQL rows, 1 and 3 instances).
+//!
+//! Users are seeded straight into the database (verified records, sealed,
+//! no backup codes: a backup-code hash costs 12 ms by design and is not
+//! what this measures), then each request sends one user's code:
+//! - `right codes`: the current code of the next user in turn: accepted
+//!   the first time in a time step, a replay after that. Every request
+//!   writes (the used step, or a counted failure).
+//! - `wrong codes`: a wrong code; each user locks after six, after which
+//!   requests are refused without a write.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use otpkit::record::EnrollmentOptions;
+use otpkit::{Keyring, Secret, Totp, TotpRecord};
+use otpkit_server::store::Store;
+
+// The tests' server launcher and keys: a release server on a free
+// loopback port, started and stopped the same way.
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+/// The binary the launcher starts: this package's, built for the bench.
+const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
+
+use support::{API_KEY, SEALING_KEYS, Server};
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Seeds `users` verified records; returns their generators.
+async fn seed(database: &str, users: usize) -> Vec<Totp> {
+    let store = Store::connect(database, Some(4))
+        .await
+        .expect("the database opens");
+    let keyring: Keyring = SEALING_KEYS.parse().unwrap();
+    let options = EnrollmentOptions::default().backup_codes(None);
+    let mut totps = Vec::with_capacity(users);
+    for i in 0..users {
+        let user = format!("user-{i}");
+        let record =
+            TotpRecord::import("bench", &user, Secret::generate(), &options, None, now()).unwrap();
+        let json = serde_json::to_string(&record.seal(&keyring).unwrap()).unwrap();
+        assert!(
+            store.insert_totp(&user, &json).await.unwrap(),
+            "a fresh database"
+        );
+        totps.push(record.totp().clone());
+    }
+    store.close().await;
+    totps
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    RightCodes,
+    WrongCodes,
+}
+
+struct Report {
+    requests: usize,
+    seconds: f64,
+    latencies: Vec<Duration>,
+    outcomes: std::collections::BTreeMap<String, usize>,
+}
+
+impl Report {
+    fn percentile(&self, p: f64) -> Duration {
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i]
+    }
+}
+
+async fn drive(
+    bases: &[String],
+    totps: Arc<Vec<Totp>>,
+    scenario: Scenario,
+    clients: usize,
+    seconds: u64,
+) -> Report {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
+    let next_user = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|client| {
+            let (http, totps, next_user) =
+                (http.clone(), Arc::clone(&totps), Arc::clone(&next_user));
+            let base = bases[client % bases.len()].clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+                while Instant::now() < deadline {
+                    let user = next_user.fetch_add(1, Ordering::Relaxed) % totps.len();
+                    let right = totps[user].generate_at(now()).unwrap().to_string();
+                    let code = match scenario {
+                        Scenario::RightCodes => right,
+                        Scenario::WrongCodes if right == "000000" => "111111".to_owned(),
+                        Scenario::WrongCodes => "000000".to_owned(),
+                    };
+                    let sent = Instant::now();
+                    let response = http
+                        .post(format!("{base}/v1/users/user-{user}/verify_totp"))
+                        .bearer_auth(API_KEY)
+                        .json(&serde_json::json!({ "code": code }))
+                        .send()
+                        .await
+                        .expect("an answer");
+                    let body: serde_json::Value = response.json().await.expect("JSON");
+                    latencies.push(sent.elapsed());
+                    let outcome = body["reason"]
+                        .as_str()
+                        .or(body["code_type"].as_str())
+                        .unwrap_or("?");
+                    *outcomes.entry(outcome.to_owned()).or_default() += 1;
+                }
+                (latencies, outcomes)
+            })
+        })
+        .collect();
+    let mut report = Report {
+        requests: 0,
+        seconds: 0.0,
+        latencies: Vec::new(),
+        outcomes: Default::default(),
+    };
+    for task in tasks {
+        let (latencies, outcomes) = task.await.unwrap();
+        report.latencies.extend(latencies);
+        for (outcome, n) in outcomes {
+            *report.outcomes.entry(outcome).or_default() += n;
+        }
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    report.requests = report.latencies.len();
+    report.latencies.sort();
+    report
+}
+
+fn main() {
+    // Run as `cargo bench`: criterion-style filters and --bench are ignored.
+    let clients = setting("OTPKIT_BENCH_CLIENTS", 32);
+    let seconds = setting("OTPKIT_BENCH_SECONDS", 10) as u64;
+    let users = setting("OTPKIT_BENCH_USERS", 20_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut targets: Vec<(String, String, usize)> = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    targets.push(("SQLite".into(), sqlite, 1));
+    if let Ok(postgres) = std::env::var("OTPKIT_BENCH_POSTGRES") {
+        targets.push(("PostgreSQL".into(), postgres.clone(), 1));
+        targets.push(("PostgreSQL".into(), postgres, 3));
+    }
+    println!("verify_totp on loopback: {clients} clients, {seconds} s per row, {users} users");
+    println!("| database | instances | scenario | requests/s | p50 | p99 | outcomes |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, database, instances) in targets {
+        for scenario in [Scenario::RightCodes, Scenario::WrongCodes] {
+            if name == "PostgreSQL" {
+                runtime.block_on(reset_postgres(&database));
+            } else if scenario == Scenario::WrongCodes {
+                let _ = std::fs::remove_file(dir.path().join("bench.db"));
+                let _ = std::fs::remove_file(dir.path().join("bench.db-wal"));
+                let _ = std::fs::remove_file(dir.path().join("bench.db-shm"));
+            }
+            let totps = Arc::new(runtime.block_on(seed(&database, users)));
+            let pool: Vec<String> = std::env::var("OTPKIT_BENCH_MAX_CONNECTIONS")
+                .map(|n| vec!["--max-connections".to_owned(), n])
+                .unwrap_or_default();
+            let args: Vec<&str> = pool.iter().map(String::as_str).collect();
+            let servers: Vec<Server> = (0..instances)
+                .map(|_| Server::start_with(&database, &args))
+                .collect();
+            let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+            let report = runtime.block_on(drive(&bases, totps, scenario, clients, seconds));
+            drop(servers);
+            let label = match scenario {
+                Scenario::RightCodes => "right codes",
+                Scenario::WrongCodes => "wrong codes",
+            };
+            let outcomes: Vec<String> = report
+                .outcomes
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            println!(
+                "| {name} | {instances} | {label} | {:.0} | {:.2} ms | {:.2} ms | {} |",
+                report.requests as f64 / report.seconds,
+                report.percentile(0.50).as_secs_f64() * 1e3,
+                report.percentile(0.99).as_secs_f64() * 1e3,
+                outcomes.join(", ")
+            );
+        }
+    }
+}
+
+/// Empties the PostgreSQL database the bench was given (its own).
+async fn reset_postgres(database: &str) {
+    // Migrated first, so the table exists on a fresh database.
+    Store::connect(database, Some(1))
+        .await
+        .expect("PostgreSQL is reachable")
+        .close()
+        .await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database).await.unwrap();
+    sqlx::query("DELETE FROM totp")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}

@@ -1,0 +1,197 @@
+//! otpkit-server: the reference two-factor server on otpkit. Clerk's TOTP
+//! endpoints and Ding's OTP endpoints over HTTP, on SQLite (a file, the
+//! default) or PostgreSQL (several instances), with `--dev` demo pages.
+//!
+//! Every code, URI, QR code, backup code, challenge and lockout decision is
+//! an otpkit call; the server loads a state, runs one pure transition and
+//! saves it with a compare-and-set on a version column ([`service`]).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod demo;
+pub mod error;
+pub mod launch;
+pub mod service;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use otpkit::Pepper;
+use otpkit::challenge::ChallengePolicy;
+use otpkit::record::EnrollmentOptions;
+use otpkit::seal::SealingKey;
+use otpkit::{Keyring, Secret};
+
+use crate::api::{ApiKey, AppState};
+use crate::error::ApiError;
+use crate::service::{OutboxSender, Service, Settings};
+use crate::store::Store;
+
+/// How to run: the command line, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// `sqlite://FILE` or `postgres://…`.
+    pub database: String,
+    /// The environment variable holding the API key.
+    pub api_key_env: String,
+    /// The environment variable holding the sealing keys (`new,old`).
+    pub sealing_keys_env: String,
+    /// The environment variable holding the pepper.
+    pub pepper_env: String,
+    /// Demo pages, the outbox route, and keys generated when missing.
+    pub dev: bool,
+    /// The issuer shown in authenticator apps.
+    pub issuer: String,
+    /// The database pool's size (default: 4 on SQLite, 16 on PostgreSQL).
+    pub max_connections: Option<u32>,
+}
+
+/// A failure to start, with what to do about it.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A configured secret: from its environment variable, or in `--dev`
+/// from the database (generated at first start). Returns it and whether it
+/// was just generated.
+async fn secret(
+    store: &Store,
+    config: &Config,
+    var: &str,
+    what: &str,
+    generate: impl FnOnce() -> String,
+) -> Result<(String, bool), StartError> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Ok((value, false)),
+        _ if config.dev => store
+            .dev_secret(what, generate)
+            .await
+            .map_err(|e| StartError(format!("reading the dev {what}: {e}"))),
+        _ => Err(StartError(format!(
+            "no {what}: set {var} (or run with --dev to generate one for a demo)"
+        ))),
+    }
+}
+
+fn random_text() -> String {
+    Secret::generate_for(otpkit::Algorithm::Sha256)
+        .to_base32()
+        .to_ascii_lowercase()
+}
+
+/// The application: routes, state, limits.
+///
+/// # Errors
+/// Missing or invalid keys.
+pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
+    let (api_key, new_key) = secret(&store, config, &config.api_key_env, "api_key", || {
+        format!("otpk_dev_{}", random_text())
+    })
+    .await?;
+    if new_key {
+        // Printed once, at first start; only its holder can call the API.
+        println!("dev API key (shown once): {api_key}");
+    }
+    let api_key =
+        ApiKey::new(api_key).map_err(|e| StartError(format!("{}: {e}", config.api_key_env)))?;
+    let (keys, _) = secret(
+        &store,
+        config,
+        &config.sealing_keys_env,
+        "sealing_keys",
+        || SealingKey::generate().to_text().to_string(),
+    )
+    .await?;
+    let keyring: Keyring = keys
+        .parse()
+        .map_err(|e| StartError(format!("{}: {e}", config.sealing_keys_env)))?;
+    let (pepper, _) = secret(&store, config, &config.pepper_env, "pepper", random_text).await?;
+    let pepper = Pepper::new(pepper.as_bytes())
+        .map_err(|e| StartError(format!("{}: {e}", config.pepper_env)))?;
+    let settings = Settings {
+        keyring,
+        pepper,
+        issuer: config.issuer.clone(),
+        enrollment: EnrollmentOptions::default(),
+        challenge: ChallengePolicy::default(),
+    };
+    let sender = Arc::new(OutboxSender::new(store.clone()));
+    let service = Service::new(store, settings, sender);
+    let state = AppState {
+        service: service.clone(),
+        api_key: Arc::new(api_key),
+    };
+    let mut app = api::router(state, config.dev).route("/healthz", get(|| async { "ok" }));
+    if config.dev {
+        app = app.merge(demo::router(service));
+    }
+    Ok(app
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .layer(DefaultBodyLimit::max(api::BODY_LIMIT)))
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then finishes the requests in
+/// flight and closes the database.
+///
+/// # Errors
+/// A database that cannot be opened, missing keys, an address in use.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let store = Store::connect(&config.database, config.max_connections)
+        .await
+        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?;
+    let app = app(&config, store.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError(format!("listening on {}: {e}", config.listen)))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| StartError(format!("listening on {}: {e}", config.listen)))?;
+    tracing::info!("otpkit-server listening on http://{address}");
+    if config.dev {
+        tracing::info!("demo: http://{address}/demo");
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| StartError(format!("serving: {e}")))?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

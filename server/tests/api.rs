@@ -1,0 +1,612 @@
+//! Every endpoint of the HTTP API against a real server process on a real
+//! SQLite file: Clerk's and Ding's JSON shapes key by key, every error.
+
+use std::collections::BTreeSet;
+
+use crate::support::{CUSTOMER, Client, Server, code_at, sqlite, wrong_code};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// A documented Clerk object, from the library's golden fixtures.
+fn golden(name: &str) -> Value {
+    let path = format!(
+        "{}/../tests/fixtures/clerk/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn error_code(body: &Value) -> &str {
+    body["errors"][0]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error body: {body}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clerk_totp_flow_end_to_end() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+
+    // Create: the documented creation object, secret and URI once.
+    let (status, created) = api.send("POST", "/v1/users/alice/totp", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(keys(&created), keys(&golden("totp-created")));
+    assert_eq!(
+        (created["object"].as_str(), created["verified"].as_bool()),
+        (Some("totp"), Some(false))
+    );
+    assert!(created["backup_codes"].is_null());
+    let uri: otpkit::OtpAuthUri = created["uri"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        uri.secret().to_base32().as_str(),
+        created["secret"].as_str().unwrap()
+    );
+    assert_eq!(
+        (uri.issuer(), uri.account()),
+        (Some("otpkit demo"), "alice")
+    );
+
+    // Again while unverified: a new secret replaces the old one.
+    let (status, again) = api.send("POST", "/v1/users/alice/totp", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(again["secret"], created["secret"]);
+    let uri: otpkit::OtpAuthUri = again["uri"].as_str().unwrap().parse().unwrap();
+
+    // Read: no secret, no URI.
+    let (status, read) = api.get("/v1/users/alice/totp").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(keys(&read), keys(&golden("totp-read")));
+    assert_eq!(read["id"], again["id"]);
+
+    // verify_totp before verification: not yet.
+    let (status, body) = api
+        .post(
+            "/v1/users/alice/verify_totp",
+            json!({ "code": code_at(&uri, 0) }),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "totp_not_verified")
+    );
+
+    // Wrong, malformed, then right: verified with backup codes once.
+    let path = "/v1/users/alice/totp/attempt_verification";
+    let (status, body) = api.post(path, json!({ "code": wrong_code(&uri) })).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "incorrect_code")
+    );
+    assert_eq!(body["errors"][0]["meta"], json!({ "reason": "invalid" }));
+    let (status, body) = api.post(path, json!({ "code": "12" })).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "malformed_code")
+    );
+    let (status, verified) = api.post(path, json!({ "code": code_at(&uri, 0) })).await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(
+        keys(&verified),
+        keys(&golden("totp-verified-with-backup-codes"))
+    );
+    assert_eq!(verified["verified"], json!(true));
+    let backup: Vec<String> = serde_json::from_value(verified["backup_codes"].clone()).unwrap();
+    assert_eq!(backup.len(), 10);
+    let (status, body) = api.post(path, json!({ "code": code_at(&uri, 1) })).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::CONFLICT, "totp_already_verified")
+    );
+    let (status, body) = api.send("POST", "/v1/users/alice/totp", None).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::CONFLICT, "totp_already_enabled")
+    );
+    let (_, read) = api.get("/v1/users/alice/totp").await;
+    assert_eq!(
+        (read["verified"].as_bool(), read.get("secret")),
+        (Some(true), Some(&Value::Null))
+    );
+
+    // verify_totp: a fresh code once, then a replay; a backup code once.
+    let verify = "/v1/users/alice/verify_totp";
+    let next = code_at(&uri, 1);
+    let (status, ok) = api.post(verify, json!({ "code": next })).await;
+    assert_eq!(
+        (status, ok.clone()),
+        (
+            StatusCode::OK,
+            json!({ "verified": true, "code_type": "totp" })
+        )
+    );
+    let (_, replay) = api.post(verify, json!({ "code": next })).await;
+    assert_eq!(
+        replay,
+        json!({ "verified": false, "code_type": null, "reason": "replayed" })
+    );
+    let (_, ok) = api.post(verify, json!({ "code": backup[0] })).await;
+    assert_eq!(ok, json!({ "verified": true, "code_type": "backup_code" }));
+    let (_, used) = api.post(verify, json!({ "code": backup[0] })).await;
+    assert_eq!(
+        used,
+        json!({ "verified": false, "code_type": null, "reason": "used" })
+    );
+    let (_, typo) = api.post(verify, json!({ "code": "12 34" })).await;
+    assert_eq!(typo["reason"], json!("malformed"));
+
+    // New backup codes replace the old set.
+    let (status, set) = api.send("POST", "/v1/users/alice/backup_codes", None).await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    let expected: BTreeSet<String> = ["object", "id", "codes", "created_at", "updated_at"]
+        .map(String::from)
+        .into();
+    assert_eq!(keys(&set), expected);
+    assert_eq!(set["object"], json!("backup_code"));
+    assert_eq!(set["codes"].as_array().unwrap().len(), 10);
+    assert!(
+        set["created_at"].as_u64().unwrap() > 1_700_000_000_000,
+        "milliseconds"
+    );
+    let (_, old) = api.post(verify, json!({ "code": backup[1] })).await;
+    assert_eq!(old["reason"], json!("invalid"));
+    let (_, new) = api.post(verify, json!({ "code": set["codes"][0] })).await;
+    assert_eq!(new["code_type"], json!("backup_code"));
+
+    // Delete.
+    let (status, deleted) = api.send("DELETE", "/v1/users/alice/totp", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        deleted,
+        json!({ "object": "totp", "id": again["id"], "deleted": true })
+    );
+    for (method, path) in [
+        ("GET", "/v1/users/alice/totp"),
+        ("DELETE", "/v1/users/alice/totp"),
+        ("POST", "/v1/users/alice/backup_codes"),
+    ] {
+        let (status, body) = api.send(method, path, None).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::NOT_FOUND, "resource_not_found")
+        );
+    }
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn locked_users_are_told_until_when() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let (uri, _) = api.enroll_verified("bob").await;
+    let wrong = wrong_code(&uri);
+    let mut reasons = Vec::new();
+    for _ in 0..7 {
+        let (_, body) = api
+            .post("/v1/users/bob/verify_totp", json!({ "code": wrong }))
+            .await;
+        reasons.push(body);
+    }
+    assert!(
+        reasons[..5]
+            .iter()
+            .all(|r| r == &json!({"verified": false, "code_type": null, "reason": "invalid"}))
+    );
+    assert_eq!(reasons[5]["reason"], json!("invalid"));
+    let until = reasons[5]["locked_until"]
+        .as_u64()
+        .expect("the locking failure says until when");
+    assert_eq!(reasons[6]["reason"], json!("locked"));
+    assert_eq!(reasons[6]["locked_until"].as_u64(), Some(until));
+    // Locked: even the right code is not checked.
+    let (_, body) = api
+        .post(
+            "/v1/users/bob/verify_totp",
+            json!({ "code": code_at(&uri, 1) }),
+        )
+        .await;
+    assert_eq!(body["reason"], json!("locked"));
+    // backup codes for an unverified TOTP: a conflict.
+    api.enroll("carol").await;
+    let (status, body) = api.send("POST", "/v1/users/carol/backup_codes", None).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::CONFLICT, "totp_not_verified")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_get_typed_errors_never_a_500() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    api.enroll_verified("dave").await;
+    let path = "/v1/users/dave/verify_totp";
+
+    let (status, body) = api
+        .raw(path, "application/json", b"{\"code\":".to_vec())
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "malformed_json")
+    );
+    let (status, body) = api
+        .raw(path, "application/json", b"{\"code\":123456}".to_vec())
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_body")
+    );
+    let (status, body) = api.raw(path, "application/json", b"{}".to_vec()).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_body")
+    );
+    let (status, body) = api
+        .raw(path, "text/plain", b"{\"code\":\"123456\"}".to_vec())
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+    // Too large: 413 before parsing (or, if the server stopped reading
+    // first, a connection cut short); never accepted, never a 500.
+    let huge = serde_json::to_vec(&json!({ "code": "1".repeat(100_000) })).unwrap();
+    for body in [vec![b' '; 1 << 20], huge] {
+        // On a client of its own: a connection the server cuts must not be
+        // the pooled one the next request reuses.
+        let once = Client::new(&api.base);
+        if let Ok((status, body)) = once.try_raw(path, "application/json", body).await {
+            assert_eq!(
+                (status, error_code(&body)),
+                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+            );
+        }
+    }
+    assert_eq!(api.get("/healthz").await.0, StatusCode::OK);
+    let (status, body) = api
+        .raw(path, "application/json", b"\xff\xfe".to_vec())
+        .await;
+    assert!(status.is_client_error(), "{status} {body}");
+
+    // Unknown users, bad user ids, unknown routes.
+    let (status, body) = api
+        .post("/v1/users/nobody/verify_totp", json!({ "code": "123456" }))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "resource_not_found")
+    );
+    let (status, body) = api
+        .post(
+            "/v1/users/nobody/totp/attempt_verification",
+            json!({ "code": "123456" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let long = "x".repeat(129);
+    for bad in [long.as_str(), "a%20b", "%3Cscript%3E", "%FF"] {
+        let (status, body) = api.get(&format!("/v1/users/{bad}/totp")).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_user_id")
+        );
+    }
+    let (status, body) = api.get("/v1/nothing").await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    assert!(!server.log().contains("ERROR"), "{}", server.log());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_key_is_required_and_no_detail_leaks() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let (status, body) = Client::new(&server.base)
+        .with_key(None)
+        .get("/healthz")
+        .await;
+    assert_eq!((status, body), (StatusCode::OK, json!("ok")));
+    for key in [None, Some("wrong-key-0123456789"), Some("")] {
+        let api = server.client().with_key(key);
+        for (method, path) in [
+            ("POST", "/v1/users/alice/totp"),
+            ("GET", "/v1/users/alice/totp"),
+            ("POST", "/v1/users/alice/verify_totp"),
+            ("POST", "/v1/authentication"),
+            ("POST", "/v1/check"),
+            ("GET", "/dev/outbox?phone_number=%2B14155550100"),
+        ] {
+            let (status, body) = api.send(method, path, Some(json!({}))).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert_eq!(
+                body,
+                json!({ "errors": [{ "code": "unauthorized", "message": "unauthorized" }] })
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_dev_there_is_no_outbox_and_no_demo() {
+    let (_dir, db) = sqlite();
+    let server = Server::start_with(&db, &[]);
+    let api = server.client();
+    let (status, _) = api.get("/dev/outbox?phone_number=%2B14155550100").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.get("/demo").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The API itself works.
+    api.enroll_verified("erin").await;
+    server.stop();
+}
+
+#[test]
+fn without_dev_missing_keys_refuse_to_start() {
+    let (_dir, db) = sqlite();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_otpkit-server"))
+        .args(["--listen", "127.0.0.1:0", "--database", &db])
+        .env_remove("OTPKIT_API_KEY")
+        .env_remove("OTPKIT_SEALING_KEYS")
+        .env_remove("OTPKIT_PEPPER")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no api_key: set OTPKIT_API_KEY"),
+        "{stderr}"
+    );
+}
+
+fn rfc3339_seconds(text: &str) -> u64 {
+    let time = humantime::parse_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    time.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ding_send_check_retry() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let phone = "+14155550100";
+
+    let (status, created) = api
+        .post(
+            "/v1/authentication",
+            json!({ "customer_uuid": CUSTOMER, "phone_number": phone, "ip": "192.0.2.1" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let expected: BTreeSet<String> = ["authentication_uuid", "status", "created_at", "expires_at"]
+        .map(String::from)
+        .into();
+    assert_eq!(keys(&created), expected);
+    assert_eq!(created["status"], json!("pending"));
+    let (from, to) = (
+        rfc3339_seconds(created["created_at"].as_str().unwrap()),
+        rfc3339_seconds(created["expires_at"].as_str().unwrap()),
+    );
+    assert_eq!(to - from, 600);
+    let uuid = created["authentication_uuid"].as_str().unwrap().to_owned();
+    let code = api.last_code(phone).await;
+    assert_eq!(code.len(), 6);
+
+    let check = |code: &str, customer: &str| json!({ "authentication_uuid": uuid, "check_code": code, "customer_uuid": customer });
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) = api.post("/v1/check", check(wrong, CUSTOMER)).await;
+    assert_eq!(
+        (status, body.clone()),
+        (
+            StatusCode::OK,
+            json!({ "authentication_uuid": uuid, "status": "invalid" })
+        )
+    );
+    let (_, body) = api.post("/v1/check", check("12", CUSTOMER)).await;
+    assert_eq!(body["status"], json!("without_attempt"));
+    // Another customer's authentication does not exist for you.
+    let (status, body) = api
+        .post(
+            "/v1/check",
+            check(&code, "3c8b3a46-881e-4cdd-93a6-f7f238bf020a"),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "resource_not_found")
+    );
+
+    // Retry within the cool-down: refused with when and how many left.
+    let retry = json!({ "authentication_uuid": uuid, "customer_uuid": CUSTOMER });
+    let (status, body) = api.post("/v1/retry", retry.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let expected: BTreeSet<String> = [
+        "authentication_uuid",
+        "status",
+        "created_at",
+        "next_retry_at",
+        "remaining_retry",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(keys(&body), expected);
+    assert_eq!(
+        (body["status"].as_str(), body["remaining_retry"].as_u64()),
+        (Some("rate_limited"), Some(3))
+    );
+    assert_eq!(
+        rfc3339_seconds(body["next_retry_at"].as_str().unwrap()),
+        from + 30
+    );
+
+    let (_, body) = api.post("/v1/check", check(&code, CUSTOMER)).await;
+    assert_eq!(body["status"], json!("valid"));
+    let (_, body) = api.post("/v1/check", check(&code, CUSTOMER)).await;
+    assert_eq!(body["status"], json!("already_validated"));
+    let (_, body) = api.post("/v1/retry", retry).await;
+    assert_eq!(body["status"], json!("already_validated"));
+    let stored = crate::support::stored_challenge(&db, &uuid).await;
+    assert_eq!(
+        (stored["attempts"].as_u64(), stored["status"].as_str()),
+        (Some(2), Some("verified"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ding_attempts_run_out_and_retries_send_new_codes() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let phone = "+442071838750";
+    let (uuid, first) = api.authenticate(phone).await;
+
+    // After the cool-down, a retry sends a new code; the old one stops working.
+    tokio::time::sleep(std::time::Duration::from_secs(31)).await;
+    let retry = json!({ "authentication_uuid": uuid, "customer_uuid": CUSTOMER });
+    let (_, body) = api.post("/v1/retry", retry.clone()).await;
+    assert_eq!(
+        (body["status"].as_str(), body["remaining_retry"].as_u64()),
+        (Some("approved"), Some(2))
+    );
+    let second = api.last_code(phone).await;
+    let check = |code: &str| json!({ "authentication_uuid": uuid, "check_code": code, "customer_uuid": CUSTOMER });
+    if first != second {
+        let (_, body) = api.post("/v1/check", check(&first)).await;
+        assert_eq!(body["status"], json!("invalid"));
+    }
+    let wrong = if second == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (_, body) = api.post("/v1/check", check(wrong)).await;
+        statuses.push(body["status"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s == "invalid" || s == "rate_limited"),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last().map(String::as_str), Some("rate_limited"));
+    // Spent: even the right code is refused, and no retry revives it.
+    let (_, body) = api.post("/v1/check", check(&second)).await;
+    assert_eq!(body["status"], json!("rate_limited"));
+    let (_, body) = api.post("/v1/retry", retry).await;
+    assert_eq!(body["status"], json!("denied"));
+    let stored = crate::support::stored_challenge(&db, &uuid).await;
+    assert_eq!(
+        (stored["attempts"].as_u64(), stored["status"].as_str()),
+        (Some(5), Some("failed"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ding_input_is_validated() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    for (customer, phone, code) in [
+        ("not-a-uuid", "+14155550100", "invalid_uuid"),
+        (CUSTOMER, "4155550100", "invalid_phone_number"),
+        (CUSTOMER, "+1", "invalid_phone_number"),
+        (CUSTOMER, "+1415555010O", "invalid_phone_number"),
+    ] {
+        let (status, body) = api
+            .post(
+                "/v1/authentication",
+                json!({ "customer_uuid": customer, "phone_number": phone }),
+            )
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, code),
+            "{phone}"
+        );
+    }
+    let unknown = json!({ "authentication_uuid": "e0e7b0e9-739d-424b-922f-1c2cb48ab077", "check_code": "123456", "customer_uuid": CUSTOMER });
+    let (status, body) = api.post("/v1/check", unknown).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "resource_not_found")
+    );
+    let (status, _) = api
+        .post(
+            "/v1/check",
+            json!({ "authentication_uuid": "x", "check_code": "1", "customer_uuid": CUSTOMER }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = api
+        .post("/v1/retry", json!({ "customer_uuid": CUSTOMER }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Whether `haystack` holds `needle` anywhere.
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_is_readable_in_the_database_files_or_the_logs() {
+    let (dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let (uri, backup) = api.enroll_verified("zoe").await;
+    let (_, sms) = api.authenticate("+14155550500").await;
+    let log = server.log();
+    server.stop();
+
+    let secret = uri.secret();
+    let base32 = secret.to_base32().to_string();
+    let hex: String = secret
+        .expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut needles: Vec<Vec<u8>> = vec![
+        base32.clone().into_bytes(),
+        base32.to_ascii_lowercase().into_bytes(),
+        hex.into_bytes(),
+        secret.expose_secret().to_vec(),
+        crate::support::PEPPER.as_bytes().to_vec(),
+    ];
+    needles.extend(backup.iter().map(|code| code.clone().into_bytes()));
+    // The database file and whatever SQLite keeps beside it (WAL, SHM).
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
+        for needle in &needles {
+            assert!(!holds(&bytes, needle), "a secret is readable at rest");
+        }
+    }
+    assert!(files >= 1);
+    // Nor in what the server logged: no key, secret, code or API key.
+    for needle in needles.iter().chain([
+        &crate::support::API_KEY.as_bytes().to_vec(),
+        &sms.clone().into_bytes(),
+    ]) {
+        assert!(
+            !holds(log.as_bytes(), needle),
+            "a secret is in the log:\n{log}"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! The server's tests: real `otpkit-server` processes on loopback, on real
+//! SQLite files; nothing but cargo needed. (The browser and PostgreSQL
+//! tests are in the interop package.)
+
+mod support;
+
+/// The binary the launcher starts: this package's.
+const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
+
+mod api;
+mod races;
+mod restart;

@@ -1,0 +1,408 @@
+//! A real `otpkit-server` process on 127.0.0.1 for the tests, and a small
+//! JSON client. The server's tests, the interop package's server tests and
+//! the load bench include this one module (`#[path]`); each names the
+//! binary to start as `crate::SERVER_BIN`.
+#![allow(dead_code)]
+
+pub mod scenarios;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use otpkit::OtpAuthUri;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const API_KEY: &str = "test-api-key-0123456789abcdef";
+/// Keys every process of a test shares (as several instances would).
+pub const SEALING_KEYS: &str =
+    "otpkit-key:v1:test:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+pub const PEPPER: &str = "a test pepper of at least sixteen bytes";
+pub const CUSTOMER: &str = "8f1196d5-806e-4b71-9b24-5f96ec052808";
+
+/// A server process; killed when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub database: String,
+    log: Arc<Mutex<String>>,
+}
+
+/// A SQLite database file in a fresh temp dir (kept alive by the guard).
+pub fn sqlite() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let url = format!("sqlite://{}", dir.path().join("otpkit.db").display());
+    (dir, url)
+}
+
+impl Server {
+    /// Starts `--dev` on `database`, on a free port, and waits until ready.
+    pub fn start(database: &str) -> Self {
+        Self::start_with(database, &["--dev"])
+    }
+
+    /// Starts with `args` (no `--dev` unless given).
+    pub fn start_with(database: &str, args: &[&str]) -> Self {
+        Self::spawn(Self::command(database, args), database)
+    }
+
+    /// The command `start_with` runs, to adjust before [`Server::spawn`].
+    pub fn command(database: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(crate::SERVER_BIN);
+        command
+            .args(["--listen", "127.0.0.1:0", "--database", database])
+            .args(args)
+            .env("OTPKIT_API_KEY", API_KEY)
+            .env("OTPKIT_SEALING_KEYS", SEALING_KEYS)
+            .env("OTPKIT_PEPPER", PEPPER)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs `command` and waits until the server listens.
+    pub fn spawn(mut command: Command, database: &str) -> Self {
+        let mut child = command.spawn().expect("the server binary starts");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(address) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(address.trim().to_owned());
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the server did not start:\n{}", log.lock().unwrap()));
+        Self {
+            child: Some(child),
+            base,
+            database: database.to_owned(),
+            log,
+        }
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGTERM, then waits: the server must exit 0 within 10 s.
+    pub fn stop(mut self) {
+        let mut child = self.child.take().expect("running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                assert!(status.success(), "exit {status}:\n{}", self.log());
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no exit after SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A JSON client with the API key.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    pub base: String,
+    key: Option<String>,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("a client"),
+            base: base.to_owned(),
+            key: Some(API_KEY.to_owned()),
+        }
+    }
+
+    pub fn with_key(mut self, key: Option<&str>) -> Self {
+        self.key = key.map(str::to_owned);
+        self
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub async fn raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        self.try_raw(path, content_type, body)
+            .await
+            .expect("the server answers")
+    }
+
+    /// As [`Client::raw`], but the connection may fail (a server that
+    /// refuses a body without reading it may reset the connection before
+    /// the client reads the answer).
+    pub async fn try_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Value), reqwest::Error> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(API_KEY)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send("POST", path, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send("GET", path, None).await
+    }
+
+    /// Creates a TOTP for `user` and returns its URI.
+    pub async fn enroll(&self, user: &str) -> OtpAuthUri {
+        let (status, created) = self
+            .send("POST", &format!("/v1/users/{user}/totp"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        created["uri"]
+            .as_str()
+            .expect("a uri")
+            .parse()
+            .expect("a valid URI")
+    }
+
+    /// Enrolls and verifies `user` with the code of the current step;
+    /// returns the URI and the backup codes.
+    pub async fn enroll_verified(&self, user: &str) -> (OtpAuthUri, Vec<String>) {
+        let uri = self.enroll(user).await;
+        let (status, verified) = self
+            .post(
+                &format!("/v1/users/{user}/totp/attempt_verification"),
+                json!({ "code": code_at(&uri, 0) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{verified}");
+        let codes = verified["backup_codes"]
+            .as_array()
+            .expect("backup codes")
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        (uri, codes)
+    }
+
+    /// Starts a Ding authentication to `phone` and reads its code off the
+    /// dev outbox.
+    pub async fn authenticate(&self, phone: &str) -> (String, String) {
+        let (status, created) = self
+            .post(
+                "/v1/authentication",
+                json!({ "customer_uuid": CUSTOMER, "phone_number": phone }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let uuid = created["authentication_uuid"].as_str().unwrap().to_owned();
+        (uuid, self.last_code(phone).await)
+    }
+
+    /// The code in the last message sent to `phone`.
+    pub async fn last_code(&self, phone: &str) -> String {
+        let phone = phone.replace('+', "%2B");
+        let (status, outbox) = self.get(&format!("/dev/outbox?phone_number={phone}")).await;
+        assert_eq!(status, StatusCode::OK, "{outbox}");
+        let body = outbox["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .expect("a message")["body"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        body.rsplit(' ').next().unwrap().to_owned()
+    }
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The code of `uri` for the step `steps` away from now.
+pub fn code_at(uri: &OtpAuthUri, steps: i64) -> String {
+    let totp = uri.to_totp().unwrap();
+    let at = unix_now().checked_add_signed(steps * 30).unwrap();
+    totp.generate_at(at).unwrap().to_string()
+}
+
+/// A code that is none of the codes valid now (±2 steps).
+pub fn wrong_code(uri: &OtpAuthUri) -> String {
+    let near: Vec<String> = (-2..=2).map(|s| code_at(uri, s)).collect();
+    (0..)
+        .map(|n| format!("{:06}", 123_456 + n))
+        .find(|c| !near.contains(c))
+        .unwrap()
+}
+
+/// The stored record of `user`, as JSON (its secret sealed).
+pub async fn stored_record(database: &str, user: &str) -> Value {
+    let store = otpkit_server::store::Store::connect(database, Some(1))
+        .await
+        .unwrap();
+    let row = store
+        .load(otpkit_server::store::Table::Totp, user)
+        .await
+        .unwrap()
+        .expect("a row");
+    store.close().await;
+    serde_json::from_str(&row.json).unwrap()
+}
+
+/// The stored challenge of a Ding authentication, as JSON.
+pub async fn stored_challenge(database: &str, uuid: &str) -> Value {
+    let store = otpkit_server::store::Store::connect(database, Some(1))
+        .await
+        .unwrap();
+    let row = store
+        .load(otpkit_server::store::Table::Authentication, uuid)
+        .await
+        .unwrap()
+        .expect("a row");
+    store.close().await;
+    serde_json::from_str(&row.json).unwrap()
+}
+
+/// Where tests keep files for CI to show (screenshots): `target/…`.
+pub fn artifacts_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-artifacts")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Sends all `bodies` to `path` at once (released together by a barrier),
+/// each on its own task; the answers in order.
+pub async fn race(api: &Client, path: &str, bodies: Vec<Value>) -> Vec<Value> {
+    race_spread(std::slice::from_ref(api), path, bodies).await
+}
+
+/// How many answers have `field` equal to `value`.
+pub fn count(answers: &[Value], field: &str, value: Value) -> usize {
+    answers.iter().filter(|a| a[field] == value).count()
+}
+
+/// A fresh, empty database on the PostgreSQL of `OTPKIT_TEST_POSTGRES`
+/// (`.ci/test` starts a throwaway cluster and sets it).
+pub async fn postgres() -> String {
+    let admin = std::env::var("OTPKIT_TEST_POSTGRES").expect(
+        "OTPKIT_TEST_POSTGRES=postgres://… names a PostgreSQL server for the multi-instance \
+         tests; `bash .ci/test` starts a throwaway one (see .ci/postgres.sh)",
+    );
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .expect("PostgreSQL is reachable");
+    let name = format!("otpkit_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("CREATE DATABASE");
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
+/// Sends `bodies` to `path` at once, body `i` to `clients[i % n]`
+/// (round-robin over instances); the answers in order.
+pub async fn race_spread(clients: &[Client], path: &str, bodies: Vec<Value>) -> Vec<Value> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(bodies.len()));
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let api = clients[i % clients.len()].clone();
+            let (path, barrier) = (path.to_owned(), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let (status, answer) = api.post(&path, body).await;
+                assert_eq!(status, StatusCode::OK, "{answer}");
+                answer
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("a request task"));
+    }
+    answers
+}

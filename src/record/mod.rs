@@ -1,0 +1,635 @@
+//! Enrollment records: what a server stores for a user's authenticator app
+//! ([`TotpRecord`]) and what it shows the front end ([`TotpResource`]).
+//!
+//! # The lifecycle
+//!
+//! 1. **Create** ([`TotpRecord::create`]): a fresh secret. The creation
+//!    response is the only one that carries the secret and the otpauth://
+//!    URI (for the QR code).
+//! 2. **Verify the first code** ([`TotpRecord::verify`]): the user scans the
+//!    QR code and types a code; the record becomes *verified* and, the first
+//!    time, issues backup codes, returned once in plaintext and stored only
+//!    as hashes.
+//! 3. **Sign in** ([`TotpRecord::verify`] again): a TOTP code, used once
+//!    (its time step is remembered), or a backup code, used up.
+//!    Wrong codes are counted; after [`Lockout::free_failures`] in a row,
+//!    each locks the record for a doubling cool-down.
+//! 4. **Replace the backup codes** ([`TotpRecord::regenerate_backup_codes`])
+//!    or **disable** ([`TotpRecord::disable`]).
+//!
+//! # Why Clerk's shape
+//!
+//! [Clerk](https://clerk.com) is a hosted authentication service whose
+//! documented TOTP object (`{"object":"totp","id","secret","uri",
+//! "verified","backup_codes","created_at","updated_at"}`) many front ends
+//! are already written against. [`TotpResource`] serializes to exactly that
+//! shape (snake_case, Unix milliseconds), so such a front end works
+//! unchanged against a server built on this crate.
+//!
+//! # Replay protection is a policy
+//!
+//! A record refuses a code whose time step it already accepted (RFC 6238
+//! §5.2 says a verifier "MUST NOT accept the second attempt of the same
+//! OTP"): a code read over a shoulder, phished or logged cannot be used
+//! again in the 60–90 s it stays valid. Some deployments allow reuse within
+//! the window on purpose (two tabs signing in with one code, a retry after
+//! a dropped response); the price is exactly that replay window. To choose
+//! it, verify with [`Totp::verify_at`] and treat
+//! [`Verdict::Replayed`] as you decide; a
+//! [`TotpRecord`] always refuses, as do its backup codes, which are single
+//! use by definition.
+//!
+//! # Coming from another application
+//!
+//! [`TotpRecord::import`] takes an existing enrollment (the key in Base32,
+//! hex or bytes, 80-bit legacy keys included and flagged; the last used
+//! step, so replay protection carries over), and
+//! [`TotpRecord::with_backup_codes`] its backup codes, imported with
+//! [`BackupCodeSet::import_hashes`] or
+//! [`BackupCodeSet::import_plain`].
+//!
+//! # Storing a record
+//!
+//! Every transition is a pure function of (record, input, now) that returns
+//! the new record; the caller stores it. Two things make that safe:
+//!
+//! - **Seal the secret**: a record's stored form is a
+//!   [`StoredTotpRecord`] whose secret is sealed by a
+//!   [`Keyring`](crate::Keyring) (see [`seal`](crate::seal)); plaintext is an
+//!   opt-in by name.
+//! - **Compare-and-set**: save only if nobody saved since you loaded, and on
+//!   a lost race run the transition again on the fresh record, so a code is
+//!   accepted once and every failure is counted. The recipe, tested, is in
+//!   [`TotpRecord`]'s docs.
+//!
+//! ```
+//! use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
+//!
+//! let now = 1_700_000_000;
+//! let (record, created) = TotpRecord::create("ACME", "alice@example.com", &EnrollmentOptions::default(), now)?;
+//! assert!(created.secret().is_some() && created.uri().is_some() && !created.verified());
+//!
+//! // The user scans the QR code and types the first code.
+//! let code = record.totp().generate_at(now + 20)?.to_string();
+//! let (record, outcome) = record.verify(&code, None, now + 20)?;
+//! let TotpOutcome::Valid { code_type: CodeType::Totp, backup_codes } = outcome else { panic!() };
+//! assert!(record.resource().verified());
+//! assert_eq!(backup_codes.map(|codes| codes.len()), Some(10)); // shown once
+//!
+//! // Later reads never carry the secret, the URI or backup codes.
+//! let later = record.resource();
+//! assert!(later.secret().is_none() && later.uri().is_none() && later.backup_codes().is_none());
+//! # Ok::<(), otpkit::Error>(())
+//! ```
+
+mod import;
+mod lockout;
+mod options;
+mod outcome;
+mod resource;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+mod stored;
+
+use core::fmt;
+
+use rand::Rng;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+
+pub use lockout::Lockout;
+pub use options::EnrollmentOptions;
+pub use outcome::{CodeType, TotpOutcome};
+pub use resource::TotpResource;
+#[cfg(feature = "serde")]
+pub use stored::StoredTotpRecord;
+
+use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome};
+use crate::engine::{TimeStep, Totp, Verdict};
+use crate::error::Error;
+use crate::pepper::Pepper;
+use crate::secret::Secret;
+use crate::time::Timestamp;
+use crate::uri::OtpAuthUri;
+
+/// The server-side TOTP record behind a [`TotpResource`]: the secret and
+/// settings, verified flag, last used step, hashed backup codes, failure
+/// count and times. It produces the resource, and never puts the secret in
+/// it after creation. `Debug` prints no secret.
+///
+/// # Storing it safely: load, transition, compare-and-set
+///
+/// [`TotpRecord::verify`] is pure: it returns the new record and leaves
+/// storing it to you. Two requests that race with the same code both load
+/// the same record and both see the code as fresh; only how you *save*
+/// decides that one of them loses. Keep a version beside the record and
+/// save only if it is unchanged since you loaded:
+///
+/// ```sql
+/// UPDATE totp SET record = :new, version = version + 1
+///  WHERE user_id = :user AND version = :version_loaded;  -- 0 rows: you lost
+/// ```
+///
+/// The loser must not answer with its own outcome: it reloads and runs
+/// the transition again on the fresh record, which now holds the used step,
+/// so the replay is refused ([`TotpOutcome::Replayed`]), and every
+/// wrong code of many racing requests is counted. Save on *every* outcome
+/// that changed the record (all but [`TotpOutcome::Locked`] and
+/// [`TotpOutcome::Malformed`]), not only
+/// on success, or failures go uncounted.
+///
+/// The whole recipe, with a store that holds (version, sealed JSON), and
+/// two requests interleaved to lose a race:
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use otpkit::{Keyring, StoredTotpRecord, TotpOutcome, TotpRecord};
+/// use otpkit::record::EnrollmentOptions;
+/// use otpkit::seal::SealingKey;
+/// use std::cell::RefCell;
+///
+/// /// One row: (version, the record as JSON, its secret sealed).
+/// struct Store { row: RefCell<(u64, String)>, keyring: Keyring }
+/// impl Store {
+///     fn load(&self) -> (u64, TotpRecord) {
+///         let (version, json) = &*self.row.borrow();
+///         let stored: StoredTotpRecord = serde_json::from_str(json).expect("a valid record");
+///         (*version, stored.open(&self.keyring).expect("our key"))
+///     }
+///     /// `UPDATE … WHERE version = :loaded`: false when someone saved first.
+///     fn compare_and_set(&self, loaded: u64, record: &TotpRecord) -> bool {
+///         let mut row = self.row.borrow_mut();
+///         if row.0 != loaded { return false; }
+///         let sealed = record.seal(&self.keyring).expect("sealable");
+///         *row = (loaded + 1, serde_json::to_string(&sealed).expect("serializable"));
+///         true
+///     }
+/// }
+///
+/// /// One sign-in request: load, transition, save; on a lost race, again.
+/// fn sign_in(store: &Store, code: &str, now: u64) -> Result<TotpOutcome, otpkit::Error> {
+///     loop {
+///         let (version, record) = store.load();
+///         let (next, outcome) = record.verify(code, None, now)?;
+///         if next == record || store.compare_and_set(version, &next) {
+///             return Ok(outcome);
+///         }
+///     }
+/// }
+///
+/// let now = 1_700_000_000;
+/// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now)?;
+/// let code = record.totp().generate_at(now)?.to_string();
+/// let keyring = Keyring::new(SealingKey::generate());
+/// let json = serde_json::to_string(&record.seal(&keyring)?).unwrap();
+/// let store = Store { row: RefCell::new((1, json)), keyring };
+///
+/// // Request B loads and checks first, but is slow to save…
+/// let (b_version, b_record) = store.load();
+/// let (b_next, b_outcome) = b_record.verify(&code, None, now)?;
+/// assert!(matches!(b_outcome, TotpOutcome::Valid { .. }));
+/// // …while request A, with the same code, runs the recipe and wins.
+/// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Valid { .. }));
+/// // B's save fails; B reloads and runs the check again: a replay.
+/// assert!(!store.compare_and_set(b_version, &b_next));
+/// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Replayed { .. }));
+/// # }
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+///
+/// [`OtpChallenge`](crate::OtpChallenge) and
+/// [`BackupCodeSet`] are stored the same way.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpRecord {
+    id: String,
+    issuer: String,
+    account: String,
+    totp: Totp,
+    verified: bool,
+    last_used_step: Option<TimeStep>,
+    backup_codes: Option<BackupCodeSet>,
+    backup_options: Option<BackupCodeOptions>,
+    lockout: Lockout,
+    failures: u32,
+    locked_until: Option<u64>,
+    created_at: u64,
+    updated_at: u64,
+    /// Imported with a key shorter than 128 bits: loading accepts a short
+    /// key only when this is set.
+    legacy_secret: bool,
+    /// Steps the user's clock runs ahead (positive) or behind, learned
+    /// from accepted codes (RFC 6238 §6): the window is centred there.
+    drift: i64,
+}
+
+impl TotpRecord {
+    /// The most drift a record keeps, in steps either way (10 minutes at
+    /// 30 s): enough for a phone's clock, too little to matter to a guesser.
+    pub const MAX_DRIFT: i64 = 20;
+
+    /// Creates a secret for `account` at Unix time `now`: the record to
+    /// store and the creation response, the only one that carries the
+    /// secret and URI. Creating again while unverified replaces the record.
+    ///
+    /// # Errors
+    /// [`Error::DigitsOutOfRange`], [`Error::ZeroPeriod`] or
+    /// [`Error::WindowTooLarge`] for bad options.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot supply random bytes.
+    ///
+    /// ```
+    /// let (record, created) = otpkit::TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert!(created.id().starts_with("totp_") && created.id() == record.resource().id());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn create(
+        issuer: &str,
+        account: &str,
+        options: &EnrollmentOptions,
+        now: u64,
+    ) -> Result<(Self, TotpResource), Error> {
+        let totp = options.totp(Secret::generate_for(options.algorithm))?;
+        let record = Self::fresh(issuer, account, totp, options, now);
+        let mut created = record.resource();
+        created.secret = Some(record.totp.secret().clone());
+        created.uri = Some(record.uri());
+        Ok((record, created))
+    }
+
+    /// A new, unverified record for `totp`, with a fresh id.
+    fn fresh(
+        issuer: &str,
+        account: &str,
+        totp: Totp,
+        options: &EnrollmentOptions,
+        now: u64,
+    ) -> Self {
+        Self {
+            id: new_id(),
+            issuer: issuer.to_owned(),
+            account: account.to_owned(),
+            totp,
+            verified: false,
+            last_used_step: None,
+            backup_codes: None,
+            backup_options: options.backup_codes,
+            lockout: options.lockout,
+            failures: 0,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+            legacy_secret: false,
+            drift: 0,
+        }
+    }
+
+    /// Steps the user's clock runs ahead (positive) or behind, as learned
+    /// from the codes accepted: each right code moves the window's centre
+    /// to where it matched (RFC 6238 §6), within
+    /// [`TotpRecord::MAX_DRIFT`].
+    ///
+    /// ```
+    /// use otpkit::record::{EnrollmentOptions, TotpRecord};
+    /// let now = 1_700_000_000;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &EnrollmentOptions::default(), now)?;
+    /// let late = record.totp().generate_at(now - 30)?.to_string(); // a clock one step behind
+    /// let (record, _) = record.verify(&late, None, now)?;
+    /// assert_eq!(record.drift(), -1);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn drift(&self) -> i64 {
+        self.drift
+    }
+
+    /// `now` moved by the drift, in the user's clock; unmoved where that
+    /// would leave the range of time.
+    fn drifted(&self, now: u64) -> u64 {
+        let shift = self
+            .drift
+            .saturating_mul(i64::try_from(self.totp.period()).unwrap_or(i64::MAX));
+        now.checked_add_signed(shift)
+            .filter(|&at| at >= self.totp.t0())
+            .unwrap_or(now)
+    }
+
+    /// The otpauth:// URI of the record's secret.
+    fn uri(&self) -> OtpAuthUri {
+        OtpAuthUri::for_totp(&self.totp, self.account.clone()).with_issuer(self.issuer.clone())
+    }
+
+    /// The view for every read after creation: no secret, URI or codes.
+    ///
+    /// ```
+    /// let (record, _) = otpkit::TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert!(record.resource().secret().is_none());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn resource(&self) -> TotpResource {
+        TotpResource {
+            id: self.id.clone(),
+            secret: None,
+            uri: None,
+            verified: self.verified,
+            backup_codes: None,
+            created_at: Timestamp::from_unix_seconds(self.created_at),
+            updated_at: Timestamp::from_unix_seconds(self.updated_at),
+        }
+    }
+
+    /// Checks a code at Unix time `now`: a TOTP code, or — once verified —
+    /// a backup code (which is then used up), as Clerk's back-end
+    /// `verifyTOTP` accepts either. The first right TOTP code verifies the
+    /// record and, when backup codes are enabled and none exist, issues
+    /// them in the returned resource, keeping only their hashes.
+    ///
+    /// Returns the new record to persist (it changes on every outcome but
+    /// [`TotpOutcome::Locked`] and [`TotpOutcome::Malformed`]) and what
+    /// happened. A code that could be either kind (a backup code of digits
+    /// only, as long as a TOTP code) is tried as both, so every issued
+    /// backup code can be redeemed.
+    ///
+    /// # Errors
+    /// Only for a problem of configuration, never for what the user typed:
+    /// [`Error::PepperRequired`] for a peppered backup set without the
+    /// pepper; [`Error::TimeBeforeT0`] for a clock before T0.
+    ///
+    /// ```
+    /// use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
+    ///
+    /// let now = 1_700_000_000;
+    /// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now)?;
+    /// let code = record.totp().generate_at(now)?.to_string(); // from the user's app
+    /// let (record, outcome) = record.verify(&code, None, now)?;
+    /// let TotpOutcome::Valid { code_type: CodeType::Totp, backup_codes } = outcome else { panic!() };
+    /// let backup_codes = backup_codes.expect("issued on the first code");
+    ///
+    /// // The same code again is a replay; a typo is malformed, not an error.
+    /// let (record, again) = record.verify(&code, None, now + 1)?;
+    /// assert_eq!(again, TotpOutcome::Replayed { code_type: CodeType::Totp });
+    /// assert!(matches!(record.verify("12 34", None, now + 2)?.1, TotpOutcome::Malformed(_)));
+    ///
+    /// // A backup code works once.
+    /// let backup = backup_codes.iter().next().expect("ten of them");
+    /// let (record, outcome) = record.verify(backup, None, now + 3)?;
+    /// assert!(matches!(outcome, TotpOutcome::Valid { code_type: CodeType::BackupCode, .. }));
+    /// assert_eq!(record.verify(backup, None, now + 4)?.1, TotpOutcome::Replayed { code_type: CodeType::BackupCode });
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn verify(
+        &self,
+        input: &str,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<(Self, TotpOutcome), Error> {
+        if let Some(until) = self.locked_until.filter(|&until| now < until) {
+            return Ok((self.clone(), TotpOutcome::Locked { until }));
+        }
+        let mut next = self.clone();
+        next.updated_at = now.max(self.updated_at);
+        let totp = self
+            .totp
+            .verify_at(input, self.drifted(now), self.last_used_step)?;
+        if let Verdict::Valid(m) = totp {
+            next.last_used_step = Some(m.step());
+            next.drift = self
+                .drift
+                .saturating_add(m.offset())
+                .clamp(-Self::MAX_DRIFT, Self::MAX_DRIFT);
+            let backup_codes = next.accept(pepper, now)?;
+            let code_type = CodeType::Totp;
+            return Ok((
+                next,
+                TotpOutcome::Valid {
+                    code_type,
+                    backup_codes,
+                },
+            ));
+        }
+        // Not a fresh TOTP code: it may still be a backup code. Both are
+        // tried, so a backup code that happens to look like a TOTP code
+        // (all digits, as long as a TOTP code) is still redeemable.
+        // `None`: no set to check (not verified yet, or no codes issued).
+        let backup = match next.backup_codes.as_mut().filter(|_| self.verified) {
+            Some(set) => Some(set.verify_and_consume(input, pepper, now)?),
+            None => None,
+        };
+        match (totp, backup) {
+            (_, Some(BackupOutcome::Valid { .. })) => {
+                let backup_codes = next.accept(pepper, now)?;
+                let code_type = CodeType::BackupCode;
+                Ok((
+                    next,
+                    TotpOutcome::Valid {
+                        code_type,
+                        backup_codes,
+                    },
+                ))
+            }
+            (_, Some(BackupOutcome::Replayed)) => {
+                let code_type = CodeType::BackupCode;
+                Ok((next.fail(now), TotpOutcome::Replayed { code_type }))
+            }
+            (Verdict::Replayed(_), _) => {
+                let code_type = CodeType::Totp;
+                Ok((next.fail(now), TotpOutcome::Replayed { code_type }))
+            }
+            // Input that is no backup code either: report it as the
+            // malformed TOTP code it most likely was; nothing is counted.
+            (Verdict::Malformed(typo), None | Some(BackupOutcome::Malformed(_))) => {
+                Ok((self.clone(), TotpOutcome::Malformed(typo)))
+            }
+            _ => Ok(next.fail_invalid(now)),
+        }
+    }
+
+    /// A right code: reset throttling, mark verified, and the first time
+    /// issue backup codes (the plaintext to show once is returned).
+    fn accept(&mut self, pepper: Option<&Pepper>, now: u64) -> Result<Option<BackupCodes>, Error> {
+        self.failures = 0;
+        self.locked_until = None;
+        self.verified = true;
+        if let (Some(options), None) = (self.backup_options, &self.backup_codes) {
+            let (codes, set) = BackupCodeSet::generate(&options, pepper, now)?;
+            self.backup_codes = Some(set);
+            return Ok(Some(codes));
+        }
+        Ok(None)
+    }
+
+    fn fail(mut self, now: u64) -> Self {
+        self.failures = self.failures.saturating_add(1);
+        let lock = self.lockout.lock_for(self.failures);
+        self.locked_until = (lock > 0).then(|| now.saturating_add(lock));
+        self
+    }
+
+    fn fail_invalid(self, now: u64) -> (Self, TotpOutcome) {
+        let next = self.fail(now);
+        let outcome = TotpOutcome::Invalid {
+            failures: next.failures,
+            locked_until: next.locked_until,
+        };
+        (next, outcome)
+    }
+
+    /// Replaces the backup codes with a new set (Clerk's
+    /// `createBackupCode()`), returning the new record and the plaintext
+    /// codes to show once.
+    ///
+    /// # Errors
+    /// [`Error::NotVerified`] before the record is verified; the errors of
+    /// [`BackupCodeSet::generate`].
+    ///
+    /// ```
+    /// use otpkit::{Error, TotpRecord};
+    /// use otpkit::backup::BackupCodeOptions;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert_eq!(record.regenerate_backup_codes(&BackupCodeOptions::default(), None, 1).unwrap_err(), Error::NotVerified);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn regenerate_backup_codes(
+        &self,
+        options: &BackupCodeOptions,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<(Self, BackupCodes), Error> {
+        if !self.verified {
+            return Err(Error::NotVerified);
+        }
+        let (codes, set) = BackupCodeSet::generate(options, pepper, now)?;
+        let mut next = self.clone();
+        next.backup_codes = Some(set);
+        next.backup_options = Some(*options);
+        next.updated_at = now.max(self.updated_at);
+        Ok((next, codes))
+    }
+
+    /// The TOTP generator (for tests, and for apps that show codes).
+    #[must_use]
+    pub const fn totp(&self) -> &Totp {
+        &self.totp
+    }
+
+    /// Whether the user proved possession.
+    #[must_use]
+    pub const fn is_verified(&self) -> bool {
+        self.verified
+    }
+
+    /// Whether the record holds a legacy key shorter than 128 bits, allowed
+    /// only because it was imported so (see [`TotpRecord::import`]).
+    ///
+    /// ```
+    /// use otpkit::{record::TotpRecord, Secret};
+    /// let legacy = Secret::from_base32_allow_short("JBSWY3DPEHPK3PXP")?; // 80 bits
+    /// let record = TotpRecord::import("ACME", "bob", legacy, &Default::default(), None, 0)?;
+    /// assert!(record.is_legacy_secret());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn is_legacy_secret(&self) -> bool {
+        self.legacy_secret
+    }
+
+    /// The step of the last accepted TOTP code.
+    #[must_use]
+    pub const fn last_used_step(&self) -> Option<TimeStep> {
+        self.last_used_step
+    }
+
+    /// The hashed backup codes, if issued.
+    #[must_use]
+    pub const fn backup_codes(&self) -> Option<&BackupCodeSet> {
+        self.backup_codes.as_ref()
+    }
+
+    /// Wrong codes in a row.
+    #[must_use]
+    pub const fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// Unix time before which codes are refused, if locked.
+    #[must_use]
+    pub const fn locked_until(&self) -> Option<u64> {
+        self.locked_until
+    }
+}
+
+/// `totp_` and 26 random Base32 characters: 128 bits, URL-safe.
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    UnwrapErr(SysRng).fill_bytes(&mut bytes);
+    let id = base32::encode(base32::Alphabet::Rfc4648Lower { padding: false }, &bytes);
+    format!("totp_{id}")
+}
+
+impl fmt::Debug for TotpRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TotpRecord")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .field("totp", &self.totp)
+            .field("verified", &self.verified)
+            .field("last_used_step", &self.last_used_step)
+            .field("backup_codes", &self.backup_codes)
+            .field("failures", &self.failures)
+            .field("locked_until", &self.locked_until)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Code;
+
+    /// A backup code drawn from digits only, as long as a TOTP code, parses
+    /// as a TOTP code too; it must still be redeemable (once).
+    #[test]
+    fn a_backup_code_that_looks_like_a_totp_code_is_redeemable() {
+        let now = 1_700_000_000;
+        let options = EnrollmentOptions::default()
+            .digits(8)
+            .backup_codes(Some(BackupCodeOptions::default().length(8)));
+        let (record, _) = TotpRecord::create("ACME", "bob", &options, now).unwrap();
+        let code = record.totp().generate_at(now).unwrap().to_string();
+        let (mut record, _) = record.verify(&code, None, now).unwrap();
+        let all_digits = "2345-6789";
+        record.backup_codes = Some(BackupCodeSet::with_codes(
+            &[all_digits, "abcd-efgh"],
+            8,
+            now,
+        ));
+        assert!(
+            Code::parse(all_digits, 8).is_ok(),
+            "it parses as a TOTP code"
+        );
+
+        let (record, outcome) = record.verify(all_digits, None, now + 1).unwrap();
+        assert!(matches!(
+            outcome,
+            TotpOutcome::Valid {
+                code_type: CodeType::BackupCode,
+                ..
+            }
+        ));
+        let (record, again) = record.verify("23456789", None, now + 2).unwrap();
+        assert_eq!(
+            again,
+            TotpOutcome::Replayed {
+                code_type: CodeType::BackupCode
+            }
+        );
+        // A wrong all-digit code is one failure, not two.
+        let (record, wrong) = record.verify("99999999", None, now + 3).unwrap();
+        assert!(matches!(wrong, TotpOutcome::Invalid { failures: 2, .. }));
+        assert_eq!(record.backup_codes().map(BackupCodeSet::remaining), Some(1));
+    }
+}

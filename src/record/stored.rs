@@ -1,0 +1,461 @@
+//! The stored form of a record: [`StoredTotpRecord`], sealed by default,
+//! checked on load.
+
+use core::fmt;
+
+use super::TotpRecord;
+use crate::error::Error;
+#[cfg(feature = "seal")]
+use crate::seal::Keyring;
+
+/// A [`TotpRecord`] as it is stored: serializable, with the secret sealed
+/// by a [`Keyring`](crate::Keyring) (or, opted into by name, in plaintext).
+///
+/// Loading checks every field a transition relies on; the secret is
+/// opened only by [`StoredTotpRecord::open`], with the key it names. See
+/// [`seal`](crate::seal) for the construction and key management.
+///
+/// ```
+/// use otpkit::{Keyring, StoredTotpRecord, TotpRecord};
+/// use otpkit::record::EnrollmentOptions;
+/// use otpkit::seal::SealingKey;
+///
+/// let keyring = Keyring::new(SealingKey::generate()); // from your secrets manager
+/// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), 0)?;
+/// let json = serde_json::to_string(&record.seal(&keyring)?).unwrap();
+/// assert!(!json.contains(record.totp().secret().to_base32().as_str()));
+///
+/// let stored: StoredTotpRecord = serde_json::from_str(&json).unwrap();
+/// assert_eq!(stored.key_id(), Some(keyring.sealing_key_id()));
+/// assert_eq!(stored.open(&keyring)?, record);
+/// # Ok::<(), otpkit::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredTotpRecord(wire::Record);
+
+impl TotpRecord {
+    /// The stored form, with the secret sealed by the keyring's first key
+    /// and bound to this record's id.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`](crate::Keyring::seal).
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let ring = Keyring::new(SealingKey::generate());
+    /// assert!(record.seal(&ring)?.is_sealed());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "seal")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+    pub fn seal(&self, keyring: &Keyring) -> Result<StoredTotpRecord, Error> {
+        let sealed = keyring.seal(self.totp.secret(), &wire::context(&self.id))?;
+        let text = crate::encoding::wiping::to_zeroizing_string(&sealed);
+        Ok(StoredTotpRecord(wire::Record::new(self, text)))
+    }
+
+    /// The stored form with the secret in **plaintext** Base32: anyone who
+    /// reads it can mint codes. Only for tests, and for apps that encrypt
+    /// the whole row themselves.
+    ///
+    /// ```
+    /// # use otpkit::TotpRecord;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.unsealed_for_storage();
+    /// assert!(!stored.is_sealed());
+    /// assert_eq!(stored.open_unsealed()?, record);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn unsealed_for_storage(&self) -> StoredTotpRecord {
+        StoredTotpRecord(wire::Record::new(self, self.totp.secret().to_base32()))
+    }
+}
+
+impl StoredTotpRecord {
+    /// Opens a sealed record with the key it names.
+    ///
+    /// # Errors
+    /// [`Error::PlaintextRecord`] for a record stored in plaintext (nothing
+    /// falls back to it); [`Error::KeyNotInKeyring`] naming the key needed;
+    /// [`Error::SealedSecretBroken`] for a wrong key, an altered ciphertext
+    /// or a secret moved from another record; [`Error::InvalidTotpRecord`]
+    /// and the settings' errors for a record that fails its checks.
+    ///
+    /// ```
+    /// # use otpkit::{Error, Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.seal(&Keyring::new(SealingKey::generate()))?;
+    /// let other = Keyring::new(SealingKey::generate());
+    /// assert!(matches!(stored.open(&other), Err(Error::KeyNotInKeyring { .. })));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "seal")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+    pub fn open(&self, keyring: &Keyring) -> Result<TotpRecord, Error> {
+        match self.0.stored_secret()? {
+            wire::StoredSecret::Sealed(sealed) => {
+                let secret = keyring.open_any_length(&sealed, &wire::context(self.0.id()))?;
+                self.0.build(secret)
+            }
+            wire::StoredSecret::Plain => Err(Error::PlaintextRecord),
+        }
+    }
+
+    /// Opens a record stored in plaintext (see
+    /// [`TotpRecord::unsealed_for_storage`]).
+    ///
+    /// # Errors
+    /// [`Error::SealedRecord`] naming the key for a sealed record; the
+    /// errors of [`StoredTotpRecord::open`] for a record that fails its
+    /// checks.
+    ///
+    /// ```
+    /// # use otpkit::{Error, Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.seal(&Keyring::new(SealingKey::generate()))?;
+    /// assert!(matches!(stored.open_unsealed(), Err(Error::SealedRecord { .. })));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn open_unsealed(&self) -> Result<TotpRecord, Error> {
+        if let Some(key_id) = self.0.sealed_key_id() {
+            return Err(Error::SealedRecord {
+                key_id: key_id.to_owned(),
+            });
+        }
+        self.0.build(self.0.plain_secret()?)
+    }
+
+    /// The same record re-sealed under the keyring's first key, for key
+    /// rotation; pure, like every transition. Opening uses any key of the
+    /// keyring.
+    ///
+    /// # Errors
+    /// As [`StoredTotpRecord::open`].
+    ///
+    /// ```
+    /// use otpkit::{Keyring, TotpRecord};
+    /// use otpkit::seal::SealingKey;
+    /// let (a, b) = (SealingKey::generate(), SealingKey::generate());
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.seal(&Keyring::new(a.clone()))?;
+    /// let rotated = stored.rekey(&Keyring::new(b.clone()).with_old_key(a)?)?;
+    /// assert_eq!(rotated.key_id(), Some(b.id()));
+    /// assert_eq!(rotated.open(&Keyring::new(b))?, record);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "seal")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+    pub fn rekey(&self, keyring: &Keyring) -> Result<Self, Error> {
+        self.open(keyring)?.seal(keyring)
+    }
+
+    /// Whether the secret is sealed.
+    ///
+    /// ```
+    /// # use otpkit::TotpRecord;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert!(!record.unsealed_for_storage().is_sealed());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn is_sealed(&self) -> bool {
+        self.key_id().is_some()
+    }
+
+    /// The id of the key that sealed the secret, `None` in plaintext: tells
+    /// which records still need [`StoredTotpRecord::rekey`].
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let ring = Keyring::new(SealingKey::new("k7", [7; 32])?);
+    /// assert_eq!(record.seal(&ring)?.key_id(), Some("k7"));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn key_id(&self) -> Option<&str> {
+        self.0.sealed_key_id()
+    }
+}
+
+impl fmt::Debug for StoredTotpRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredTotpRecord")
+            .field("id", &self.0.id())
+            .field("key_id", &self.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+mod wire {
+    //! The record as a versioned stored form. Every string that holds a
+    //! secret is a `Zeroizing<String>`, both ways.
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use zeroize::Zeroizing;
+
+    use super::StoredTotpRecord;
+    use crate::algorithm::Algorithm;
+    use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupHashScheme};
+    use crate::engine::{MAX_WINDOW, TimeStep, Totp};
+    use crate::error::Error;
+    use crate::record::{Lockout, TotpRecord};
+    #[cfg(feature = "seal")]
+    use crate::seal::SealedSecret;
+    use crate::secret::Secret;
+
+    /// Backup-code options as stored in a record.
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+    #[serde(deny_unknown_fields)]
+    struct BackupSettings {
+        count: usize,
+        length: usize,
+        /// 0 for HMAC-SHA-256, else PBKDF2 iterations.
+        pbkdf2_iterations: u32,
+    }
+
+    /// The stored form. `secret` is the sealed secret
+    /// (`$otpkit-xchacha20poly1305$…`) or, opted into by name, the plain
+    /// Base32 secret; the two cannot be confused, as `$` is not Base32.
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Record {
+        version: u32,
+        id: String,
+        issuer: String,
+        account: String,
+        secret: Zeroizing<String>,
+        algorithm: String,
+        digits: u8,
+        period: u64,
+        window: u64,
+        verified: bool,
+        last_used_step: Option<TimeStep>,
+        backup_codes: Option<BackupCodeSet>,
+        backup_settings: Option<BackupSettings>,
+        lockout: Lockout,
+        failures: u32,
+        locked_until: Option<u64>,
+        created_at: u64,
+        updated_at: u64,
+        /// Present (true) only for a record imported with a key shorter
+        /// than 128 bits.
+        #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+        legacy_short_secret: bool,
+        /// Steps of clock drift learned; absent when 0.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        drift: i64,
+    }
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+    fn is_zero(value: &i64) -> bool {
+        *value == 0
+    }
+
+    /// How a record's secret is stored.
+    pub(super) enum StoredSecret {
+        #[cfg(feature = "seal")]
+        Sealed(SealedSecret),
+        Plain,
+    }
+
+    /// What the sealed secret is bound to: the record's id.
+    #[cfg(feature = "seal")]
+    pub(super) fn context(id: &str) -> Vec<u8> {
+        let mut context = b"totp-record:".to_vec();
+        context.extend_from_slice(id.as_bytes());
+        context
+    }
+
+    impl Record {
+        /// The stored form of `record`, with `secret` as its secret text.
+        pub(super) fn new(record: &TotpRecord, secret: Zeroizing<String>) -> Self {
+            let totp = &record.totp;
+            Self {
+                version: 1,
+                id: record.id.clone(),
+                issuer: record.issuer.clone(),
+                account: record.account.clone(),
+                secret,
+                algorithm: totp.algorithm().as_str().to_owned(),
+                digits: totp.digits(),
+                period: totp.period(),
+                window: totp.window().0,
+                verified: record.verified,
+                last_used_step: record.last_used_step,
+                backup_codes: record.backup_codes.clone(),
+                backup_settings: record.backup_options.map(|o| BackupSettings {
+                    count: o.count_value(),
+                    length: o.length_value(),
+                    pbkdf2_iterations: match o.scheme_value() {
+                        BackupHashScheme::Pbkdf2Sha256 { iterations } => iterations,
+                        BackupHashScheme::HmacSha256 => 0,
+                    },
+                }),
+                lockout: record.lockout,
+                failures: record.failures,
+                locked_until: record.locked_until,
+                created_at: record.created_at,
+                updated_at: record.updated_at,
+                legacy_short_secret: record.legacy_secret,
+                drift: record.drift,
+            }
+        }
+
+        pub(super) fn id(&self) -> &str {
+            &self.id
+        }
+
+        /// The key id in a sealed secret's text, read without parsing it
+        /// all (it was checked on load).
+        pub(super) fn sealed_key_id(&self) -> Option<&str> {
+            let params = self.secret.strip_prefix('$')?.split('$').nth(1)?;
+            params.strip_prefix("v=1,k=")
+        }
+
+        /// Whether the secret is sealed, and by what.
+        pub(super) fn stored_secret(&self) -> Result<StoredSecret, Error> {
+            if !self.secret.starts_with('$') {
+                return Ok(StoredSecret::Plain);
+            }
+            #[cfg(feature = "seal")]
+            return Ok(StoredSecret::Sealed(self.secret.parse()?));
+            #[cfg(not(feature = "seal"))]
+            return Err(Error::FeatureDisabled { feature: "seal" });
+        }
+
+        /// The plain secret of an unsealed record.
+        pub(super) fn plain_secret(&self) -> Result<Secret, Error> {
+            Secret::from_base32_allow_short(&self.secret)
+        }
+
+        /// Checks everything a transition relies on, but the secret, so
+        /// that no stored value can switch a check off or make a right code
+        /// fail.
+        fn check(&self) -> Result<(), Error> {
+            if self.version != 1 {
+                return Err(bad("unsupported record version"));
+            }
+            if self.id.is_empty() {
+                return Err(bad("id is empty"));
+            }
+            if self.updated_at < self.created_at {
+                return Err(bad("updated_at is before created_at"));
+            }
+            if !self.verified && (self.last_used_step.is_some() || self.backup_codes.is_some()) {
+                return Err(bad("an unverified record has a used step or backup codes"));
+            }
+            // Each wrong code past the free ones sets a lock, and a right one
+            // clears both: a count past the free failures without a lock (or
+            // the reverse) was not written by a transition.
+            if self.locked_until.is_some() != (self.failures > self.lockout.free_failures()) {
+                return Err(bad("failures and locked_until disagree"));
+            }
+            if self
+                .locked_until
+                .is_some_and(|until| until > self.updated_at.saturating_add(Lockout::MAX_LOCK))
+            {
+                return Err(bad("locked_until is more than a day after updated_at"));
+            }
+            if self.drift.unsigned_abs() > TotpRecord::MAX_DRIFT.unsigned_abs() {
+                return Err(bad("drift is more than 20 steps"));
+            }
+            crate::engine::check_digits(self.digits)?;
+            if self.period == 0 {
+                return Err(Error::ZeroPeriod);
+            }
+            if self.window > MAX_WINDOW {
+                return Err(Error::WindowTooLarge {
+                    steps: self.window,
+                    max: MAX_WINDOW,
+                });
+            }
+            self.algorithm.parse::<Algorithm>()?;
+            self.backup_options()?;
+            match self.stored_secret()? {
+                #[cfg(feature = "seal")]
+                StoredSecret::Sealed(_) => Ok(()),
+                StoredSecret::Plain => self.check_length(&self.plain_secret()?),
+            }
+        }
+
+        /// A short key loads only into a record imported with one.
+        fn check_length(&self, secret: &Secret) -> Result<(), Error> {
+            if secret.len() < 16 && !self.legacy_short_secret {
+                return Err(Error::SecretTooShort {
+                    bits: secret.len().saturating_mul(8),
+                });
+            }
+            Ok(())
+        }
+
+        fn backup_options(&self) -> Result<Option<BackupCodeOptions>, Error> {
+            self.backup_settings
+                .as_ref()
+                .map(|b| {
+                    let scheme = match b.pbkdf2_iterations {
+                        0 => BackupHashScheme::HmacSha256,
+                        iterations => BackupHashScheme::Pbkdf2Sha256 { iterations },
+                    };
+                    let options = BackupCodeOptions::default()
+                        .count(b.count)
+                        .length(b.length)
+                        .scheme(scheme);
+                    options.check().map(|()| options)
+                })
+                .transpose()
+        }
+
+        /// The record, with its secret opened by the caller.
+        pub(super) fn build(&self, secret: Secret) -> Result<TotpRecord, Error> {
+            self.check()?;
+            self.check_length(&secret)?;
+            let totp = Totp::builder(secret)
+                .algorithm(self.algorithm.parse()?)
+                .digits(self.digits)
+                .period(self.period)
+                .window(self.window)
+                .build()?;
+            Ok(TotpRecord {
+                id: self.id.clone(),
+                issuer: self.issuer.clone(),
+                account: self.account.clone(),
+                totp,
+                verified: self.verified,
+                last_used_step: self.last_used_step,
+                backup_codes: self.backup_codes.clone(),
+                backup_options: self.backup_options()?,
+                lockout: self.lockout,
+                failures: self.failures,
+                locked_until: self.locked_until,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                legacy_secret: self.legacy_short_secret,
+                drift: self.drift,
+            })
+        }
+    }
+
+    fn bad(reason: &'static str) -> Error {
+        Error::InvalidTotpRecord { reason }
+    }
+
+    impl Serialize for StoredTotpRecord {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for StoredTotpRecord {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let record = Record::deserialize(d)?;
+            record.check().map_err(serde::de::Error::custom)?;
+            Ok(Self(record))
+        }
+    }
+}

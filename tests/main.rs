@@ -1,0 +1,23 @@
+//! The library's integration tests, one binary (ripgrep's layout): the
+//! public API against published vectors, stored forms from earlier
+//! versions, properties, and what must never leak. Nothing but cargo
+//! needed; tests against outside implementations are in the interop
+//! package. The freed-memory scan is its own binary (`freed_memory.rs`), as
+//! it installs a global allocator.
+
+mod support;
+
+mod backup;
+mod backup_import;
+mod features;
+mod fuzz_corpus;
+mod import;
+mod loaded_state;
+mod no_leaks;
+mod properties;
+mod qr;
+mod resource;
+mod rfc_vectors;
+mod seal;
+mod uri;
+mod verification;
