@@ -183,15 +183,16 @@ async fn attempt_verification(
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
     let (outcome, resource) = state.service.check_totp(&id, request.code, false).await?;
-    match outcome {
-        TotpOutcome::Valid { backup_codes, .. } => {
+    match (outcome, resource) {
+        (TotpOutcome::Valid { backup_codes, .. }, Some(resource)) => {
             let shown = match backup_codes {
                 Some(codes) => resource.with_backup_codes(codes),
                 None => resource,
             };
             Ok(Json(shown).into_response())
         }
-        refused => {
+        // Every refusal; `Valid` always comes with its view.
+        (refused, _) => {
             let (reason, locked_until) = reason(&refused);
             let (code, message) = match reason {
                 "locked" => ("locked", "too many wrong codes: wait until locked_until"),

@@ -253,7 +253,7 @@ impl Service {
         user_id: &str,
         code: String,
         verified: bool,
-    ) -> Result<(TotpOutcome, TotpResource), ApiError> {
+    ) -> Result<(TotpOutcome, Option<TotpResource>), ApiError> {
         let settings = Arc::clone(&self.settings);
         self.transition(user_id, move |record: Option<TotpRecord>| {
             let record = match record {
@@ -275,7 +275,8 @@ impl Service {
                 None => return Err(ApiError::not_found("TOTP")),
             };
             let (next, outcome) = record.verify(&code, Some(&settings.pepper), now())?;
-            let resource = next.resource();
+            // The view to answer with, only for an accepted code.
+            let resource = outcome.is_valid().then(|| next.resource());
             let change = if next == record {
                 Change::Keep
             } else {
