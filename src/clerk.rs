@@ -17,6 +17,8 @@
 //! [`TotpRecord::disable`](crate::TotpRecord::disable)); nothing below it
 //! knows Clerk's shapes.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::challenge::OtpChallenge;
@@ -255,6 +257,8 @@ impl TotpRecord {
 mod wire {
     //! The JSON shapes, checked against Clerk's schema: required fields must
     //! be present (nullable ones may be `null`), unknown fields are refused.
+    use alloc::string::String;
+    use alloc::vec::Vec;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

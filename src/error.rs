@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use alloc::string::String;
 use core::fmt;
 
 /// Everything that can go wrong in otpkit.
@@ -309,4 +310,4 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}

@@ -9,6 +9,9 @@
            The full front page, with examples, is built with the default features."
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// `no_std` always, with `std` linked in only by its feature: the library
+// needs `alloc`, and the operating system only for its RNG and clock.
+#![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(
@@ -30,11 +33,16 @@
     )
 )]
 
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
 // The base: keys, hashes, errors, time, and the private text encodings.
 mod algorithm;
 mod encoding;
 mod error;
 mod pepper;
+mod random;
 mod secret;
 mod time;
 // The engine: HOTP and TOTP (re-exported here).
@@ -59,6 +67,9 @@ pub use engine::{
 };
 pub use error::Error;
 pub use pepper::Pepper;
+/// The random number generator traits of the `*_with_rng` functions
+/// ([`rand_core::CryptoRng`]), from the version this crate uses.
+pub use rand::rand_core;
 pub use secret::Secret;
 
 // The types most programs use, from their modules.

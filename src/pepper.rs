@@ -1,6 +1,7 @@
 //! The application secret kept outside the database, [`Pepper`], and the
 //! keyed hash it is used with (backup codes and one-time code challenges).
 
+use alloc::vec::Vec;
 use core::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};

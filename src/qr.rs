@@ -17,6 +17,12 @@
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+#[cfg(feature = "png")]
+use alloc::vec;
+use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};

@@ -65,18 +65,19 @@
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
-use rand::Rng;
-use rand::rand_core::UnwrapErr;
-use rand::rngs::SysRng;
 use zeroize::Zeroizing;
 
 use crate::encoding::{hex, phc};
 use crate::error::Error;
+use crate::random::CryptoRng;
 use crate::secret::Secret;
 
 const KEY_LEN: usize = 32;
@@ -118,9 +119,22 @@ impl SealingKey {
     /// assert_ne!(a.id(), b.id());
     /// assert_eq!(a.id().len(), 8);
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     #[must_use]
     pub fn generate() -> Self {
-        let mut rng = UnwrapErr(SysRng);
+        Self::generate_with_rng(&mut crate::random::os())
+    }
+
+    /// [`SealingKey::generate`] with the key and id drawn from `rng`.
+    ///
+    /// ```
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let key = otpkit::seal::SealingKey::generate_with_rng(&mut UnwrapErr(SysRng));
+    /// assert_eq!(key.id().len(), 8);
+    /// ```
+    #[must_use]
+    pub fn generate_with_rng<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         rng.fill_bytes(&mut *key);
         let mut id = [0u8; 4];
@@ -330,10 +344,36 @@ impl Keyring {
     /// assert_ne!(ring.seal(&secret, b"a")?.to_string(), ring.seal(&secret, b"a")?.to_string());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn seal(&self, secret: &Secret, context: &[u8]) -> Result<SealedSecret, Error> {
+        self.seal_with_rng(secret, context, &mut crate::random::os())
+    }
+
+    /// [`Keyring::seal`] with the nonce drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`].
+    ///
+    /// ```
+    /// # use otpkit::{Algorithm, Keyring, Secret};
+    /// # use otpkit::seal::SealingKey;
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let ring = Keyring::new(SealingKey::generate_with_rng(&mut rng));
+    /// let secret = Secret::generate_with_rng(Algorithm::Sha1, &mut rng);
+    /// assert_eq!(ring.open(&ring.seal_with_rng(&secret, b"a", &mut rng)?, b"a")?, secret);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn seal_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        secret: &Secret,
+        context: &[u8],
+        rng: &mut R,
+    ) -> Result<SealedSecret, Error> {
         let key = &self.sealing;
         let mut nonce = [0u8; NONCE_LEN];
-        UnwrapErr(SysRng).fill_bytes(&mut nonce);
+        rng.fill_bytes(&mut nonce);
         let mut buffer = Zeroizing::new(secret.expose_secret().to_vec());
         let tag = key
             .cipher()
@@ -538,12 +578,14 @@ impl FromStr for SealedSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::random::os;
+    use alloc::format;
 
     #[test]
     fn every_bit_of_the_stored_form_is_authenticated() {
-        let ring = Keyring::new(SealingKey::generate());
-        let secret = Secret::generate();
-        let sealed = ring.seal(&secret, b"ctx").unwrap();
+        let ring = Keyring::new(SealingKey::generate_with_rng(&mut os()));
+        let secret = Secret::generate_with_rng(crate::Algorithm::Sha1, &mut os());
+        let sealed = ring.seal_with_rng(&secret, b"ctx", &mut os()).unwrap();
         for i in 0..sealed.ciphertext.len() {
             let mut flipped = sealed.clone();
             flipped.ciphertext[i] ^= 1;
@@ -565,7 +607,7 @@ mod tests {
 
     #[test]
     fn key_text_errors_never_repeat_the_key() {
-        let text = SealingKey::generate().to_text();
+        let text = SealingKey::generate_with_rng(&mut os()).to_text();
         let broken = [
             text.replacen("otpkit-key:v1:", "otpkit-key:v2:", 1),
             text.replacen(':', ";", 3),

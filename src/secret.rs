@@ -1,11 +1,12 @@
 //! The shared key: generation, Base32 in and out, zeroizing.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
 use core::fmt;
 use core::str::FromStr;
 
-use rand::Rng;
-use rand::rand_core::UnwrapErr;
-use rand::rngs::SysRng;
+use crate::random::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -54,6 +55,8 @@ impl Secret {
     /// assert_eq!(a.len(), 20);
     /// assert_ne!(a, b);
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     #[must_use]
     pub fn generate() -> Self {
         Self::generate_for(Algorithm::Sha1)
@@ -69,10 +72,27 @@ impl Secret {
     /// use otpkit::{Algorithm, Secret};
     /// assert_eq!(Secret::generate_for(Algorithm::Sha512).len(), 64);
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     #[must_use]
     pub fn generate_for(algorithm: Algorithm) -> Self {
+        Self::generate_with_rng(algorithm, &mut crate::random::os())
+    }
+
+    /// [`Secret::generate_for`] with the bytes drawn from `rng`: for
+    /// builds without `std` (a token's hardware RNG, a browser's
+    /// `crypto.getRandomValues`), or a deterministic generator in tests.
+    ///
+    /// ```
+    /// use otpkit::{Algorithm, Secret};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// assert_eq!(Secret::generate_with_rng(Algorithm::Sha256, &mut rng).len(), 32);
+    /// ```
+    #[must_use]
+    pub fn generate_with_rng<R: CryptoRng + ?Sized>(algorithm: Algorithm, rng: &mut R) -> Self {
         let mut bytes = vec![0u8; algorithm.key_len()].into_boxed_slice();
-        UnwrapErr(SysRng).fill_bytes(&mut bytes);
+        rng.fill_bytes(&mut bytes);
         Self { bytes }
     }
 
@@ -337,6 +357,9 @@ impl Eq for Secret {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
 
     #[test]
     fn our_encoder_agrees_with_the_base32_crate_at_every_length() {

@@ -1,15 +1,12 @@
 //! Points in time as Clerk's objects carry them: [`Timestamp`], Unix
 //! milliseconds.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 /// A point in time as Clerk's API writes it: Unix milliseconds.
 ///
 /// ```
 /// use otpkit::clerk::Timestamp;
 /// let t = Timestamp::from_unix_seconds(1_700_000_000);
 /// assert_eq!(t.unix_millis(), 1_700_000_000_000);
-/// assert_eq!(t.to_system_time(), std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -35,9 +32,19 @@ impl Timestamp {
         self.0
     }
 
-    /// As a [`SystemTime`] (saturating where the platform's range ends).
+    /// As a [`SystemTime`](std::time::SystemTime) (saturating where the
+    /// platform's range ends).
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let t = otpkit::clerk::Timestamp::from_unix_seconds(1_700_000_000);
+    /// assert_eq!(t.to_system_time(), UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     #[must_use]
-    pub fn to_system_time(self) -> SystemTime {
+    pub fn to_system_time(self) -> std::time::SystemTime {
+        use std::time::{Duration, UNIX_EPOCH};
         UNIX_EPOCH
             .checked_add(Duration::from_millis(self.0))
             .unwrap_or(UNIX_EPOCH)

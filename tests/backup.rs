@@ -2,7 +2,7 @@
 //! used code never works again (also across a save and load), and corrupt
 //! or tampered records give clear errors — never a panic, never an
 //! accepted code.
-#![cfg(feature = "serde")]
+#![cfg(all(feature = "std", feature = "serde"))]
 
 use otpkit::backup::{BackupCodeOptions, BackupHashScheme, BackupOutcome};
 use otpkit::{BackupCodeSet, Error, Pepper, Typo};

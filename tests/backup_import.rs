@@ -2,7 +2,7 @@
 //! import, and malformed imports refused with the line named, never echoed.
 //! (Sets hashed by the real libraries those applications use are checked in
 //! the interop package.)
-#![cfg(all(feature = "serde", feature = "import"))]
+#![cfg(all(feature = "std", feature = "serde", feature = "import"))]
 
 use otpkit::BackupCodeSet;
 use otpkit::Error;

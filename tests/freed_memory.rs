@@ -6,7 +6,7 @@
 //!
 //! This binary has one test so that no other thread allocates while the
 //! scan is on.
-#![cfg(all(feature = "serde", feature = "seal"))]
+#![cfg(all(feature = "std", feature = "serde", feature = "seal"))]
 // A global allocator is an `unsafe` trait: this test file alone opts in.
 #![allow(unsafe_code)]
 

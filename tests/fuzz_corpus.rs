@@ -1,7 +1,7 @@
 //! Replays the checked-in fuzz corpus (`fuzz/corpus/<target>/`: seeds, and
 //! every crash the fuzzers found) through the fuzz targets' own property
 //! checks, so CI keeps them fixed on stable Rust without building libFuzzer.
-#![cfg(all(feature = "serde", feature = "seal"))]
+#![cfg(all(feature = "std", feature = "serde", feature = "seal"))]
 
 #[path = "../fuzz/properties.rs"]
 mod properties;

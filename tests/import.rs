@@ -2,7 +2,7 @@
 //! day: their secrets (Base32, hex, raw; 80-bit legacy keys flagged), their
 //! last used step (so replay protection carries over), their backup codes,
 //! and the first-code fallback for apps that ignore `algorithm`.
-#![cfg(all(feature = "serde", feature = "seal"))]
+#![cfg(all(feature = "std", feature = "serde", feature = "seal"))]
 
 use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
 use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};

@@ -2,7 +2,7 @@
 //! or challenge that loads can never accept a wrong code, accept a code
 //! twice, grant an extra guess, or lower a failure or attempt count — and
 //! every state a transition returns loads again.
-#![cfg(all(feature = "serde", feature = "seal"))]
+#![cfg(all(feature = "std", feature = "serde", feature = "seal"))]
 
 use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
 use otpkit::challenge::{ChallengePolicy, CheckOutcome, RetryOutcome};

@@ -1,6 +1,6 @@
 //! No `Debug`, `Display` or error message prints a secret or a plaintext
 //! code, and every type holding one is wiped on drop.
-#![cfg(all(feature = "serde", feature = "seal"))]
+#![cfg(all(feature = "std", feature = "serde", feature = "seal"))]
 
 use otpkit::backup::{BackupCodeOptions, BackupCodes};
 use otpkit::challenge::ChallengePolicy;

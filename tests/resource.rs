@@ -1,6 +1,6 @@
 //! The TOTP resource and record: Clerk's wire shape, what never leaks, and
 //! the whole enrollment journey.
-#![cfg(feature = "serde")]
+#![cfg(all(feature = "std", feature = "serde"))]
 
 use otpkit::backup::BackupCodeOptions;
 use otpkit::record::{CodeType, EnrollmentOptions, Lockout};

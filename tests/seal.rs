@@ -1,6 +1,6 @@
 //! Secrets sealed at rest: what a stored record holds, what opens it, what
 //! does not, key rotation, and the same ciphertext opened by libsodium.
-#![cfg(all(feature = "serde", feature = "seal"))]
+#![cfg(all(feature = "std", feature = "serde", feature = "seal"))]
 
 use otpkit::record::EnrollmentOptions;
 use otpkit::seal::{SealedSecret, SealingKey};

@@ -2,7 +2,7 @@
 //! examples in Clerk's Backend API documentation, converted to the API's
 //! snake_case wire form: `tests/fixtures/clerk/`), and the one-time code
 //! challenge lifecycle.
-#![cfg(feature = "serde")]
+#![cfg(all(feature = "std", feature = "serde"))]
 
 use otpkit::OtpChallenge;
 use otpkit::challenge::{ChallengePolicy, CheckOutcome, RetryOutcome};

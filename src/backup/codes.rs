@@ -1,5 +1,7 @@
 //! The plaintext codes of a fresh set: [`BackupCodes`], shown once.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use subtle::{Choice, ConstantTimeEq};

@@ -2,6 +2,10 @@
 //! bcrypt, passlib's PBKDF2-SHA-512 and Keycloak's SHA-512, read as stored
 //! and checked in place.
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use base64::Engine as _;

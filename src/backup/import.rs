@@ -1,5 +1,6 @@
 //! Backup-code sets made by other applications: see [`ImportFormat`].
 
+use alloc::vec::Vec;
 use zeroize::Zeroizing;
 
 #[cfg(feature = "import")]
@@ -9,6 +10,7 @@ use super::{BackupCodeSet, BackupHashScheme, COUNTS, Slot, SlotHash};
 use crate::engine::Typo;
 use crate::error::Error;
 use crate::pepper::Pepper;
+use crate::random::CryptoRng;
 
 /// How codes of an imported set are written when hashed: the case their
 /// letters were folded to.
@@ -227,12 +229,38 @@ impl BackupCodeSet {
     /// assert_eq!(set.verify_and_consume("A9X4T6ZR", None, 1)?, BackupOutcome::Valid { remaining: 1 });
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn import_plain(
         codes: &[&str],
         case: CodeCase,
         scheme: BackupHashScheme,
         pepper: Option<&Pepper>,
         now: u64,
+    ) -> Result<Self, Error> {
+        Self::import_plain_with_rng(codes, case, scheme, pepper, now, &mut crate::random::os())
+    }
+
+    /// [`BackupCodeSet::import_plain`] with the salt drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`BackupCodeSet::import_plain`].
+    ///
+    /// ```
+    /// use otpkit::backup::{BackupCodeSet, BackupHashScheme, CodeCase};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
+    /// let set = BackupCodeSet::import_plain_with_rng(&["k3mw7q2p"], CodeCase::Lower, fast, None, 0, &mut UnwrapErr(SysRng))?;
+    /// assert_eq!(set.remaining(), 1);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn import_plain_with_rng<R: CryptoRng + ?Sized>(
+        codes: &[&str],
+        case: CodeCase,
+        scheme: BackupHashScheme,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
     ) -> Result<Self, Error> {
         if !COUNTS.contains(&codes.len()) {
             return Err(Error::BackupCountOutOfRange { count: codes.len() });
@@ -241,7 +269,7 @@ impl BackupCodeSet {
         let mut set = Self {
             scheme,
             peppered: pepper.is_some(),
-            salt: super::fresh_salt(),
+            salt: super::fresh_salt(rng),
             form: super::Form::Imported { case, format: None },
             slots: Vec::with_capacity(codes.len()),
             created_at: now,

@@ -67,6 +67,7 @@
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
+use alloc::vec::Vec;
 mod codes;
 #[cfg(feature = "import")]
 mod foreign;
@@ -77,13 +78,12 @@ mod stored;
 
 use core::fmt;
 
-use rand::Rng;
 use rand::RngExt;
-use rand::rand_core::UnwrapErr;
-use rand::rngs::SysRng;
 use sha2::Sha256;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
+
+use crate::random::CryptoRng;
 
 pub use codes::BackupCodes;
 pub use import::{CodeCase, ImportFormat};
@@ -204,17 +204,41 @@ impl BackupCodeSet {
     /// assert!(set.is_peppered() && set.remaining() == 10 && set.created_at() == 5);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn generate(
         options: &BackupCodeOptions,
         pepper: Option<&Pepper>,
         now: u64,
     ) -> Result<(BackupCodes, Self), Error> {
+        Self::generate_with_rng(options, pepper, now, &mut crate::random::os())
+    }
+
+    /// [`BackupCodeSet::generate`] with the codes and salt drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`BackupCodeSet::generate`].
+    ///
+    /// ```
+    /// # use otpkit::BackupCodeSet;
+    /// # use otpkit::backup::BackupCodeOptions;
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (codes, set) = BackupCodeSet::generate_with_rng(&BackupCodeOptions::default(), None, 5, &mut rng)?;
+    /// assert_eq!((codes.len(), set.remaining()), (10, 10));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn generate_with_rng<R: CryptoRng + ?Sized>(
+        options: &BackupCodeOptions,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<(BackupCodes, Self), Error> {
         options.check()?;
-        let mut rng = UnwrapErr(SysRng);
         let mut set = Self {
             scheme: options.scheme,
             peppered: pepper.is_some(),
-            salt: fresh_salt(),
+            salt: fresh_salt(rng),
             form: Form::Otpkit {
                 length: options.length,
             },
@@ -481,10 +505,10 @@ impl fmt::Debug for BackupCodeSet {
     }
 }
 
-/// A fresh 128-bit salt from the OS RNG.
-pub(super) fn fresh_salt() -> [u8; SALT_LEN] {
+/// A fresh 128-bit salt from `rng`.
+pub(super) fn fresh_salt<R: CryptoRng + ?Sized>(rng: &mut R) -> [u8; SALT_LEN] {
     let mut salt = [0u8; SALT_LEN];
-    UnwrapErr(SysRng).fill_bytes(&mut salt);
+    rng.fill_bytes(&mut salt);
     salt
 }
 
@@ -523,7 +547,8 @@ impl BackupCodeSet {
             .count(codes.len())
             .length(length)
             .scheme(BackupHashScheme::HmacSha256);
-        let (_, mut set) = Self::generate(&options, None, now).unwrap();
+        let (_, mut set) =
+            Self::generate_with_rng(&options, None, now, &mut crate::random::os()).unwrap();
         for (slot, code) in set.slots.iter_mut().zip(codes) {
             let symbols = normalize(code, length).unwrap();
             slot.hash = SlotHash::Digest(*hmac_sha256(&[], &[&set.salt, &symbols]));
@@ -535,11 +560,17 @@ impl BackupCodeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::random::os;
 
     #[test]
     fn codes_use_only_the_alphabet_and_group_by_four() {
-        let (codes, _) =
-            BackupCodeSet::generate(&BackupCodeOptions::default().length(11), None, 0).unwrap();
+        let (codes, _) = BackupCodeSet::generate_with_rng(
+            &BackupCodeOptions::default().length(11),
+            None,
+            0,
+            &mut os(),
+        )
+        .unwrap();
         for code in codes.iter() {
             let groups: Vec<&str> = code.split('-').collect();
             assert_eq!(
@@ -552,9 +583,13 @@ mod tests {
 
     #[test]
     fn symbols_are_roughly_uniform() {
-        let (codes, _) =
-            BackupCodeSet::generate(&BackupCodeOptions::default().count(100).length(24), None, 0)
-                .unwrap();
+        let (codes, _) = BackupCodeSet::generate_with_rng(
+            &BackupCodeOptions::default().count(100).length(24),
+            None,
+            0,
+            &mut os(),
+        )
+        .unwrap();
         let mut counts = [0usize; 31];
         for b in codes.iter().flat_map(str::bytes).filter(|&b| b != b'-') {
             counts[ALPHABET.iter().position(|&a| a == b).unwrap()] += 1;
@@ -575,7 +610,8 @@ mod tests {
             BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 },
         ] {
             let options = BackupCodeOptions::default().scheme(scheme);
-            let (codes, mut set) = BackupCodeSet::generate(&options, Some(&pepper), 0).unwrap();
+            let (codes, mut set) =
+                BackupCodeSet::generate_with_rng(&options, Some(&pepper), 0, &mut os()).unwrap();
             let code = codes.iter().next().unwrap();
             assert_eq!(
                 set.verify_and_consume(code, None, 1),

@@ -14,6 +14,9 @@ use super::{
 use crate::encoding::{hex, phc};
 use crate::error::Error;
 use crate::pepper::HASH_LEN;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

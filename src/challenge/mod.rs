@@ -64,17 +64,18 @@
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::string::ToString;
 use core::fmt;
 
-use rand::Rng;
 use rand::RngExt;
-use rand::rand_core::UnwrapErr;
-use rand::rngs::SysRng;
 use subtle::ConstantTimeEq;
 
 use crate::engine::{Code, Typo, check_digits};
 use crate::error::Error;
 use crate::pepper::{HASH_LEN, Pepper, hmac_sha256, pepper_for};
+use crate::random::CryptoRng;
 
 #[cfg(feature = "serde")]
 mod stored;
@@ -356,11 +357,37 @@ impl OtpChallenge {
     /// assert_eq!((challenge.status_at(100), challenge.expire_at()), (VerificationStatus::Unverified, 700));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn create(
         strategy: Strategy,
         policy: &ChallengePolicy,
         pepper: Option<&Pepper>,
         now: u64,
+    ) -> Result<(Code, Self), Error> {
+        Self::create_with_rng(strategy, policy, pepper, now, &mut crate::random::os())
+    }
+
+    /// [`OtpChallenge::create`] with the code and salt drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`OtpChallenge::create`].
+    ///
+    /// ```
+    /// use otpkit::OtpChallenge;
+    /// use otpkit::challenge::{ChallengePolicy, Strategy};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (code, challenge) = OtpChallenge::create_with_rng(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0, &mut rng)?;
+    /// assert_eq!(challenge.check(&code.to_string(), None, 1)?.1, otpkit::challenge::CheckOutcome::Valid);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn create_with_rng<R: CryptoRng + ?Sized>(
+        strategy: Strategy,
+        policy: &ChallengePolicy,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
     ) -> Result<(Code, Self), Error> {
         check_digits(policy.digits)?;
         if policy.ttl == 0 {
@@ -390,13 +417,12 @@ impl OtpChallenge {
             sent_at: now,
             verified_at: None,
         };
-        let code = challenge.new_code(pepper);
+        let code = challenge.new_code(pepper, rng);
         Ok((code, challenge))
     }
 
     /// Draws a fresh code and a fresh salt, and stores the code's hash.
-    fn new_code(&mut self, pepper: Option<&Pepper>) -> Code {
-        let mut rng = UnwrapErr(SysRng);
+    fn new_code<R: CryptoRng + ?Sized>(&mut self, pepper: Option<&Pepper>, rng: &mut R) -> Code {
         let modulus = 10u64
             .checked_pow(u32::from(self.policy.digits))
             .unwrap_or(1_000_000);
@@ -501,7 +527,33 @@ impl OtpChallenge {
     /// # }
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn retry(&self, pepper: Option<&Pepper>, now: u64) -> Result<(Self, RetryOutcome), Error> {
+        self.retry_with_rng(pepper, now, &mut crate::random::os())
+    }
+
+    /// [`OtpChallenge::retry`] with the new code and salt drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`OtpChallenge::retry`].
+    ///
+    /// ```
+    /// use otpkit::OtpChallenge;
+    /// use otpkit::challenge::{ChallengePolicy, RetryOutcome, Strategy};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (_, challenge) = OtpChallenge::create_with_rng(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0, &mut rng)?;
+    /// let (_, sent) = challenge.retry_with_rng(None, 30, &mut rng)?;
+    /// assert!(matches!(sent, RetryOutcome::Sent { remaining_retries: 2, .. }));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn retry_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<(Self, RetryOutcome), Error> {
         let mut next = self.clone();
         let outcome = match self.status_at(now) {
             VerificationStatus::Verified => RetryOutcome::AlreadyVerified,
@@ -523,7 +575,7 @@ impl OtpChallenge {
                 let pepper = pepper_for(self.peppered, pepper)?;
                 next.retries = next.retries.saturating_add(1);
                 next.sent_at = now.max(self.sent_at);
-                let code = next.new_code(pepper);
+                let code = next.new_code(pepper, rng);
                 RetryOutcome::Sent {
                     code,
                     remaining_retries: next.remaining_retries(),

@@ -1,5 +1,6 @@
 //! The stored JSON form, version 1.
 
+use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
 use super::{ChallengePolicy, OtpChallenge, SALT_LEN, Strategy, VerificationStatus};

@@ -1,5 +1,7 @@
 //! Lower-case hex for salts and hashes in stored records.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 /// `bytes` as lower-case hex.

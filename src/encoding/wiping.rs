@@ -4,6 +4,7 @@
 //! was: with a prefix of the secret in it. [`WipingString`] grows by hand
 //! instead, wiping each buffer it leaves.
 
+use alloc::string::String;
 use core::fmt;
 
 use zeroize::Zeroizing;

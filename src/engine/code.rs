@@ -195,6 +195,8 @@ impl Eq for Code {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
 
     #[test]
     fn accepts_what_people_type() {

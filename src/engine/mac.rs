@@ -336,6 +336,7 @@ impl KeyedMac {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
     use hmac::{Hmac, KeyInit, Mac};
 
     fn reference<M: Mac + KeyInit>(key: &[u8], counter: u64) -> u32 {

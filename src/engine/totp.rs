@@ -1,7 +1,6 @@
 //! RFC 6238 TOTP: time steps, windows, replay protection, drift.
 
 use core::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::code::Code;
 use super::hotp::Hotp;
@@ -264,6 +263,8 @@ impl Totp {
     /// assert_eq!(totp.generate_now()?.to_string().len(), 6);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn generate_now(&self) -> Result<Code, Error> {
         self.generate_at(unix_now()?)
     }
@@ -366,6 +367,8 @@ impl Totp {
     /// assert!(totp.verify_now(&code, None)?.is_valid());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn verify_now(&self, input: &str, last_used: Option<TimeStep>) -> Result<Verdict, Error> {
         self.verify_at(input, unix_now()?, last_used)
     }
@@ -442,7 +445,10 @@ impl Totp {
     }
 }
 
+/// The system clock in Unix seconds.
+#[cfg(feature = "std")]
 fn unix_now() -> Result<u64, Error> {
+    use std::time::{SystemTime, UNIX_EPOCH};
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -486,9 +492,11 @@ impl fmt::Debug for Totp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::random::os;
+    use alloc::string::ToString;
 
     fn totp(period: u64, t0: u64, window: u64) -> Totp {
-        Totp::builder(Secret::generate())
+        Totp::builder(Secret::generate_with_rng(crate::Algorithm::Sha1, &mut os()))
             .period(period)
             .t0(t0)
             .window(window)
@@ -550,7 +558,7 @@ mod tests {
 
     #[test]
     fn asymmetric_windows() {
-        let totp = Totp::builder(Secret::generate())
+        let totp = Totp::builder(Secret::generate_with_rng(crate::Algorithm::Sha1, &mut os()))
             .window_behind(2)
             .window_ahead(0)
             .build()

@@ -6,6 +6,7 @@ use crate::algorithm::Algorithm;
 use crate::backup::BackupCodeSet;
 use crate::engine::{TimeStep, Totp};
 use crate::error::Error;
+use crate::random::CryptoRng;
 use crate::secret::Secret;
 
 impl TotpRecord {
@@ -38,6 +39,8 @@ impl TotpRecord {
     /// assert!(matches!(outcome, TotpOutcome::Replayed { .. }));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn import(
         issuer: &str,
         account: &str,
@@ -45,6 +48,32 @@ impl TotpRecord {
         options: &EnrollmentOptions,
         last_used_step: Option<TimeStep>,
         now: u64,
+    ) -> Result<Self, Error> {
+        let rng = &mut crate::random::os();
+        Self::import_with_rng(issuer, account, secret, options, last_used_step, now, rng)
+    }
+
+    /// [`TotpRecord::import`] with the record's id drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`TotpRecord::import`].
+    ///
+    /// ```
+    /// use otpkit::{record::TotpRecord, Secret};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let key = Secret::from_hex("3132333435363738393031323334353637383930")?;
+    /// let record = TotpRecord::import_with_rng("ACME", "bob", key, &Default::default(), None, 0, &mut UnwrapErr(SysRng))?;
+    /// assert!(record.is_verified());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn import_with_rng<R: CryptoRng + ?Sized>(
+        issuer: &str,
+        account: &str,
+        secret: Secret,
+        options: &EnrollmentOptions,
+        last_used_step: Option<TimeStep>,
+        now: u64,
+        rng: &mut R,
     ) -> Result<Self, Error> {
         if issuer.trim().is_empty() {
             return Err(Error::InvalidUri { part: "label" });
@@ -57,7 +86,7 @@ impl TotpRecord {
             verified: true,
             last_used_step,
             legacy_secret,
-            ..Self::fresh(issuer, account, options.totp(secret)?, options, now)
+            ..Self::fresh(issuer, account, options.totp(secret)?, options, now, rng)
         })
     }
 
@@ -87,19 +116,21 @@ impl TotpRecord {
     }
 
     /// The record with `set` as its backup codes, e.g. a set imported with
-    /// [`BackupCodeSet::import_hashes`].
+    /// [`BackupCodeSet::import_plain`] or, with the `import` feature,
+    /// `BackupCodeSet::import_hashes`.
     ///
     /// # Errors
     /// [`Error::NotVerified`] for a record not verified yet (its codes are
     /// issued on the first right code).
     ///
     /// ```
-    /// use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
+    /// use otpkit::backup::{BackupCodeSet, BackupHashScheme, CodeCase};
     /// use otpkit::record::TotpRecord;
     /// use otpkit::Secret;
     ///
-    /// let keycloak = ["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="];
-    /// let set = BackupCodeSet::import_hashes(ImportFormat::Sha512, &keycloak, CodeCase::Upper, 0)?;
+    /// let kanidm = ["ABCD-2345-EFGH"]; // plaintext codes another app kept
+    /// let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
+    /// let set = BackupCodeSet::import_plain(&kanidm, CodeCase::Upper, fast, None, 0)?;
     /// let record = TotpRecord::import("ACME", "bob", Secret::generate(), &Default::default(), None, 0)?
     ///     .with_backup_codes(set)?;
     /// assert!(record.verify("ABCD-2345-EFGH", None, 1)?.1.is_valid());

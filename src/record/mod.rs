@@ -82,6 +82,9 @@
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
 mod import;
 mod lockout;
 mod options;
@@ -92,10 +95,6 @@ mod resource;
 mod stored;
 
 use core::fmt;
-
-use rand::Rng;
-use rand::rand_core::UnwrapErr;
-use rand::rngs::SysRng;
 
 pub use lockout::Lockout;
 pub use options::EnrollmentOptions;
@@ -108,6 +107,7 @@ use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome
 use crate::engine::{TimeStep, Totp, Verdict};
 use crate::error::Error;
 use crate::pepper::Pepper;
+use crate::random::CryptoRng;
 use crate::secret::Secret;
 use crate::time::Timestamp;
 use crate::uri::OtpAuthUri;
@@ -243,14 +243,38 @@ impl TotpRecord {
     /// assert!(created.id().starts_with("totp_") && created.id() == record.resource().id());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn create(
         issuer: &str,
         account: &str,
         options: &EnrollmentOptions,
         now: u64,
     ) -> Result<(Self, TotpResource), Error> {
-        let totp = options.totp(Secret::generate_for(options.algorithm))?;
-        let record = Self::fresh(issuer, account, totp, options, now);
+        Self::create_with_rng(issuer, account, options, now, &mut crate::random::os())
+    }
+
+    /// [`TotpRecord::create`] with the secret and id drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`TotpRecord::create`].
+    ///
+    /// ```
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (record, created) = otpkit::TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
+    /// assert_eq!(created.id(), record.resource().id());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn create_with_rng<R: CryptoRng + ?Sized>(
+        issuer: &str,
+        account: &str,
+        options: &EnrollmentOptions,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<(Self, TotpResource), Error> {
+        let totp = options.totp(Secret::generate_with_rng(options.algorithm, rng))?;
+        let record = Self::fresh(issuer, account, totp, options, now, rng);
         let mut created = record.resource();
         created.secret = Some(record.totp.secret().clone());
         created.uri = Some(record.uri());
@@ -258,15 +282,16 @@ impl TotpRecord {
     }
 
     /// A new, unverified record for `totp`, with a fresh id.
-    fn fresh(
+    fn fresh<R: CryptoRng + ?Sized>(
         issuer: &str,
         account: &str,
         totp: Totp,
         options: &EnrollmentOptions,
         now: u64,
+        rng: &mut R,
     ) -> Self {
         Self {
-            id: new_id(),
+            id: new_id(rng),
             issuer: issuer.to_owned(),
             account: account.to_owned(),
             totp,
@@ -378,11 +403,39 @@ impl TotpRecord {
     /// assert_eq!(record.verify(backup, None, now + 4)?.1, TotpOutcome::Replayed { code_type: CodeType::BackupCode });
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn verify(
         &self,
         input: &str,
         pepper: Option<&Pepper>,
         now: u64,
+    ) -> Result<(Self, TotpOutcome), Error> {
+        self.verify_with_rng(input, pepper, now, &mut crate::random::os())
+    }
+
+    /// [`TotpRecord::verify`] with the first backup codes (issued by the
+    /// first right code) drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`TotpRecord::verify`].
+    ///
+    /// ```
+    /// use otpkit::record::{TotpOutcome, TotpRecord};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
+    /// let code = record.totp().generate_at(0)?.to_string();
+    /// let (_, outcome) = record.verify_with_rng(&code, None, 0, &mut rng)?;
+    /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: Some(_), .. }));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn verify_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        input: &str,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
     ) -> Result<(Self, TotpOutcome), Error> {
         if let Some(until) = self.locked_until.filter(|&until| now < until) {
             return Ok((self.clone(), TotpOutcome::Locked { until }));
@@ -398,7 +451,7 @@ impl TotpRecord {
                 .drift
                 .saturating_add(m.offset())
                 .clamp(-Self::MAX_DRIFT, Self::MAX_DRIFT);
-            let backup_codes = next.accept(pepper, now)?;
+            let backup_codes = next.accept(pepper, now, rng)?;
             let code_type = CodeType::Totp;
             return Ok((
                 next,
@@ -418,7 +471,7 @@ impl TotpRecord {
         };
         match (totp, backup) {
             (_, Some(BackupOutcome::Valid { .. })) => {
-                let backup_codes = next.accept(pepper, now)?;
+                let backup_codes = next.accept(pepper, now, rng)?;
                 let code_type = CodeType::BackupCode;
                 Ok((
                     next,
@@ -447,12 +500,17 @@ impl TotpRecord {
 
     /// A right code: reset throttling, mark verified, and the first time
     /// issue backup codes (the plaintext to show once is returned).
-    fn accept(&mut self, pepper: Option<&Pepper>, now: u64) -> Result<Option<BackupCodes>, Error> {
+    fn accept<R: CryptoRng + ?Sized>(
+        &mut self,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<Option<BackupCodes>, Error> {
         self.failures = 0;
         self.locked_until = None;
         self.verified = true;
         if let (Some(options), None) = (self.backup_options, &self.backup_codes) {
-            let (codes, set) = BackupCodeSet::generate(&options, pepper, now)?;
+            let (codes, set) = BackupCodeSet::generate_with_rng(&options, pepper, now, rng)?;
             self.backup_codes = Some(set);
             return Ok(Some(codes));
         }
@@ -490,16 +548,43 @@ impl TotpRecord {
     /// assert_eq!(record.regenerate_backup_codes(&BackupCodeOptions::default(), None, 1).unwrap_err(), Error::NotVerified);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn regenerate_backup_codes(
         &self,
         options: &BackupCodeOptions,
         pepper: Option<&Pepper>,
         now: u64,
     ) -> Result<(Self, BackupCodes), Error> {
+        self.regenerate_backup_codes_with_rng(options, pepper, now, &mut crate::random::os())
+    }
+
+    /// [`TotpRecord::regenerate_backup_codes`] with the codes drawn from
+    /// `rng`.
+    ///
+    /// # Errors
+    /// As [`TotpRecord::regenerate_backup_codes`].
+    ///
+    /// ```
+    /// use otpkit::{Error, TotpRecord};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
+    /// let refused = record.regenerate_backup_codes_with_rng(&Default::default(), None, 1, &mut rng);
+    /// assert_eq!(refused.unwrap_err(), Error::NotVerified);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn regenerate_backup_codes_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        options: &BackupCodeOptions,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<(Self, BackupCodes), Error> {
         if !self.verified {
             return Err(Error::NotVerified);
         }
-        let (codes, set) = BackupCodeSet::generate(options, pepper, now)?;
+        let (codes, set) = BackupCodeSet::generate_with_rng(options, pepper, now, rng)?;
         let mut next = self.clone();
         next.backup_codes = Some(set);
         next.backup_options = Some(*options);
@@ -560,9 +645,9 @@ impl TotpRecord {
 }
 
 /// `totp_` and 26 random Base32 characters: 128 bits, URL-safe.
-fn new_id() -> String {
+fn new_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
     let mut bytes = [0u8; 16];
-    UnwrapErr(SysRng).fill_bytes(&mut bytes);
+    rng.fill_bytes(&mut bytes);
     let id = base32::encode(base32::Alphabet::Rfc4648Lower { padding: false }, &bytes);
     format!("totp_{id}")
 }
@@ -589,6 +674,8 @@ impl fmt::Debug for TotpRecord {
 mod tests {
     use super::*;
     use crate::engine::Code;
+    use crate::random::os;
+    use alloc::string::ToString;
 
     /// A backup code drawn from digits only, as long as a TOTP code, parses
     /// as a TOTP code too; it must still be redeemable (once).
@@ -598,9 +685,10 @@ mod tests {
         let options = EnrollmentOptions::default()
             .digits(8)
             .backup_codes(Some(BackupCodeOptions::default().length(8)));
-        let (record, _) = TotpRecord::create("ACME", "bob", &options, now).unwrap();
+        let (record, _) =
+            TotpRecord::create_with_rng("ACME", "bob", &options, now, &mut os()).unwrap();
         let code = record.totp().generate_at(now).unwrap().to_string();
-        let (mut record, _) = record.verify(&code, None, now).unwrap();
+        let (mut record, _) = record.verify_with_rng(&code, None, now, &mut os()).unwrap();
         let all_digits = "2345-6789";
         record.backup_codes = Some(BackupCodeSet::with_codes(
             &[all_digits, "abcd-efgh"],
@@ -612,7 +700,9 @@ mod tests {
             "it parses as a TOTP code"
         );
 
-        let (record, outcome) = record.verify(all_digits, None, now + 1).unwrap();
+        let (record, outcome) = record
+            .verify_with_rng(all_digits, None, now + 1, &mut os())
+            .unwrap();
         assert!(matches!(
             outcome,
             TotpOutcome::Valid {
@@ -620,7 +710,9 @@ mod tests {
                 ..
             }
         ));
-        let (record, again) = record.verify("23456789", None, now + 2).unwrap();
+        let (record, again) = record
+            .verify_with_rng("23456789", None, now + 2, &mut os())
+            .unwrap();
         assert_eq!(
             again,
             TotpOutcome::Replayed {
@@ -628,7 +720,9 @@ mod tests {
             }
         );
         // A wrong all-digit code is one failure, not two.
-        let (record, wrong) = record.verify("99999999", None, now + 3).unwrap();
+        let (record, wrong) = record
+            .verify_with_rng("99999999", None, now + 3, &mut os())
+            .unwrap();
         assert!(matches!(wrong, TotpOutcome::Invalid { failures: 2, .. }));
         assert_eq!(record.backup_codes().map(BackupCodeSet::remaining), Some(1));
     }

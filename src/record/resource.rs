@@ -1,6 +1,7 @@
 //! The front end's view of an enrollment: [`TotpResource`], Clerk's TOTP
 //! object.
 
+use alloc::string::String;
 use core::fmt;
 
 use crate::backup::BackupCodes;
@@ -117,6 +118,9 @@ impl fmt::Debug for TotpResource {
 mod wire {
     //! Clerk's JSON for the resource. Every string that holds a secret, a
     //! URI or a backup code is a `Zeroizing<String>`, both ways.
+    use alloc::format;
+    use alloc::string::String;
+    use alloc::vec::Vec;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use zeroize::Zeroizing;

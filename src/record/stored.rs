@@ -1,10 +1,13 @@
 //! The stored form of a record: [`StoredTotpRecord`], sealed by default,
 //! checked on load.
 
+use alloc::borrow::ToOwned;
 use core::fmt;
 
 use super::TotpRecord;
 use crate::error::Error;
+#[cfg(feature = "seal")]
+use crate::random::CryptoRng;
 #[cfg(feature = "seal")]
 use crate::seal::Keyring;
 
@@ -48,10 +51,35 @@ impl TotpRecord {
     /// assert!(record.seal(&ring)?.is_sealed());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(all(feature = "seal", feature = "std"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "seal", feature = "std"))))]
+    pub fn seal(&self, keyring: &Keyring) -> Result<StoredTotpRecord, Error> {
+        self.seal_with_rng(keyring, &mut crate::random::os())
+    }
+
+    /// [`TotpRecord::seal`] with the nonce drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`](crate::Keyring::seal).
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
+    /// let ring = Keyring::new(SealingKey::generate_with_rng(&mut rng));
+    /// assert_eq!(record.seal_with_rng(&ring, &mut rng)?.open(&ring)?, record);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
     #[cfg(feature = "seal")]
     #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
-    pub fn seal(&self, keyring: &Keyring) -> Result<StoredTotpRecord, Error> {
-        let sealed = keyring.seal(self.totp.secret(), &wire::context(&self.id))?;
+    pub fn seal_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        keyring: &Keyring,
+        rng: &mut R,
+    ) -> Result<StoredTotpRecord, Error> {
+        let sealed = keyring.seal_with_rng(self.totp.secret(), &wire::context(&self.id), rng)?;
         let text = crate::encoding::wiping::to_zeroizing_string(&sealed);
         Ok(StoredTotpRecord(wire::Record::new(self, text)))
     }
@@ -148,10 +176,37 @@ impl StoredTotpRecord {
     /// assert_eq!(rotated.open(&Keyring::new(b))?, record);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
+    #[cfg(all(feature = "seal", feature = "std"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "seal", feature = "std"))))]
+    pub fn rekey(&self, keyring: &Keyring) -> Result<Self, Error> {
+        self.rekey_with_rng(keyring, &mut crate::random::os())
+    }
+
+    /// [`StoredTotpRecord::rekey`] with the new nonce drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`StoredTotpRecord::rekey`].
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
+    /// let (old, new) = (SealingKey::generate_with_rng(&mut rng), SealingKey::generate_with_rng(&mut rng));
+    /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
+    /// let stored = record.seal_with_rng(&Keyring::new(old.clone()), &mut rng)?;
+    /// let rotated = stored.rekey_with_rng(&Keyring::new(new.clone()).with_old_key(old)?, &mut rng)?;
+    /// assert_eq!(rotated.key_id(), Some(new.id()));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
     #[cfg(feature = "seal")]
     #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
-    pub fn rekey(&self, keyring: &Keyring) -> Result<Self, Error> {
-        self.open(keyring)?.seal(keyring)
+    pub fn rekey_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        keyring: &Keyring,
+        rng: &mut R,
+    ) -> Result<Self, Error> {
+        self.open(keyring)?.seal_with_rng(keyring, rng)
     }
 
     /// Whether the secret is sealed.
@@ -196,6 +251,10 @@ impl fmt::Debug for StoredTotpRecord {
 mod wire {
     //! The record as a versioned stored form. Every string that holds a
     //! secret is a `Zeroizing<String>`, both ways.
+    use alloc::borrow::ToOwned;
+    use alloc::string::String;
+    #[cfg(feature = "seal")]
+    use alloc::vec::Vec;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use zeroize::Zeroizing;
 

@@ -25,6 +25,8 @@
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -461,6 +463,9 @@ impl fmt::Debug for OtpAuthUri {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::borrow::ToOwned;
+    use alloc::format;
+    use alloc::string::ToString;
 
     const S: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 

@@ -1,6 +1,10 @@
 //! Reading an otpauth:// URI: forgiving where popular apps differ, strict
 //! where a contradiction would pick a secret or setting silently.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec::Vec;
 use core::str::FromStr;
 
 use zeroize::Zeroizing;

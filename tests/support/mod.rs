@@ -8,7 +8,7 @@ use otpkit::{OtpAuthUri, Secret, Totp};
 /// Enrollment URIs of every size a QR test should decode: short, Unicode,
 /// and long with an image and explicit defaults.
 pub fn enrollment_uris() -> Vec<String> {
-    let totp = Totp::new(Secret::generate());
+    let totp = Totp::new(Secret::from_bytes(&[0x5a; 20]).expect("a 160-bit key"));
     vec![
         OtpAuthUri::for_totp(&totp, "alice@example.com")
             .with_issuer("ACME Co")
