@@ -18,6 +18,7 @@ mod properties;
 mod qr;
 mod resource;
 mod rfc_vectors;
+mod rng;
 mod seal;
 mod uri;
 mod verification;
