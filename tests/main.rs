@@ -17,6 +17,7 @@ mod no_leaks;
 mod properties;
 mod qr;
 mod resource;
+mod rfc_compliance;
 mod rfc_vectors;
 mod rng;
 mod seal;
