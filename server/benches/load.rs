@@ -135,7 +135,7 @@ async fn drive(
                         .expect("an answer");
                     let body: serde_json::Value = response.json().await.expect("JSON");
                     latencies.push(sent.elapsed());
-                    let outcome = body["reason"]
+                    let outcome = body["errors"][0]["meta"]["reason"]
                         .as_str()
                         .or(body["code_type"].as_str())
                         .unwrap_or("?");

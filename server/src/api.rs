@@ -1,12 +1,14 @@
-//! The JSON API: Clerk's TOTP endpoints and Ding's OTP endpoints, behind a
-//! bearer API key. Each handler checks its input, calls the service and
-//! shapes the answer; see the README for the table of routes.
+//! The JSON API: Clerk's TOTP endpoints and Ding's OTP endpoints, behind
+//! one API key (Ding's SDKs send it as `x-api-key`, Clerk's as
+//! `Authorization: Bearer`; either is accepted on every route). Each
+//! handler checks its input, calls the service and shapes the answer in
+//! its API's form; see the README for the table of routes.
 
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,32 +18,38 @@ use otpkit::challenge::{CheckOutcome, RetryOutcome};
 use otpkit::record::CodeType;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
-use crate::service::Service;
+use crate::authentication::{Event, check_status};
+use crate::error::{ApiError, ding_shape};
+use crate::service::{Service, now};
 
 /// Requests larger than this are refused with 413 before parsing.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// The key every `/v1` call presents as `Authorization: Bearer <key>`.
-pub struct ApiKey(String);
+/// The key every `/v1` call presents. Only its SHA-256 is kept, so the
+/// comparison takes the same time whatever the length of what is
+/// presented.
+pub struct ApiKey([u8; 32]);
 
 impl ApiKey {
     /// The key `key`.
     ///
     /// # Errors
     /// A key shorter than 16 characters (too easy to guess).
-    pub fn new(key: String) -> Result<Self, String> {
+    pub fn new(key: &str) -> Result<Self, String> {
         if key.len() < 16 {
             return Err("the API key must be at least 16 characters".into());
         }
-        Ok(Self(key))
+        Ok(Self(Sha256::digest(key.as_bytes()).into()))
     }
 
-    /// Whether `presented` is the key, compared in constant time.
+    /// Whether `presented` is the key, compared in constant time (digest
+    /// against digest: neither length nor content shows in the timing).
     fn matches(&self, presented: &str) -> bool {
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        self.0.ct_eq(&presented).into()
     }
 }
 
@@ -66,9 +74,11 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> 
     }
 }
 
-/// The `/v1` routes, and `/dev/outbox` when `dev`.
+/// The `/v1` routes (Clerk's, then Ding's, each answering errors in its
+/// API's shape), and `/dev/outbox` when `dev`.
 pub fn router(state: AppState, dev: bool) -> Router {
-    let mut v1 = Router::new()
+    let auth = middleware::from_fn_with_state(state.clone(), require_api_key);
+    let mut clerk = Router::new()
         .route(
             "/v1/users/{user_id}/totp",
             post(create_totp).get(get_totp).delete(delete_totp),
@@ -82,31 +92,52 @@ pub fn router(state: AppState, dev: bool) -> Router {
             "/v1/users/{user_id}/backup_codes",
             post(create_backup_codes),
         )
-        .route("/v1/authentication", post(create_authentication))
-        .route("/v1/check", post(check))
-        .route("/v1/retry", post(retry));
+        .route(
+            "/v1/users/{user_id}/backup_code",
+            axum::routing::delete(delete_backup_codes),
+        )
+        .route(
+            "/v1/users/{user_id}/mfa",
+            axum::routing::delete(disable_mfa),
+        );
     if dev {
-        v1 = v1.route("/dev/outbox", get(outbox));
+        clerk = clerk.route("/dev/outbox", get(outbox));
     }
-    v1.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        require_api_key,
-    ))
-    .with_state(state)
+    let ding = Router::new()
+        .route("/v1/authentication", post(create_authentication))
+        .route("/v1/authentication/feedback", post(feedback))
+        .route("/v1/authentication/{auth_uuid}", get(authentication_status))
+        .route("/v1/check", post(check))
+        .route("/v1/retry", post(retry))
+        .route_layer(auth.clone())
+        .layer(middleware::map_response(ding_shape));
+    clerk.route_layer(auth).merge(ding).with_state(state)
+}
+
+/// The key from `x-api-key` (Ding's SDKs) or `Authorization: Bearer`
+/// (Clerk's; the scheme in any case, as RFC 9110 §11.1 has it).
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &header::HeaderValue| value.to_str().ok())
+    };
+    text(header::HeaderName::from_static("x-api-key")).or_else(|| {
+        let (scheme, key) = text(header::AUTHORIZATION)?.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then_some(key.trim())
+    })
 }
 
 async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    match presented {
+    match presented_key(request.headers()) {
         Some(key) if state.api_key.matches(key) => next.run(request).await,
         _ => {
-            let mut response =
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unauthorized")
-                    .into_response();
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid API key is required (x-api-key, or Authorization: Bearer)",
+            )
+            .into_response();
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
@@ -174,9 +205,29 @@ async fn delete_totp(
     State(state): State<AppState>,
     UserId(id): UserId,
 ) -> Result<Response, ApiError> {
-    Ok(Json(state.service.delete_totp(&id).await?).into_response())
+    state.service.delete_totp(&id).await?;
+    Ok(Json(json!({ "user_id": id })).into_response())
 }
 
+async fn delete_backup_codes(
+    State(state): State<AppState>,
+    UserId(id): UserId,
+) -> Result<Response, ApiError> {
+    state.service.delete_backup_codes(&id).await?;
+    Ok(Json(json!({ "user_id": id })).into_response())
+}
+
+async fn disable_mfa(
+    State(state): State<AppState>,
+    UserId(id): UserId,
+) -> Result<Response, ApiError> {
+    state.service.disable_mfa(&id).await?;
+    Ok(Json(json!({ "user_id": id })).into_response())
+}
+
+/// The enrollment's first code (Clerk's frontend
+/// `attemptTOTPVerification`): the TOTP view, with its backup codes once;
+/// a refused code is a Clerk error.
 async fn attempt_verification(
     State(state): State<AppState>,
     UserId(id): UserId,
@@ -192,42 +243,30 @@ async fn attempt_verification(
             Ok(Json(shown).into_response())
         }
         // Every refusal; `Valid` always comes with its view.
-        (refused, _) => {
-            let (reason, locked_until) = reason(&refused);
-            let (code, message) = match reason {
-                "locked" => ("locked", "too many wrong codes: wait until locked_until"),
-                "replayed" => (
-                    "code_replayed",
-                    "this code was used already: wait for the next one",
-                ),
-                "malformed" => (
-                    "malformed_code",
-                    "a code is 6 digits from the authenticator app",
-                ),
-                _ => (
-                    "incorrect_code",
-                    "the code is wrong: type the current one from the app",
-                ),
-            };
-            let meta = refusal(reason, locked_until);
-            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_meta(meta))
-        }
+        (refused, _) => Err(refusal(&refused)),
     }
 }
 
+/// Clerk's backend `verifyTOTP`: 200 `{"verified": true, "code_type"}`
+/// only for a right code; every other answer is a Clerk error, so an
+/// application that lets the user in when the call returns is right.
 async fn verify_totp(
     State(state): State<AppState>,
     UserId(id): UserId,
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
-    let (outcome, _) = state.service.check_totp(&id, request.code, true).await?;
-    Ok(Json(verdict(&outcome)).into_response())
+    match state.service.check_totp(&id, request.code, true).await?.0 {
+        TotpOutcome::Valid { code_type, .. } => {
+            Ok(Json(json!({ "verified": true, "code_type": code_type.as_str() })).into_response())
+        }
+        refused => Err(refusal(&refused)),
+    }
 }
 
-/// One word for an outcome, the `reason` of a refused `verify_totp`:
-/// `valid`, `used` (a backup code used before), `replayed`, `invalid`,
-/// `locked` or `malformed`; and until when codes are refused (Unix
-/// seconds), when locked.
+/// One word for an outcome, the `meta.reason` of a refused code: `valid`,
+/// `used` (a backup code used before), `replayed`, `invalid`, `locked` or
+/// `malformed`; and until when codes are refused (Unix seconds), when
+/// locked.
 #[must_use]
 pub fn reason(outcome: &TotpOutcome) -> (&'static str, Option<u64>) {
     match outcome {
@@ -242,26 +281,58 @@ pub fn reason(outcome: &TotpOutcome) -> (&'static str, Option<u64>) {
     }
 }
 
-/// `{"reason"}`, with `locked_until` in Unix milliseconds when known.
-fn refusal(reason: &str, locked_until: Option<u64>) -> Value {
-    let mut body = json!({ "reason": reason });
-    if let Some(until) = locked_until {
-        body["locked_until"] = json!(until.saturating_mul(1000));
-    }
-    body
-}
-
-/// Clerk's `verify_totp` answer for an outcome.
-#[must_use]
-pub fn verdict(outcome: &TotpOutcome) -> Value {
-    if let TotpOutcome::Valid { code_type, .. } = outcome {
-        return json!({ "verified": true, "code_type": code_type.as_str() });
-    }
+/// The Clerk error for a refused code. A wrong, replayed or used code is
+/// 422 `form_code_incorrect` (Clerk's code for a wrong verification code;
+/// `meta.reason` tells which); a typo is 422 `form_param_format_invalid`;
+/// a locked user is 403 `user_locked` with
+/// `meta.lockout_expires_in_seconds`, as Clerk's sign-in answers.
+fn refusal(outcome: &TotpOutcome) -> ApiError {
     let (reason, locked_until) = reason(outcome);
-    let mut body = refusal(reason, locked_until);
-    body["verified"] = json!(false);
-    body["code_type"] = Value::Null;
-    body
+    let mut meta = json!({ "reason": reason });
+    let error = match reason {
+        "locked" => {
+            let left = locked_until.map_or(0, |until| until.saturating_sub(now()));
+            meta["lockout_expires_in_seconds"] = json!(left);
+            ApiError::new(StatusCode::FORBIDDEN, "user_locked", "Account locked").with_long_message(
+                format!(
+                    "too many wrong codes: this user's codes are refused for {left} more seconds"
+                ),
+            )
+        }
+        "malformed" => {
+            meta["param_name"] = json!("code");
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "form_param_format_invalid",
+                "Invalid code",
+            )
+            .with_long_message(
+                "a code is the 6 digits from the authenticator app, or a backup code",
+            )
+        }
+        "replayed" => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_code_incorrect",
+            "Incorrect code",
+        )
+        .with_long_message("this code was used already: wait for the next one in the app"),
+        "used" => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_code_incorrect",
+            "Incorrect code",
+        )
+        .with_long_message("this backup code was used already: each works once"),
+        _ => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_code_incorrect",
+            "Incorrect code",
+        )
+        .with_long_message("the code is wrong: type the current one from the app"),
+    };
+    if let Some(until) = locked_until.filter(|_| reason == "invalid") {
+        meta["locked_until"] = json!(until.saturating_mul(1000));
+    }
+    error.with_meta(meta)
 }
 
 async fn create_backup_codes(
@@ -299,12 +370,31 @@ struct RetryRequest {
     customer_uuid: String,
 }
 
-fn uuid_field<'a>(value: &'a str, field: &'static str) -> Result<&'a str, ApiError> {
+#[derive(Deserialize)]
+struct FeedbackRequest {
+    customer_uuid: String,
+    phone_number: String,
+    status: String,
+}
+
+/// A customer UUID (400 `bad_request` otherwise).
+fn customer_uuid(value: &str) -> Result<&str, ApiError> {
     uuid::Uuid::parse_str(value).map(|_| value).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_uuid",
-            format!("{field} must be a UUID"),
+            "bad_request",
+            "customer_uuid must be a UUID",
+        )
+    })
+}
+
+/// An authentication UUID (400 `invalid_auth_uuid` otherwise).
+fn authentication_uuid(value: &str) -> Result<&str, ApiError> {
+    uuid::Uuid::parse_str(value).map(|_| value).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_auth_uuid",
+            "authentication_uuid must be the UUID the authentication was created with",
         )
     })
 }
@@ -335,7 +425,7 @@ async fn create_authentication(
     State(state): State<AppState>,
     Body(request): Body<AuthenticationRequest>,
 ) -> Result<Response, ApiError> {
-    let customer = uuid_field(&request.customer_uuid, "customer_uuid")?;
+    let customer = customer_uuid(&request.customer_uuid)?;
     let phone = phone_number(&request.phone_number)?;
     let created = state.service.create_authentication(customer, phone).await?;
     Ok(Json(json!({
@@ -347,34 +437,37 @@ async fn create_authentication(
     .into_response())
 }
 
+/// Ding's check. A code that is not one (wrong length, not digits) is a
+/// 400 `bad_request`, not a status: no attempt is counted for it.
 async fn check(
     State(state): State<AppState>,
     Body(request): Body<CheckRequest>,
 ) -> Result<Response, ApiError> {
-    let uuid = uuid_field(&request.authentication_uuid, "authentication_uuid")?;
-    let customer = uuid_field(&request.customer_uuid, "customer_uuid")?;
+    let uuid = authentication_uuid(&request.authentication_uuid)?;
+    let customer = customer_uuid(&request.customer_uuid)?;
     let outcome = state
         .service
         .check(uuid, customer, request.check_code)
         .await?;
-    let status = match outcome {
-        CheckOutcome::Valid => "valid",
-        CheckOutcome::Invalid { .. } => "invalid",
-        CheckOutcome::AlreadyVerified => "already_validated",
-        CheckOutcome::Locked => "rate_limited",
-        CheckOutcome::Expired => "expired_auth",
-        // Not a code of the right length: no attempt was counted.
-        _ => "without_attempt",
-    };
+    if let CheckOutcome::Malformed(typo) = outcome {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("check_code: {typo}; no attempt was counted"),
+        ));
+    }
+    let status = check_status(&outcome);
     Ok(Json(json!({ "authentication_uuid": uuid, "status": status })).into_response())
 }
 
+/// Ding's retry. Fields with no value are left out (Ding's SDKs declare
+/// them optional, not nullable).
 async fn retry(
     State(state): State<AppState>,
     Body(request): Body<RetryRequest>,
 ) -> Result<Response, ApiError> {
-    let uuid = uuid_field(&request.authentication_uuid, "authentication_uuid")?;
-    let customer = uuid_field(&request.customer_uuid, "customer_uuid")?;
+    let uuid = authentication_uuid(&request.authentication_uuid)?;
+    let customer = customer_uuid(&request.customer_uuid)?;
     let (outcome, at) = state.service.retry(uuid, customer).await?;
     let (status, next_retry_at, remaining) = match outcome {
         RetryOutcome::Sent {
@@ -386,19 +479,89 @@ async fn retry(
             next_retry_at,
             remaining_retries,
         } => ("rate_limited", Some(next_retry_at), Some(remaining_retries)),
-        RetryOutcome::NoRetriesLeft => ("no_attempt", None, Some(0)),
+        RetryOutcome::NoRetriesLeft => ("denied", None, Some(0)),
         RetryOutcome::Expired => ("expired_auth", None, None),
         RetryOutcome::Locked => ("denied", None, None),
         RetryOutcome::AlreadyVerified => ("already_validated", None, None),
     };
-    Ok(Json(json!({
+    let mut body = json!({
         "authentication_uuid": uuid,
         "status": status,
         "created_at": rfc3339(at),
-        "next_retry_at": next_retry_at.map(rfc3339),
-        "remaining_retry": remaining,
+    });
+    if let Some(at) = next_retry_at {
+        body["next_retry_at"] = json!(rfc3339(at));
+    }
+    if let Some(remaining) = remaining {
+        body["remaining_retry"] = json!(remaining);
+    }
+    Ok(Json(body).into_response())
+}
+
+/// Ding's status: the phone number, when it was created, and its events
+/// (each code sent, each check that counted). The checked code itself is
+/// never repeated.
+async fn authentication_status(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> Result<Response, ApiError> {
+    let uuid = authentication_uuid(&uuid)?;
+    let (phone, authentication) = state.service.authentication(uuid).await?;
+    let events: Vec<Value> = authentication
+        .events
+        .iter()
+        .map(|event| match event {
+            Event::Attempt {
+                id,
+                attempt_number,
+                created_at,
+            } => json!({
+                "type": "attempt",
+                "id": id,
+                "attempt_number": attempt_number,
+                "capability": "text",
+                "created_at": rfc3339(*created_at),
+            }),
+            Event::Check {
+                id,
+                status,
+                created_at,
+            } => json!({
+                "type": "check",
+                "id": id,
+                "status": status,
+                "created_at": rfc3339(*created_at),
+            }),
+        })
+        .collect();
+    Ok(Json(json!({
+        "uuid": uuid,
+        "phone_number": phone,
+        "created_at": rfc3339(authentication.challenge.created_at()),
+        "events": events,
     }))
     .into_response())
+}
+
+/// Ding's feedback: whether the user behind a number finished onboarding.
+async fn feedback(
+    State(state): State<AppState>,
+    Body(request): Body<FeedbackRequest>,
+) -> Result<Response, ApiError> {
+    let customer = customer_uuid(&request.customer_uuid)?;
+    let phone = phone_number(&request.phone_number)?;
+    if !matches!(request.status.as_str(), "onboarded" | "not_onboarded") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_feedback_status",
+            "status must be onboarded or not_onboarded",
+        ));
+    }
+    let uuid = state
+        .service
+        .feedback(customer, phone, &request.status)
+        .await?;
+    Ok(Json(json!({ "uuid": uuid })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,32 +1,40 @@
-//! Errors as the API answers them: `{"errors":[{"code","message"}]}` with a
-//! fitting status, as Clerk's and Ding's APIs do.
+//! Errors as each API answers them. Clerk's routes answer
+//! `{"errors":[{"code","message","long_message","meta"}]}` (the shape of
+//! Clerk's SDKs' `ClerkError`); Ding's routes answer Ding's flat
+//! `{"code","message"}` (its SDKs' `ErrorResponse`), through the
+//! [`ding_shape`] layer. A handler builds one [`ApiError`] either way.
 
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
-/// An answer other than success: a status, a machine-readable code and a
-/// message a person can act on.
-#[derive(Debug)]
+/// An answer other than success: a status, a machine-readable code, a
+/// short message, and a longer one a person can act on.
+#[derive(Debug, Clone)]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
     /// A stable snake_case code, for programs.
     pub code: &'static str,
-    /// What happened and what to do, for people.
+    /// A few words, for people (Clerk's `message`).
     pub message: String,
-    /// Extra fields for the error object (e.g. `locked_until`).
-    pub meta: Option<serde_json::Value>,
+    /// What happened and what to do (Clerk's `long_message`, Ding's
+    /// `message`).
+    pub long_message: String,
+    /// Extra fields for the error object (e.g. `lockout_expires_in_seconds`).
+    pub meta: Option<Value>,
 }
 
 impl ApiError {
-    /// An error with `status`, `code` and `message`.
+    /// An error with `status`, `code` and `message` (also its long form).
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self {
             status,
             code,
-            message: message.into(),
+            long_message: message.clone(),
+            message,
             meta: None,
         }
     }
@@ -40,9 +48,16 @@ impl ApiError {
         )
     }
 
+    /// The long message, where it says more than the short one.
+    #[must_use]
+    pub fn with_long_message(mut self, long_message: impl Into<String>) -> Self {
+        self.long_message = long_message.into();
+        self
+    }
+
     /// Adds the error object's `meta`.
     #[must_use]
-    pub fn with_meta(mut self, meta: serde_json::Value) -> Self {
+    pub fn with_meta(mut self, meta: Value) -> Self {
         self.meta = Some(meta);
         self
     }
@@ -56,15 +71,65 @@ impl ApiError {
             "the server could not complete the request; it has been logged",
         )
     }
+
+    /// Clerk's error list.
+    fn clerk_body(&self) -> Value {
+        let mut error = json!({
+            "code": self.code,
+            "message": self.message,
+            "long_message": self.long_message,
+        });
+        if let Some(meta) = &self.meta {
+            error["meta"] = meta.clone();
+        }
+        json!({ "errors": [error] })
+    }
+
+    /// Ding's flat error: its status and code. Ding answers a bad request
+    /// with 400 and a code from its list; errors this server names
+    /// otherwise are mapped onto that list.
+    fn ding(&self) -> (StatusCode, &'static str) {
+        match (self.status, self.code) {
+            (StatusCode::INTERNAL_SERVER_ERROR, _) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error")
+            }
+            (StatusCode::UNAUTHORIZED, code) | (StatusCode::SERVICE_UNAVAILABLE, code) => {
+                (self.status, code)
+            }
+            (StatusCode::PAYLOAD_TOO_LARGE, _) => (StatusCode::PAYLOAD_TOO_LARGE, "bad_request"),
+            (
+                _,
+                code @ ("invalid_phone_number"
+                | "invalid_auth_uuid"
+                | "no_associated_auth_found"
+                | "invalid_feedback_status"
+                | "duplicated_feedback_status"),
+            ) => (StatusCode::BAD_REQUEST, code),
+            _ => (StatusCode::BAD_REQUEST, "bad_request"),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
+    /// Clerk's shape, with the error kept in the response's extensions so
+    /// [`ding_shape`] can answer in Ding's instead.
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(meta) = self.meta {
-            error["meta"] = meta;
+        let mut response = (self.status, axum::Json(self.clerk_body())).into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// The layer of Ding's routes: an [`ApiError`] is answered in Ding's flat
+/// shape, `{"code","message"}`, with Ding's status for it.
+pub async fn ding_shape(mut response: Response) -> Response {
+    match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => {
+            let (status, code) = error.ding();
+            let body = json!({ "code": code, "message": error.long_message });
+            (status, axum::Json(body)).into_response()
         }
-        (self.status, axum::Json(json!({ "errors": [error] }))).into_response()
+        None => response,
     }
 }
 
@@ -83,15 +148,51 @@ impl From<otpkit::Error> for ApiError {
 }
 
 impl From<JsonRejection> for ApiError {
+    /// A body that is not the JSON asked for. The message names the
+    /// problem (a missing field, a wrong type) but never repeats a value.
     fn from(rejection: JsonRejection) -> Self {
-        let code = match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            StatusCode::BAD_REQUEST => "malformed_json",
-            _ => "invalid_request_body",
+        let (code, message) = match &rejection {
+            JsonRejection::MissingJsonContentType(_) => (
+                "unsupported_media_type",
+                "send the body as JSON, with Content-Type: application/json".to_owned(),
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                ("malformed_json", "the body is not valid JSON".to_owned())
+            }
+            JsonRejection::JsonDataError(e) => ("invalid_request_body", data_error(e)),
+            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (
+                "body_too_large",
+                "the body is larger than the server accepts".to_owned(),
+            ),
+            _ => (
+                "invalid_request_body",
+                "the body could not be read".to_owned(),
+            ),
         };
-        Self::new(rejection.status(), code, rejection.body_text())
+        Self::new(rejection.status(), code, message)
     }
+}
+
+/// serde's description of a body that parsed but does not fit, without
+/// the value it quotes: `invalid type: string "…", expected u32` keeps the
+/// type and what was expected; a missing field keeps the field's name.
+fn data_error(error: &axum::extract::rejection::JsonDataError) -> String {
+    use std::error::Error as _;
+    let cause = error
+        .source()
+        .map_or_else(|| error.body_text(), ToString::to_string);
+    let cause = cause.split(" at line ").next().unwrap_or_default();
+    let described = match cause.find(['"', '`']) {
+        Some(quote) if cause.starts_with("invalid") => {
+            let expected = cause.rfind("expected").map_or("", |at| &cause[at..]);
+            format!(
+                "{}, {expected}",
+                cause[..quote].trim().trim_end_matches(':')
+            )
+        }
+        _ => cause.to_owned(),
+    };
+    format!("the body does not fit the request: {described}")
 }
 
 impl From<FormRejection> for ApiError {

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod authentication;
 pub mod demo;
 pub mod error;
 pub mod launch;
@@ -108,7 +109,7 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
         println!("dev API key (shown once): {api_key}");
     }
     let api_key =
-        ApiKey::new(api_key).map_err(|e| StartError(format!("{}: {e}", config.api_key_env)))?;
+        ApiKey::new(&api_key).map_err(|e| StartError(format!("{}: {e}", config.api_key_env)))?;
     let (keys, _) = secret(
         &store,
         config,

@@ -17,6 +17,7 @@ use otpkit::clerk::{DeletedTotp, Strategy};
 use otpkit::record::EnrollmentOptions;
 use otpkit::{Keyring, Pepper, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 
+use crate::authentication::Authentication as DingState;
 use crate::error::ApiError;
 use crate::store::{OutboxMessage, Store, Table};
 
@@ -109,12 +110,12 @@ impl Stored for TotpRecord {
     }
 }
 
-impl Stored for OtpChallenge {
+impl Stored for DingState {
     const TABLE: Table = Table::Authentication;
 
     fn decode(json: &str, _: &Settings) -> Result<Self, ApiError> {
-        serde_json::from_str(json)
-            .map_err(|e| ApiError::internal(&format_args!("stored challenge: {e}")))
+        Self::from_json(json)
+            .map_err(|e| ApiError::internal(&format_args!("stored authentication: {e}")))
     }
 
     fn encode(&self, _: &Settings) -> Result<String, ApiError> {
@@ -138,6 +139,16 @@ fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// 400 `no_associated_auth_found`, Ding's answer for an authentication
+/// it does not know (or that belongs to another customer).
+fn no_such_authentication() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_associated_auth_found",
+        "no authentication with this UUID for this customer",
+    )
 }
 
 /// A new Ding authentication.
@@ -332,7 +343,7 @@ impl Service {
         .await
     }
 
-    /// Clerk's `disableTOTP`: deletes the record.
+    /// Clerk's `deleteUserTOTP`: deletes the record, backup codes with it.
     ///
     /// # Errors
     /// 404 without a TOTP.
@@ -340,6 +351,43 @@ impl Service {
         self.transition(user_id, |record: Option<TotpRecord>| {
             let record = record.ok_or_else(|| ApiError::not_found("TOTP"))?;
             Ok((Change::Delete, record.disable()))
+        })
+        .await
+    }
+
+    /// Clerk's `deleteUserBackupCodes`: the record keeps its TOTP secret
+    /// and loses its backup codes (none are issued again until
+    /// regenerated).
+    ///
+    /// # Errors
+    /// 404 without a TOTP, or without backup codes.
+    pub async fn delete_backup_codes(&self, user_id: &str) -> Result<(), ApiError> {
+        self.transition(user_id, |record: Option<TotpRecord>| {
+            let record = record.ok_or_else(|| ApiError::not_found("TOTP"))?;
+            let next = record
+                .remove_backup_codes(now())
+                .ok_or_else(|| ApiError::not_found("backup codes"))?;
+            Ok((Change::Put(next), ()))
+        })
+        .await
+    }
+
+    /// Clerk's `disableUserMFA`: every second factor this server keeps
+    /// (the TOTP record and its backup codes) is removed. Idempotent: a
+    /// user without any is answered the same way.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn disable_mfa(&self, user_id: &str) -> Result<(), ApiError> {
+        self.transition(user_id, |record: Option<TotpRecord>| {
+            Ok((
+                if record.is_some() {
+                    Change::Delete
+                } else {
+                    Change::Keep
+                },
+                (),
+            ))
         })
         .await
     }
@@ -362,7 +410,8 @@ impl Service {
             created_at,
         )?;
         let uuid = uuid::Uuid::new_v4().to_string();
-        let json = challenge.encode(&settings)?;
+        let expires_at = challenge.expire_at();
+        let json = DingState::new(challenge, created_at).encode(&settings)?;
         self.store
             .insert_authentication(&uuid, customer_uuid, phone_number, &json)
             .await?;
@@ -371,7 +420,7 @@ impl Service {
         Ok(Authentication {
             uuid,
             created_at,
-            expires_at: challenge.expire_at(),
+            expires_at,
         })
     }
 
@@ -379,8 +428,51 @@ impl Service {
     async fn authentication_of(&self, uuid: &str, customer_uuid: &str) -> Result<String, ApiError> {
         match self.store.authentication_owner(uuid).await? {
             Some((customer, phone)) if customer == customer_uuid => Ok(phone),
-            _ => Err(ApiError::not_found("authentication")),
+            _ => Err(no_such_authentication()),
         }
+    }
+
+    /// Ding's status of an authentication: its phone number and state.
+    ///
+    /// # Errors
+    /// 404 (`no_associated_auth_found`) for an unknown authentication.
+    pub async fn authentication(&self, uuid: &str) -> Result<(String, DingState), ApiError> {
+        let (_, phone) = self
+            .store
+            .authentication_owner(uuid)
+            .await?
+            .ok_or_else(no_such_authentication)?;
+        let row = self
+            .store
+            .load(Table::Authentication, uuid)
+            .await?
+            .ok_or_else(no_such_authentication)?;
+        Ok((phone, DingState::decode(&row.json, &self.settings)?))
+    }
+
+    /// Ding's feedback on a phone number: stored once per status.
+    ///
+    /// # Errors
+    /// 400 `duplicated_feedback_status` for the same feedback again.
+    pub async fn feedback(
+        &self,
+        customer_uuid: &str,
+        phone_number: &str,
+        status: &str,
+    ) -> Result<String, ApiError> {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let stored = self
+            .store
+            .insert_feedback(&uuid, customer_uuid, phone_number, status, now_millis())
+            .await?;
+        if !stored {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "duplicated_feedback_status",
+                "this feedback was given for this phone number already",
+            ));
+        }
+        Ok(uuid)
     }
 
     /// Ding's "check a code".
@@ -395,15 +487,16 @@ impl Service {
     ) -> Result<CheckOutcome, ApiError> {
         self.authentication_of(uuid, customer_uuid).await?;
         let settings = Arc::clone(&self.settings);
-        self.transition(uuid, move |challenge: Option<OtpChallenge>| {
-            let challenge = challenge.ok_or_else(|| ApiError::not_found("authentication"))?;
-            let (next, outcome) = challenge.check(&code, Some(&settings.pepper), now())?;
-            let change = if next == challenge {
-                Change::Keep
-            } else {
-                Change::Put(next)
-            };
-            Ok((change, outcome))
+        self.transition(uuid, move |state: Option<DingState>| {
+            let mut state = state.ok_or_else(no_such_authentication)?;
+            let now = now();
+            let (next, outcome) = state.challenge.check(&code, Some(&settings.pepper), now)?;
+            if next == state.challenge {
+                return Ok((Change::Keep, outcome));
+            }
+            state.challenge = next;
+            state.checked(&outcome, now);
+            Ok((Change::Put(state), outcome))
         })
         .await
     }
@@ -421,16 +514,18 @@ impl Service {
         let phone_number = self.authentication_of(uuid, customer_uuid).await?;
         let settings = Arc::clone(&self.settings);
         let (outcome, at) = self
-            .transition(uuid, move |challenge: Option<OtpChallenge>| {
-                let challenge = challenge.ok_or_else(|| ApiError::not_found("authentication"))?;
+            .transition(uuid, move |state: Option<DingState>| {
+                let mut state = state.ok_or_else(no_such_authentication)?;
                 let now = now();
-                let (next, outcome) = challenge.retry(Some(&settings.pepper), now)?;
-                let change = if next == challenge {
-                    Change::Keep
-                } else {
-                    Change::Put(next)
-                };
-                Ok((change, (outcome, now)))
+                let (next, outcome) = state.challenge.retry(Some(&settings.pepper), now)?;
+                if next == state.challenge {
+                    return Ok((Change::Keep, (outcome, now)));
+                }
+                state.challenge = next;
+                if matches!(outcome, RetryOutcome::Sent { .. }) {
+                    state.sent(now);
+                }
+                Ok((Change::Put(state), (outcome, now)))
             })
             .await?;
         if let RetryOutcome::Sent { code, .. } = &outcome {

@@ -272,6 +272,33 @@ impl Store {
             .transpose()
     }
 
+    /// Stores Ding feedback; `false` when the same feedback (customer,
+    /// number and status) was stored before.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn insert_feedback(
+        &self,
+        uuid: &str,
+        customer_uuid: &str,
+        phone_number: &str,
+        status: &str,
+        created_at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO feedback (uuid, customer_uuid, phone_number, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(uuid)
+        .bind(customer_uuid)
+        .bind(phone_number)
+        .bind(status)
+        .bind(created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Appends a message to the outbox.
     ///
     /// # Errors

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{CUSTOMER, Client, Server, code_at, sqlite, wrong_code};
+use crate::support::{CUSTOMER, Client, Server, code_at, sqlite, unix_now, verdict, wrong_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -23,6 +23,14 @@ fn golden(name: &str) -> Value {
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The `code` of a Ding error (flat: `{"code","message"}`).
+fn ding_error(body: &Value) -> &str {
+    assert!(body["message"].is_string(), "{body}");
+    body["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a Ding error body: {body}"))
 }
 
 fn error_code(body: &Value) -> &str {
@@ -85,13 +93,17 @@ async fn clerk_totp_flow_end_to_end() {
     let (status, body) = api.post(path, json!({ "code": wrong_code(&uri) })).await;
     assert_eq!(
         (status, error_code(&body)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "incorrect_code")
+        (StatusCode::UNPROCESSABLE_ENTITY, "form_code_incorrect")
     );
     assert_eq!(body["errors"][0]["meta"], json!({ "reason": "invalid" }));
+    assert!(body["errors"][0]["long_message"].is_string(), "{body}");
     let (status, body) = api.post(path, json!({ "code": "12" })).await;
     assert_eq!(
         (status, error_code(&body)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "malformed_code")
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_param_format_invalid"
+        )
     );
     let (status, verified) = api.post(path, json!({ "code": code_at(&uri, 0) })).await;
     assert_eq!(status, StatusCode::OK, "{verified}");
@@ -129,20 +141,31 @@ async fn clerk_totp_flow_end_to_end() {
             json!({ "verified": true, "code_type": "totp" })
         )
     );
-    let (_, replay) = api.post(verify, json!({ "code": next })).await;
+    // Every refusal is a 4xx Clerk error, never a 200: an application
+    // that lets the user in when verifyTOTP returns is right.
+    let (status, replay) = api.post(verify, json!({ "code": next })).await;
     assert_eq!(
-        replay,
-        json!({ "verified": false, "code_type": null, "reason": "replayed" })
+        verdict(status, &replay),
+        json!({ "verified": false, "reason": "replayed", "code": "form_code_incorrect", "status": 422 })
     );
-    let (_, ok) = api.post(verify, json!({ "code": backup[0] })).await;
-    assert_eq!(ok, json!({ "verified": true, "code_type": "backup_code" }));
-    let (_, used) = api.post(verify, json!({ "code": backup[0] })).await;
+    let (status, ok) = api.post(verify, json!({ "code": backup[0] })).await;
     assert_eq!(
-        used,
-        json!({ "verified": false, "code_type": null, "reason": "used" })
+        (status, ok),
+        (
+            StatusCode::OK,
+            json!({ "verified": true, "code_type": "backup_code" })
+        )
     );
-    let (_, typo) = api.post(verify, json!({ "code": "12 34" })).await;
-    assert_eq!(typo["reason"], json!("malformed"));
+    let (status, used) = api.post(verify, json!({ "code": backup[0] })).await;
+    assert_eq!(
+        verdict(status, &used),
+        json!({ "verified": false, "reason": "used", "code": "form_code_incorrect", "status": 422 })
+    );
+    let (status, typo) = api.post(verify, json!({ "code": "12 34" })).await;
+    assert_eq!(
+        verdict(status, &typo),
+        json!({ "verified": false, "reason": "malformed", "code": "form_param_format_invalid", "status": 422 })
+    );
 
     // New backup codes replace the old set.
     let (status, set) = api.send("POST", "/v1/users/alice/backup_codes", None).await;
@@ -157,21 +180,43 @@ async fn clerk_totp_flow_end_to_end() {
         set["created_at"].as_u64().unwrap() > 1_700_000_000_000,
         "milliseconds"
     );
-    let (_, old) = api.post(verify, json!({ "code": backup[1] })).await;
-    assert_eq!(old["reason"], json!("invalid"));
+    let (status, old) = api.post(verify, json!({ "code": backup[1] })).await;
+    assert_eq!(verdict(status, &old)["reason"], json!("invalid"));
     let (_, new) = api.post(verify, json!({ "code": set["codes"][0] })).await;
     assert_eq!(new["code_type"], json!("backup_code"));
 
-    // Delete.
-    let (status, deleted) = api.send("DELETE", "/v1/users/alice/totp", None).await;
-    assert_eq!(status, StatusCode::OK);
+    // Delete the backup codes: the TOTP stays, the codes go, and the next
+    // right code issues none.
+    let (status, deleted) = api
+        .send("DELETE", "/v1/users/alice/backup_code", None)
+        .await;
     assert_eq!(
-        deleted,
-        json!({ "object": "totp", "id": again["id"], "deleted": true })
+        (status, deleted),
+        (StatusCode::OK, json!({ "user_id": "alice" }))
+    );
+    // (No set to check it against: not a TOTP code either, so a typo.)
+    let (status, gone) = api.post(verify, json!({ "code": set["codes"][1] })).await;
+    assert_eq!(verdict(status, &gone)["reason"], json!("malformed"));
+    let (status, body) = api
+        .send("DELETE", "/v1/users/alice/backup_code", None)
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "resource_not_found")
+    );
+    let (_, read) = api.get("/v1/users/alice/totp").await;
+    assert_eq!(read["verified"], json!(true));
+
+    // Delete the TOTP: Clerk's `{"user_id"}`.
+    let (status, deleted) = api.send("DELETE", "/v1/users/alice/totp", None).await;
+    assert_eq!(
+        (status, deleted),
+        (StatusCode::OK, json!({ "user_id": "alice" }))
     );
     for (method, path) in [
         ("GET", "/v1/users/alice/totp"),
         ("DELETE", "/v1/users/alice/totp"),
+        ("DELETE", "/v1/users/alice/backup_code"),
         ("POST", "/v1/users/alice/backup_codes"),
     ] {
         let (status, body) = api.send(method, path, None).await;
@@ -192,30 +237,41 @@ async fn locked_users_are_told_until_when() {
     let wrong = wrong_code(&uri);
     let mut reasons = Vec::new();
     for _ in 0..7 {
-        let (_, body) = api
+        let (status, body) = api
             .post("/v1/users/bob/verify_totp", json!({ "code": wrong }))
             .await;
-        reasons.push(body);
+        reasons.push((status, body));
     }
-    assert!(
-        reasons[..5]
-            .iter()
-            .all(|r| r == &json!({"verified": false, "code_type": null, "reason": "invalid"}))
-    );
-    assert_eq!(reasons[5]["reason"], json!("invalid"));
-    let until = reasons[5]["locked_until"]
+    assert!(reasons[..5].iter().all(|(status, body)| {
+        verdict(*status, body)
+            == json!({"verified": false, "reason": "invalid", "code": "form_code_incorrect", "status": 422})
+    }));
+    let locking = &reasons[5].1["errors"][0];
+    assert_eq!(locking["meta"]["reason"], json!("invalid"));
+    let until = locking["meta"]["locked_until"]
         .as_u64()
-        .expect("the locking failure says until when");
-    assert_eq!(reasons[6]["reason"], json!("locked"));
-    assert_eq!(reasons[6]["locked_until"].as_u64(), Some(until));
+        .expect("the locking failure says until when (Unix ms)");
+    assert!(until > unix_now() * 1000);
+    // Then Clerk's `user_locked`, with the seconds left.
+    let (status, locked) = &reasons[6];
+    assert_eq!(*status, StatusCode::FORBIDDEN, "{locked}");
+    let locked = &locked["errors"][0];
+    assert_eq!(locked["code"], json!("user_locked"));
+    let left = locked["meta"]["lockout_expires_in_seconds"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        left > 0 && left <= (until / 1000).saturating_sub(unix_now()) + 1,
+        "{locked}"
+    );
     // Locked: even the right code is not checked.
-    let (_, body) = api
+    let (status, body) = api
         .post(
             "/v1/users/bob/verify_totp",
             json!({ "code": code_at(&uri, 1) }),
         )
         .await;
-    assert_eq!(body["reason"], json!("locked"));
+    assert_eq!(verdict(status, &body)["reason"], json!("locked"));
     // backup codes for an unverified TOTP: a conflict.
     api.enroll("carol").await;
     let (status, body) = api.send("POST", "/v1/users/carol/backup_codes", None).await;
@@ -331,10 +387,13 @@ async fn the_api_key_is_required_and_no_detail_leaks() {
         ] {
             let (status, body) = api.send(method, path, Some(json!({}))).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
-            assert_eq!(
-                body,
-                json!({ "errors": [{ "code": "unauthorized", "message": "unauthorized" }] })
-            );
+            let message = "a valid API key is required (x-api-key, or Authorization: Bearer)";
+            let expected = if path.starts_with("/v1/users") || path.starts_with("/dev") {
+                json!({ "errors": [{ "code": "unauthorized", "message": message, "long_message": message }] })
+            } else {
+                json!({ "code": "unauthorized", "message": message })
+            };
+            assert_eq!(body, expected, "{method} {path}");
         }
     }
 }
@@ -416,8 +475,12 @@ async fn ding_send_check_retry() {
             json!({ "authentication_uuid": uuid, "status": "invalid" })
         )
     );
-    let (_, body) = api.post("/v1/check", check("12", CUSTOMER)).await;
-    assert_eq!(body["status"], json!("without_attempt"));
+    // Not a code: Ding's 400 `bad_request`, and no attempt counted.
+    let (status, body) = api.post("/v1/check", check("12", CUSTOMER)).await;
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
     // Another customer's authentication does not exist for you.
     let (status, body) = api
         .post(
@@ -426,8 +489,8 @@ async fn ding_send_check_retry() {
         )
         .await;
     assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::NOT_FOUND, "resource_not_found")
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "no_associated_auth_found")
     );
 
     // Retry within the cool-down: refused with when and how many left.
@@ -458,11 +521,87 @@ async fn ding_send_check_retry() {
     let (_, body) = api.post("/v1/check", check(&code, CUSTOMER)).await;
     assert_eq!(body["status"], json!("already_validated"));
     let (_, body) = api.post("/v1/retry", retry).await;
-    assert_eq!(body["status"], json!("already_validated"));
+    assert_eq!(
+        body,
+        json!({ "authentication_uuid": uuid, "status": "already_validated", "created_at": body["created_at"] }),
+        "no field is null: one with no value is left out"
+    );
     let stored = crate::support::stored_challenge(&db, &uuid).await;
     assert_eq!(
         (stored["attempts"].as_u64(), stored["status"].as_str()),
         (Some(2), Some("verified"))
+    );
+
+    // The status: the number, and what happened (one send, two counted
+    // checks), never the code.
+    let (status, body) = api.get(&format!("/v1/authentication/{uuid}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        keys(&body),
+        ["uuid", "phone_number", "created_at", "events"]
+            .map(String::from)
+            .into()
+    );
+    assert_eq!(
+        (body["uuid"].as_str(), body["phone_number"].as_str()),
+        (Some(uuid.as_str()), Some(phone))
+    );
+    let events = body["events"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["status"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("attempt", "-"), ("check", "invalid"), ("check", "valid")]
+    );
+    assert_eq!(events[0]["attempt_number"], json!(1));
+    assert!(
+        !body.to_string().contains(&code),
+        "the code is never repeated: {body}"
+    );
+    // Unknown, and not a UUID.
+    let (status, body) = api
+        .get("/v1/authentication/e0e7b0e9-739d-424b-922f-1c2cb48ab077")
+        .await;
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "no_associated_auth_found")
+    );
+    let (status, body) = api.get("/v1/authentication/nope").await;
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_auth_uuid")
+    );
+
+    // Feedback: once per status.
+    let feedback = |status: &str| json!({ "customer_uuid": CUSTOMER, "phone_number": phone, "status": status });
+    let (status, body) = api
+        .post("/v1/authentication/feedback", feedback("onboarded"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        uuid::Uuid::parse_str(body["uuid"].as_str().unwrap()).is_ok(),
+        "{body}"
+    );
+    let (status, body) = api
+        .post("/v1/authentication/feedback", feedback("onboarded"))
+        .await;
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "duplicated_feedback_status")
+    );
+    let (status, body) = api
+        .post("/v1/authentication/feedback", feedback("maybe"))
+        .await;
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_feedback_status")
     );
 }
 
@@ -523,7 +662,7 @@ async fn ding_input_is_validated() {
     let server = Server::start(&db);
     let api = server.client();
     for (customer, phone, code) in [
-        ("not-a-uuid", "+14155550100", "invalid_uuid"),
+        ("not-a-uuid", "+14155550100", "bad_request"),
         (CUSTOMER, "4155550100", "invalid_phone_number"),
         (CUSTOMER, "+1", "invalid_phone_number"),
         (CUSTOMER, "+1415555010O", "invalid_phone_number"),
@@ -535,7 +674,7 @@ async fn ding_input_is_validated() {
             )
             .await;
         assert_eq!(
-            (status, error_code(&body)),
+            (status, ding_error(&body)),
             (StatusCode::BAD_REQUEST, code),
             "{phone}"
         );
@@ -543,20 +682,61 @@ async fn ding_input_is_validated() {
     let unknown = json!({ "authentication_uuid": "e0e7b0e9-739d-424b-922f-1c2cb48ab077", "check_code": "123456", "customer_uuid": CUSTOMER });
     let (status, body) = api.post("/v1/check", unknown).await;
     assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::NOT_FOUND, "resource_not_found")
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "no_associated_auth_found")
     );
-    let (status, _) = api
+    let (status, body) = api
         .post(
             "/v1/check",
             json!({ "authentication_uuid": "x", "check_code": "1", "customer_uuid": CUSTOMER }),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = api
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_auth_uuid")
+    );
+    // A body that does not fit: Ding's 400 `bad_request`, naming the
+    // field, never repeating a value.
+    let (status, body) = api
         .post("/v1/retry", json!({ "customer_uuid": CUSTOMER }))
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("authentication_uuid"),
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            "/v1/retry",
+            json!({ "customer_uuid": "s3cr3t-value", "authentication_uuid": 7 }),
+        )
+        .await;
+    assert_eq!(
+        (status, ding_error(&body)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    assert!(!body.to_string().contains("s3cr3t"), "{body}");
+    // Ding's SDKs send the key as x-api-key; Bearer in any case works too.
+    let key = crate::support::API_KEY;
+    for (name, value) in [
+        ("x-api-key", key.to_owned()),
+        ("authorization", format!("bearer {key}")),
+    ] {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/check", api.base))
+            .header(name, value)
+            .json(&json!({ "authentication_uuid": "x", "check_code": "1", "customer_uuid": CUSTOMER }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
+    }
 }
 
 /// Whether `haystack` holds `needle` anywhere.

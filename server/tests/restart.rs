@@ -1,7 +1,7 @@
 //! Stopping and starting the server on the same database file mid-flow
 //! loses nothing; a SIGKILL mid-race leaves every record whole.
 
-use crate::support::{CUSTOMER, Server, code_at, sqlite, stored_record, wrong_code};
+use crate::support::{CUSTOMER, Server, code_at, sqlite, stored_record, verdict, wrong_code};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -51,13 +51,13 @@ async fn a_restart_mid_flow_loses_nothing() {
     let api = server.client();
     let (_, body) = api.post("/v1/check", check).await;
     assert_eq!(body["status"], json!("already_validated"));
-    let (_, body) = api
+    let (status, body) = api
         .post(
             "/v1/users/bob/verify_totp",
             json!({ "code": verified_bob[0] }),
         )
         .await;
-    assert_eq!(body["reason"], json!("used"));
+    assert_eq!(verdict(status, &body)["reason"], json!("used"));
     let (_, body) = api.get("/v1/users/alice/totp").await;
     assert_eq!(body["verified"], json!(true));
     server.stop();

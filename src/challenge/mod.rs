@@ -630,6 +630,19 @@ impl OtpChallenge {
         self.sent_at.saturating_add(self.policy.retry_cooldown)
     }
 
+    /// When the challenge was created (its first code sent), Unix seconds.
+    ///
+    /// ```
+    /// use otpkit::challenge::{ChallengePolicy, OtpChallenge, Strategy};
+    /// let (_, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 42)?;
+    /// assert_eq!(challenge.created_at(), 42);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn created_at(&self) -> u64 {
+        self.created_at
+    }
+
     /// When the challenge expires, Unix seconds (exclusive).
     #[must_use]
     pub const fn expire_at(&self) -> u64 {

@@ -592,6 +592,35 @@ impl TotpRecord {
         Ok((next, codes))
     }
 
+    /// Removes the backup codes (Clerk's `deleteUserBackupCodes`) at Unix
+    /// time `now`, and stops issuing them: a later right code does not
+    /// bring a new set; [`TotpRecord::regenerate_backup_codes`] does.
+    /// Returns `None` when the record holds no backup codes.
+    ///
+    /// ```
+    /// use otpkit::record::{TotpOutcome, TotpRecord};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let code = record.totp().generate_at(0)?.to_string();
+    /// let (record, _) = record.verify(&code, None, 0)?;
+    /// let record = record.remove_backup_codes(30).expect("codes were issued");
+    /// assert!(record.backup_codes().is_none());
+    /// assert!(record.remove_backup_codes(31).is_none());
+    /// // The next right code issues no new set.
+    /// let next = record.totp().generate_at(30)?.to_string();
+    /// let (_, outcome) = record.verify(&next, None, 30)?;
+    /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: None, .. }));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn remove_backup_codes(&self, now: u64) -> Option<Self> {
+        self.backup_codes.as_ref()?;
+        let mut next = self.clone();
+        next.backup_codes = None;
+        next.backup_options = None;
+        next.updated_at = now.max(self.updated_at);
+        Some(next)
+    }
+
     /// The TOTP generator (for tests, and for apps that show codes).
     #[must_use]
     pub const fn totp(&self) -> &Totp {

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    CUSTOMER, Client, code_at, count, race_spread, stored_challenge, stored_record, wrong_code,
+    CUSTOMER, Client, code_at, count, race_spread, stored_challenge, stored_record, verdict,
+    wrong_code,
 };
 
 fn reasons(answers: &[Value]) -> Vec<&str> {
@@ -75,10 +76,10 @@ pub async fn wrong_codes(clients: &[Client], db: &str, user: &str, n: usize) {
     assert_eq!(stored["failures"].as_u64(), Some(6));
     assert!(stored["locked_until"].as_u64().is_some());
     for client in clients {
-        let (_, after) = client
+        let (status, after) = client
             .post(&path, json!({ "code": code_at(&uri, 1) }))
             .await;
-        assert_eq!(after["reason"], json!("locked"));
+        assert_eq!(verdict(status, &after)["reason"], json!("locked"));
     }
 }
 
