@@ -1,7 +1,7 @@
 //! Every test that needs a tool from outside cargo: independent
 //! implementations (oathtool, pyotp, PyNaCl, bcrypt and passlib), decoders
-//! (zbarimg, rsvg-convert), a pseudo-terminal (Python's `pty`), Chromium and
-//! PostgreSQL. `bash .ci/test` installs them all; a missing tool fails its
+//! (zbarimg, rsvg-convert), a pseudo-terminal (Python's `pty`), Chromium,
+//! PostgreSQL, and the official Ding and Clerk SDKs. `bash .ci/test` installs them all; a missing tool fails its
 //! test, it never skips.
 
 mod support;
@@ -41,4 +41,5 @@ mod cli {
 mod server {
     mod browser;
     mod multi_instance;
+    mod sdks;
 }

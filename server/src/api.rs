@@ -288,46 +288,35 @@ pub fn reason(outcome: &TotpOutcome) -> (&'static str, Option<u64>) {
 /// `meta.lockout_expires_in_seconds`, as Clerk's sign-in answers.
 fn refusal(outcome: &TotpOutcome) -> ApiError {
     let (reason, locked_until) = reason(outcome);
-    let mut meta = json!({ "reason": reason });
+    let mut meta = json!({ "reason": reason, "param_name": "code" });
+    let incorrect = |long: &str| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_code_incorrect",
+            "Incorrect code",
+        )
+        .with_long_message(long)
+    };
     let error = match reason {
         "locked" => {
             let left = locked_until.map_or(0, |until| until.saturating_sub(now()));
             meta["lockout_expires_in_seconds"] = json!(left);
-            ApiError::new(StatusCode::FORBIDDEN, "user_locked", "Account locked").with_long_message(
-                format!(
-                    "too many wrong codes: this user's codes are refused for {left} more seconds"
-                ),
-            )
+            let long = format!(
+                "too many wrong codes: this user's codes are refused for {left} more seconds"
+            );
+            ApiError::new(StatusCode::FORBIDDEN, "user_locked", "Account locked")
+                .with_long_message(long)
+                .with_retry_after(left.max(1))
         }
-        "malformed" => {
-            meta["param_name"] = json!("code");
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "form_param_format_invalid",
-                "Invalid code",
-            )
-            .with_long_message(
-                "a code is the 6 digits from the authenticator app, or a backup code",
-            )
-        }
-        "replayed" => ApiError::new(
+        "malformed" => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "form_code_incorrect",
-            "Incorrect code",
+            "form_param_format_invalid",
+            "Invalid code",
         )
-        .with_long_message("this code was used already: wait for the next one in the app"),
-        "used" => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "form_code_incorrect",
-            "Incorrect code",
-        )
-        .with_long_message("this backup code was used already: each works once"),
-        _ => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "form_code_incorrect",
-            "Incorrect code",
-        )
-        .with_long_message("the code is wrong: type the current one from the app"),
+        .with_long_message("a code is the 6 digits from the authenticator app, or a backup code"),
+        "replayed" => incorrect("this code was used already: wait for the next one in the app"),
+        "used" => incorrect("this backup code was used already: each works once"),
+        _ => incorrect("the code is wrong: type the current one from the app"),
     };
     if let Some(until) = locked_until.filter(|_| reason == "invalid") {
         meta["locked_until"] = json!(until.saturating_mul(1000));

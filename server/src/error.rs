@@ -24,6 +24,8 @@ pub struct ApiError {
     pub long_message: String,
     /// Extra fields for the error object (e.g. `lockout_expires_in_seconds`).
     pub meta: Option<Value>,
+    /// Seconds to wait before asking again, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -36,6 +38,7 @@ impl ApiError {
             long_message: message.clone(),
             message,
             meta: None,
+            retry_after: None,
         }
     }
 
@@ -52,6 +55,13 @@ impl ApiError {
     #[must_use]
     pub fn with_long_message(mut self, long_message: impl Into<String>) -> Self {
         self.long_message = long_message.into();
+        self
+    }
+
+    /// Says when to ask again (`Retry-After`, seconds).
+    #[must_use]
+    pub const fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -115,6 +125,7 @@ impl IntoResponse for ApiError {
     /// [`ding_shape`] can answer in Ding's instead.
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.clerk_body())).into_response();
+        retry_after(&mut response, self.retry_after);
         response.extensions_mut().insert(self);
         response
     }
@@ -127,9 +138,19 @@ pub async fn ding_shape(mut response: Response) -> Response {
         Some(error) => {
             let (status, code) = error.ding();
             let body = json!({ "code": code, "message": error.long_message });
-            (status, axum::Json(body)).into_response()
+            let mut response = (status, axum::Json(body)).into_response();
+            retry_after(&mut response, error.retry_after);
+            response
         }
         None => response,
+    }
+}
+
+fn retry_after(response: &mut Response, seconds: Option<u64>) {
+    if let Some(seconds) = seconds {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
     }
 }
 

@@ -95,7 +95,10 @@ async fn clerk_totp_flow_end_to_end() {
         (status, error_code(&body)),
         (StatusCode::UNPROCESSABLE_ENTITY, "form_code_incorrect")
     );
-    assert_eq!(body["errors"][0]["meta"], json!({ "reason": "invalid" }));
+    assert_eq!(
+        body["errors"][0]["meta"],
+        json!({ "reason": "invalid", "param_name": "code" })
+    );
     assert!(body["errors"][0]["long_message"].is_string(), "{body}");
     let (status, body) = api.post(path, json!({ "code": "12" })).await;
     assert_eq!(
