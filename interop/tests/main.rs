@@ -1,7 +1,7 @@
 //! Every test that needs a tool from outside cargo: independent
 //! implementations (oathtool, pyotp, PyNaCl, bcrypt and passlib), decoders
 //! (zbarimg, rsvg-convert), a pseudo-terminal (Python's `pty`), Chromium,
-//! PostgreSQL, and the official Ding and Clerk SDKs. `bash .ci/test` installs them all; a missing tool fails its
+//! PostgreSQL, the official Ding and Clerk SDKs, and schemathesis. `bash .ci/test` installs them all; a missing tool fails its
 //! test, it never skips.
 
 mod support;
@@ -41,5 +41,6 @@ mod cli {
 mod server {
     mod browser;
     mod multi_instance;
+    mod openapi;
     mod sdks;
 }

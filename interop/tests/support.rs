@@ -7,7 +7,7 @@ use std::process::Command;
 const INSTALL: &str = "`bash .ci/test` installs the interop tools (Debian packages \
                        oathtool, zbar-tools, librsvg2-bin, chromium, chromium-driver, \
                        postgresql, nodejs, npm; PyPI pyotp, pynacl, bcrypt, passlib, \
-                       ding_api_client, clerk-backend-api; npm @clerk/backend)";
+                       ding_api_client, clerk-backend-api, schemathesis; npm @clerk/backend)";
 
 /// Runs `command` and returns its standard output, trimmed; panics, naming
 /// the command and how to install it, if it cannot run or fails.

@@ -25,6 +25,11 @@ use crate::authentication::{Event, check_status};
 use crate::error::{ApiError, ding_shape};
 use crate::service::{Service, now};
 
+/// The OpenAPI 3.1 document of every route but the `--dev` ones, served at
+/// `GET /openapi.json`. The tests hold it to the server: every route it
+/// lists answers, and schemathesis checks every answer against it.
+pub const OPENAPI: &str = include_str!("../api/openapi.json");
+
 /// Requests larger than this are refused with 413 before parsing.
 pub const BODY_LIMIT: usize = 16 * 1024;
 

@@ -137,7 +137,15 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
         service: service.clone(),
         api_key: Arc::new(api_key),
     };
-    let mut app = api::router(state, config.dev).route("/healthz", get(|| async { "ok" }));
+    let openapi = || async {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            api::OPENAPI,
+        )
+    };
+    let mut app = api::router(state, config.dev)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/openapi.json", get(openapi));
     if config.dev {
         app = app.merge(demo::router(service));
     }

@@ -793,3 +793,60 @@ async fn no_secret_is_readable_in_the_database_files_or_the_logs() {
         );
     }
 }
+
+/// `GET /openapi.json` is the document, and every route it lists is one the
+/// server has (answered by its handler, not by the fallback's 404 or a
+/// 405); the dev routes are not in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_lists_every_route_and_each_answers() {
+    let (_dir, db) = sqlite();
+    let server = Server::start_with(&db, &[]);
+    let api = server.client();
+    let (status, document) = Client::new(&server.base)
+        .with_key(None)
+        .get("/openapi.json")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(document["openapi"], json!("3.1.0"));
+    let mut listed = BTreeSet::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            listed.insert(format!("{} {path}", method.to_uppercase()));
+            let concrete = path
+                .replace("{user_id}", "openapi-user")
+                .replace("{auth_uuid}", "e0e7b0e9-739d-424b-922f-1c2cb48ab077");
+            let (status, body) = api
+                .send(&method.to_uppercase(), &concrete, Some(json!({})))
+                .await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                status != StatusCode::NOT_FOUND || error_code(&body) != "not_found",
+                "{method} {path} is not a route: {body}"
+            );
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "POST /v1/users/{user_id}/totp",
+        "GET /v1/users/{user_id}/totp",
+        "DELETE /v1/users/{user_id}/totp",
+        "POST /v1/users/{user_id}/totp/attempt_verification",
+        "POST /v1/users/{user_id}/verify_totp",
+        "POST /v1/users/{user_id}/backup_codes",
+        "DELETE /v1/users/{user_id}/backup_code",
+        "DELETE /v1/users/{user_id}/mfa",
+        "POST /v1/authentication",
+        "GET /v1/authentication/{auth_uuid}",
+        "POST /v1/authentication/feedback",
+        "POST /v1/check",
+        "POST /v1/retry",
+        "GET /healthz",
+        "GET /openapi.json",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(
+        listed, expected,
+        "the routes of src/api.rs and the document"
+    );
+    server.stop();
+}
