@@ -38,6 +38,10 @@ struct Args {
     /// Database connections (default 4 on SQLite, 16 on PostgreSQL).
     #[arg(long)]
     max_connections: Option<u32>,
+    /// Commit up to this many requests' writes in one transaction (1 to
+    /// 64; 1 commits each on its own).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
+    write_batch: u16,
 }
 
 /// Runs `otpkit-server` with the process's arguments until it is stopped:
@@ -74,6 +78,7 @@ async fn serve() -> ExitCode {
         dev: args.dev,
         issuer: args.issuer,
         max_connections: args.max_connections,
+        write_batch: usize::from(args.write_batch),
     };
     match crate::run(config).await {
         Ok(()) => ExitCode::SUCCESS,

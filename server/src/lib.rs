@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod authentication;
+pub mod batch;
 pub mod demo;
 pub mod error;
 pub mod launch;
@@ -53,6 +54,9 @@ pub struct Config {
     pub issuer: String,
     /// The database pool's size (default: 4 on SQLite, 16 on PostgreSQL).
     pub max_connections: Option<u32>,
+    /// The most compare-and-sets committed in one transaction (1: one
+    /// transaction per write).
+    pub write_batch: usize,
 }
 
 /// A failure to start, with what to do about it.
@@ -162,7 +166,8 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
 pub async fn run(config: Config) -> Result<(), StartError> {
     let store = Store::connect(&config.database, config.max_connections)
         .await
-        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?;
+        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?
+        .with_write_batches(config.write_batch);
     let app = app(&config, store.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

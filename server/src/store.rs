@@ -9,6 +9,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
+use crate::batch::Writer;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -37,7 +39,7 @@ impl FromStr for Backend {
 }
 
 /// The versioned tables: one JSON state per key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
     /// `totp`: a user's TOTP record, keyed by user id.
     Totp,
@@ -46,7 +48,8 @@ pub enum Table {
 }
 
 impl Table {
-    const fn sql(self) -> (&'static str, &'static str, &'static str) {
+    /// The table's name, key column and state column.
+    pub(crate) const fn sql(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Self::Totp => ("totp", "user_id", "record"),
             Self::Authentication => ("authentications", "uuid", "challenge"),
@@ -74,11 +77,13 @@ pub struct OutboxMessage {
     pub sent_at: i64,
 }
 
-/// The connection pool and which backend it talks to.
+/// The connection pool, which backend it talks to, and the batched writer
+/// when compare-and-sets are batched.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    writer: Option<Writer>,
 }
 
 impl Store {
@@ -133,7 +138,20 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writer: None,
+        })
+    }
+
+    /// Batches compare-and-sets: up to `max_batch` requests' updates in one
+    /// transaction ([`crate::batch`]); 1 keeps one transaction per write.
+    /// Needs a tokio runtime (the writer is a task).
+    #[must_use]
+    pub fn with_write_batches(mut self, max_batch: usize) -> Self {
+        self.writer = (max_batch > 1).then(|| Writer::start(self.pool.clone(), max_batch));
+        self
     }
 
     /// Which database this is.
@@ -170,9 +188,10 @@ impl Store {
 
     /// Saves `json` under `key` if the row still has `version`: false when
     /// another request saved first (reload and run the transition again).
+    /// With batched writes, answered once its batch has committed.
     ///
     /// # Errors
-    /// A database error.
+    /// A database error (with batches: the batch's, none of it saved).
     pub async fn compare_and_set(
         &self,
         table: Table,
@@ -180,6 +199,9 @@ impl Store {
         version: i64,
         json: &str,
     ) -> Result<bool, sqlx::Error> {
+        if let Some(writer) = &self.writer {
+            return writer.compare_and_set(table, key, version, json).await;
+        }
         let (name, key_column, data) = table.sql();
         let done = sqlx::query(&format!(
             "UPDATE {name} SET {data} = $1, version = version + 1 \

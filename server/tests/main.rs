@@ -8,5 +8,6 @@ mod support;
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
 
 mod api;
+mod batch;
 mod races;
 mod restart;
