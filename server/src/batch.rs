@@ -11,13 +11,17 @@
 //! batch back and answers every request in it with the error, so none is
 //! told it was saved.
 //!
-//! The rows of a batch are written in key order, so two instances' batches
-//! on PostgreSQL lock shared rows in the same order and cannot deadlock.
+//! The writer keeps a connection of its own. On SQLite a batch is one
+//! `UPDATE … FROM (VALUES …) RETURNING key`, atomic on its own (SQLite has
+//! one writer at a time); on PostgreSQL it is a transaction of one `UPDATE`
+//! per row in key order, so two instances' batches lock shared rows in the
+//! same order and cannot deadlock.
 
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::Table;
+use crate::store::{Backend, Table};
 
 /// The most writes one transaction takes.
 pub const MAX_BATCH: usize = 64;
@@ -50,9 +54,9 @@ impl Writer {
     /// Starts the writer task on `pool`, taking up to `max_batch` writes
     /// per transaction.
     #[must_use]
-    pub fn start(pool: AnyPool, max_batch: usize) -> Self {
+    pub fn start(pool: AnyPool, backend: Backend, max_batch: usize) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, receiver, max_batch.clamp(1, MAX_BATCH)));
+        tokio::spawn(run(pool, backend, receiver, max_batch.clamp(1, MAX_BATCH)));
         Self { queue }
     }
 
@@ -86,11 +90,33 @@ impl Writer {
     }
 }
 
-async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Write>, max_batch: usize) {
+async fn run(
+    pool: AnyPool,
+    backend: Backend,
+    mut receiver: mpsc::Receiver<Write>,
+    max_batch: usize,
+) {
+    // The writer's own connection, out of the pool: no acquire, release or
+    // ping per batch. After an error it is replaced.
+    let mut connection: Option<AnyConnection> = None;
     let mut batch = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut batch, max_batch).await > 0 {
         batch.sort_by(|a, b| (a.table, &a.key).cmp(&(b.table, &b.key)));
-        match commit(&pool, &batch).await {
+        let result = match connection.take() {
+            Some(connection) => Ok(connection),
+            None => pool.acquire().await.map(PoolConnection::detach),
+        };
+        let result = match result {
+            Ok(mut open) => {
+                let result = commit(&mut open, backend, &batch).await;
+                if result.is_ok() {
+                    connection = Some(open);
+                }
+                result
+            }
+            Err(error) => Err(error),
+        };
+        match result {
             Ok(saved) => {
                 for (write, saved) in batch.drain(..).zip(saved) {
                     let _ = write.answer.send(Ok(saved));
@@ -107,24 +133,105 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Write>, max_batch: usiz
     }
 }
 
-/// Runs the batch's updates in one transaction: whether each row was
-/// saved, in the batch's order; an error rolls back all of them.
-async fn commit(pool: &AnyPool, batch: &[Write]) -> Result<Vec<bool>, sqlx::Error> {
-    let mut transaction = pool.begin().await?;
+/// Runs the batch's updates atomically: whether each row was saved, in
+/// the batch's order; an error saves none of them.
+///
+/// On SQLite a batch of distinct rows of one table is one statement, which
+/// SQLite runs as its own transaction: one call to the database per batch.
+/// Anything else (PostgreSQL; a second write of a row already in the
+/// batch) runs in an explicit transaction, one statement per row in key
+/// order, so two instances' batches lock shared rows in the same order.
+async fn commit(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    batch: &[Write],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let distinct = batch
+        .windows(2)
+        .all(|pair| (pair[0].table, &pair[0].key) != (pair[1].table, &pair[1].key));
+    if backend == Backend::Sqlite && distinct {
+        return update_all(connection, batch).await;
+    }
+    let mut transaction = connection.begin().await?;
     let mut saved = Vec::with_capacity(batch.len());
     for write in batch {
-        let (name, key_column, data) = write.table.sql();
-        let done = sqlx::query(&format!(
-            "UPDATE {name} SET {data} = $1, version = version + 1 \
-             WHERE {key_column} = $2 AND version = $3"
-        ))
-        .bind(&write.json)
-        .bind(&write.key)
-        .bind(write.version)
-        .execute(&mut *transaction)
-        .await?;
-        saved.push(done.rows_affected() == 1);
+        saved.push(update(&mut transaction, write).await?);
     }
     transaction.commit().await?;
     Ok(saved)
+}
+
+/// SQLite: the batch's distinct rows in one
+/// `UPDATE … FROM (VALUES …) RETURNING key` per table (one statement when,
+/// as almost always, they are rows of one table).
+async fn update_all(
+    connection: &mut AnyConnection,
+    batch: &[Write],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let tables: Vec<Table> = batch.iter().map(|write| write.table).collect();
+    if tables.windows(2).any(|pair| pair[0] != pair[1]) {
+        // Two tables: a transaction around one statement each.
+        let mut transaction = connection.begin().await?;
+        let mut saved = Vec::with_capacity(batch.len());
+        for table in [Table::Totp, Table::Authentication] {
+            let rows: Vec<&Write> = batch.iter().filter(|write| write.table == table).collect();
+            saved.extend(update_rows(&mut transaction, table, &rows).await?);
+        }
+        transaction.commit().await?;
+        return Ok(saved);
+    }
+    let rows: Vec<&Write> = batch.iter().collect();
+    update_rows(connection, batch[0].table, &rows).await
+}
+
+/// One statement updating `rows` of `table` (distinct keys): whether each
+/// was saved.
+async fn update_rows(
+    connection: &mut AnyConnection,
+    table: Table,
+    rows: &[&Write],
+) -> Result<Vec<bool>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (name, key_column, data) = table.sql();
+    let values = (0..rows.len())
+        .map(|n| format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE {name} SET {data} = v.column3, version = {name}.version + 1 \
+         FROM (VALUES {values}) AS v \
+         WHERE {name}.{key_column} = v.column1 AND {name}.version = v.column2 \
+         RETURNING {name}.{key_column}"
+    );
+    let mut query = sqlx::query(&sql);
+    for write in rows {
+        query = query.bind(&write.key).bind(write.version).bind(&write.json);
+    }
+    let updated: Vec<String> = query
+        .fetch_all(&mut *connection)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .iter()
+        .map(|write| updated.contains(&write.key))
+        .collect())
+}
+
+/// One row's compare-and-set inside a transaction.
+async fn update(connection: &mut AnyConnection, write: &Write) -> Result<bool, sqlx::Error> {
+    let (name, key_column, data) = write.table.sql();
+    let done = sqlx::query(&format!(
+        "UPDATE {name} SET {data} = $1, version = version + 1 \
+         WHERE {key_column} = $2 AND version = $3"
+    ))
+    .bind(&write.json)
+    .bind(&write.key)
+    .bind(write.version)
+    .execute(&mut *connection)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -77,6 +77,33 @@ pub struct OutboxMessage {
     pub sent_at: i64,
 }
 
+/// How often the WAL is checkpointed into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// SQLite's checkpointer: every second, a PASSIVE checkpoint (it never
+/// waits for or blocks a writer) copies the WAL into the database file, so
+/// the WAL stays small without a checkpoint landing inside a request's
+/// commit. Ends when the pool is closed.
+async fn checkpoints(pool: AnyPool) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "WAL checkpoint failed; the next one retries");
+        }
+    }
+}
+
 /// The connection pool, which backend it talks to, and the batched writer
 /// when compare-and-sets are batched.
 #[derive(Debug, Clone)]
@@ -114,17 +141,23 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.unwrap_or(default_connections))
+            // A SQLite connection is a file handle in this process: it
+            // cannot go stale, so no ping (a round trip to its worker
+            // thread) before each use. PostgreSQL's are checked.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL: readers never block the writer. NORMAL sync
                         // in WAL mode survives a crash of this process (not
                         // of the machine's power) without an fsync per
-                        // commit.
+                        // commit. No checkpoint inside a commit (its fsync
+                        // would stall every request of a batch): the
+                        // checkpointer task runs them beside the writes.
                         connection
                             .execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 5000;",
+                                 PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
                             )
                             .await?;
                     }
@@ -138,6 +171,9 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await?;
+        if backend == Backend::Sqlite {
+            tokio::spawn(checkpoints(pool.clone()));
+        }
         Ok(Self {
             pool,
             backend,
@@ -150,7 +186,8 @@ impl Store {
     /// Needs a tokio runtime (the writer is a task).
     #[must_use]
     pub fn with_write_batches(mut self, max_batch: usize) -> Self {
-        self.writer = (max_batch > 1).then(|| Writer::start(self.pool.clone(), max_batch));
+        self.writer =
+            (max_batch > 1).then(|| Writer::start(self.pool.clone(), self.backend, max_batch));
         self
     }
 
