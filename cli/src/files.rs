@@ -219,13 +219,25 @@ fn same_file(_: &File, _: &Path) -> io::Result<bool> {
 
 /// Reads all of `file` into a buffer that is wiped on drop and whenever it
 /// grows.
+/// The largest file the CLI reads: records, sets and imports are a few
+/// kilobytes; anything near this is not one (`/dev/zero` would otherwise
+/// fill the memory).
+pub const MAX_FILE: usize = 1 << 20;
+
 fn read_wiped(file: &mut File) -> io::Result<Zeroizing<Vec<u8>>> {
     let size = file.metadata().map_or(0, |m| m.len());
-    let mut out = WipingBuffer::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    let capacity = usize::try_from(size).unwrap_or(MAX_FILE).min(MAX_FILE);
+    let mut out = WipingBuffer::with_capacity(capacity.saturating_add(1));
     let mut chunk = Zeroizing::new([0u8; 8192]);
     loop {
         match file.read(&mut *chunk) {
             Ok(0) => return Ok(out.0),
+            Ok(n) if out.0.len().saturating_add(n) > MAX_FILE => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "larger than 1 MiB, so not a record, set or import file",
+                ));
+            }
             Ok(n) => out.write_all(chunk.get(..n).unwrap_or_default())?,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

@@ -604,3 +604,34 @@ fn records_are_sealed_and_keys_rotate() {
             .contains("$otpkit-xchacha20poly1305$")
     );
 }
+
+/// A file far larger than any record is refused after reading 1 MiB of it,
+/// with a message naming it, instead of filling the memory (`/dev/zero`
+/// never ends).
+#[cfg(unix)]
+#[test]
+fn endless_or_huge_files_are_refused_not_read_to_the_end() {
+    let dir = temp_dir();
+    let output = dir.path().join("set.json");
+    let output = output.to_str().unwrap();
+    for args in [
+        vec!["backup", "status", "/dev/zero"],
+        vec![
+            "backup",
+            "import",
+            "--format",
+            "plain",
+            "--output",
+            output,
+            "/dev/zero",
+        ],
+    ] {
+        let out = otpkit(&args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        let message = stderr(&out);
+        assert!(
+            message.contains("/dev/zero") && message.contains("larger than 1 MiB"),
+            "{args:?}: {message}"
+        );
+    }
+}

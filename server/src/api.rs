@@ -116,7 +116,22 @@ pub fn router(state: AppState, dev: bool) -> Router {
         .route("/v1/retry", post(retry))
         .route_layer(auth.clone())
         .layer(middleware::map_response(ding_shape));
-    clerk.route_layer(auth).merge(ding).with_state(state)
+    clerk
+        .route_layer(auth)
+        .merge(ding)
+        .layer(middleware::map_response(no_store))
+        .with_state(state)
+}
+
+/// `Cache-Control: no-store` on every answer of the API and the demo: some
+/// carry a secret, an otpauth:// URI or backup codes, and none may be kept
+/// by a browser or a proxy.
+pub async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// The key from `x-api-key` (Ding's SDKs) or `Authorization: Bearer`

@@ -26,6 +26,7 @@ pub fn router(service: Service) -> Router {
         .route("/demo/enroll", axum::routing::post(enroll))
         .route("/demo/verify", axum::routing::post(verify))
         .route("/demo/sign-in", get(sign_in_form).post(sign_in))
+        .layer(axum::middleware::map_response(crate::api::no_store))
         .with_state(service)
 }
 
@@ -88,10 +89,36 @@ fn page(
     response
 }
 
-/// The refusal of a POST whose form token is not the cookie's.
+/// Whether a request's `Origin`, when the browser sends one, is this
+/// server's own (the scheme-less `Host` it was sent to): a cross-site POST
+/// carries the other site's origin.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest);
+    matches!((origin, host), (Some(origin), Some(host)) if origin == host)
+}
+
+/// The refusal of a POST whose form token is not the cookie's (a token is
+/// the 32 hex digits the page set; an empty one matches nothing), or that
+/// comes from another origin.
 fn csrf_refusal(headers: &HeaderMap, form_token: &str) -> Option<Response> {
+    let well_formed =
+        |token: &str| token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit());
     match cookie_token(headers) {
-        Some(cookie) if bool::from(cookie.as_bytes().ct_eq(form_token.as_bytes())) => None,
+        Some(cookie)
+            if well_formed(&cookie)
+                && bool::from(cookie.as_bytes().ct_eq(form_token.as_bytes()))
+                && same_origin(headers) =>
+        {
+            None
+        }
         _ => Some(page(headers, StatusCode::FORBIDDEN, "Form expired", |_| {
             "<p>This form did not come from this site, or its session ended. \
              <a href=\"/demo\">Start again</a>.</p>"

@@ -29,6 +29,7 @@ use otpkit::challenge::ChallengePolicy;
 use otpkit::record::EnrollmentOptions;
 use otpkit::seal::SealingKey;
 use otpkit::{Keyring, Secret};
+use zeroize::Zeroizing;
 
 use crate::api::{ApiKey, AppState};
 use crate::error::ApiError;
@@ -73,19 +74,21 @@ impl std::error::Error for StartError {}
 
 /// A configured secret: from its environment variable, or in `--dev`
 /// from the database (generated at first start). Returns it and whether it
-/// was just generated.
+/// was just generated. The text is wiped when dropped, once parsed into the
+/// key types that keep it.
 async fn secret(
     store: &Store,
     config: &Config,
     var: &str,
     what: &str,
     generate: impl FnOnce() -> String,
-) -> Result<(String, bool), StartError> {
+) -> Result<(Zeroizing<String>, bool), StartError> {
     match std::env::var(var) {
-        Ok(value) if !value.is_empty() => Ok((value, false)),
+        Ok(value) if !value.is_empty() => Ok((Zeroizing::new(value), false)),
         _ if config.dev => store
             .dev_secret(what, generate)
             .await
+            .map(|(value, generated)| (Zeroizing::new(value), generated))
             .map_err(|e| StartError(format!("reading the dev {what}: {e}"))),
         _ => Err(StartError(format!(
             "no {what}: set {var} (or run with --dev to generate one for a demo)"
@@ -110,7 +113,7 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
     .await?;
     if new_key {
         // Printed once, at first start; only its holder can call the API.
-        println!("dev API key (shown once): {api_key}");
+        println!("dev API key (shown once): {}", *api_key);
     }
     let api_key =
         ApiKey::new(&api_key).map_err(|e| StartError(format!("{}: {e}", config.api_key_env)))?;

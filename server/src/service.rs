@@ -51,10 +51,27 @@ impl Sender for OutboxSender {
             self.store
                 .push_outbox(phone_number, body, now_millis())
                 .await?;
-            tracing::info!(to = %phone_number, "one-time code stored in the outbox");
+            tracing::info!(to = %masked(phone_number), "one-time code stored in the outbox");
             Ok(())
         })
     }
+}
+
+/// A phone number as logs show it: the country code's first digit and the
+/// last two digits, the rest masked (`+1••••••••00` for +14155550100), enough to tell
+/// messages apart without keeping a list of users' numbers in the logs.
+#[must_use]
+pub fn masked(phone_number: &str) -> String {
+    let digits: Vec<char> = phone_number.chars().filter(char::is_ascii_digit).collect();
+    let shown_tail = digits.len().saturating_sub(2).max(1);
+    digits
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if i == 0 || i >= shown_tail { d } else { '•' })
+        .fold(String::from("+"), |mut out, c| {
+            out.push(c);
+            out
+        })
 }
 
 /// The secrets and settings every request uses.

@@ -782,10 +782,14 @@ async fn no_secret_is_readable_in_the_database_files_or_the_logs() {
         }
     }
     assert!(files >= 1);
-    // Nor in what the server logged: no key, secret, code or API key.
+    // Nor in what the server logged: no key, secret, code, API key or
+    // phone number (logged masked: its first and last two digits).
+    assert!(log.contains("+1••••••••00"), "{log}");
     for needle in needles.iter().chain([
         &crate::support::API_KEY.as_bytes().to_vec(),
         &sms.clone().into_bytes(),
+        &b"+14155550500".to_vec(),
+        &b"4155550500".to_vec(),
     ]) {
         assert!(
             !holds(log.as_bytes(), needle),
@@ -848,5 +852,110 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
         listed, expected,
         "the routes of src/api.rs and the document"
     );
+    server.stop();
+}
+
+/// Nothing the API or the demo answers may be cached: some answers carry a
+/// secret, an otpauth:// URI or backup codes.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_answer_may_be_cached() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let http = reqwest::Client::new();
+    let key = crate::support::API_KEY;
+    for (method, path, body) in [
+        ("POST", "/v1/users/cache/totp", json!({})),
+        ("GET", "/v1/users/cache/totp", json!({})),
+        (
+            "POST",
+            "/v1/users/cache/verify_totp",
+            json!({ "code": "123456" }),
+        ),
+        (
+            "POST",
+            "/v1/authentication",
+            json!({ "customer_uuid": CUSTOMER, "phone_number": "+14155550199" }),
+        ),
+        ("POST", "/v1/check", json!({})),
+        ("GET", "/v1/users/cache/totp", json!(null)),
+    ] {
+        let request = match method {
+            "GET" => http.get(format!("{}{path}", server.base)),
+            _ => http.post(format!("{}{path}", server.base)).json(&body),
+        };
+        let response = request.bearer_auth(key).send().await.unwrap();
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{method} {path}"
+        );
+    }
+    let demo = http
+        .get(format!("{}/demo", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demo.headers()["cache-control"], "no-store");
+    server.stop();
+}
+
+/// The demo's forms accept a POST only with the page's token in both the
+/// cookie and the form, and not from another origin: an empty token in an
+/// empty cookie, or a right token sent from another site, enrolls nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_forms_refuse_empty_tokens_and_other_origins() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/demo", server.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, token)| token.to_owned())
+        .unwrap();
+    let post = |cookie: String, token: String, origin: Option<String>| {
+        let mut request = http
+            .post(format!("{}/demo/enroll", server.base))
+            .header("cookie", cookie)
+            .form(&[("csrf", token), ("user_id", "victim".to_owned())]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let refused = [
+        ("otpkit_demo_csrf=".to_owned(), String::new(), None),
+        (
+            format!("otpkit_demo_csrf={token}"),
+            token.clone(),
+            Some("https://evil.example".to_owned()),
+        ),
+        (
+            format!("otpkit_demo_csrf={token}"),
+            token.clone(),
+            Some("null".to_owned()),
+        ),
+    ];
+    for (cookie, form, origin) in refused {
+        let response = post(cookie, form, origin.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin:?}");
+    }
+    let (status, _) = server.client().get("/v1/users/victim/totp").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was enrolled");
+    // The page's own origin, with its token: accepted.
+    let own = server.base.clone();
+    let response = post(format!("otpkit_demo_csrf={token}"), token, Some(own))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     server.stop();
 }
