@@ -386,9 +386,11 @@ struct FeedbackRequest {
     status: String,
 }
 
-/// A customer UUID (400 `bad_request` otherwise).
-fn customer_uuid(value: &str) -> Result<&str, ApiError> {
-    uuid::Uuid::parse_str(value).map(|_| value).map_err(|_| {
+/// A customer UUID in its canonical form (lower-case, hyphenated), so
+/// `ABC…`, `{abc…}` and `urn:uuid:abc…` name the same customer; 400
+/// `bad_request` for anything else.
+fn customer_uuid(value: &str) -> Result<String, ApiError> {
+    canonical(value).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -397,15 +399,24 @@ fn customer_uuid(value: &str) -> Result<&str, ApiError> {
     })
 }
 
-/// An authentication UUID (400 `invalid_auth_uuid` otherwise).
-fn authentication_uuid(value: &str) -> Result<&str, ApiError> {
-    uuid::Uuid::parse_str(value).map(|_| value).map_err(|_| {
+/// An authentication UUID in its canonical form (400 `invalid_auth_uuid`
+/// otherwise).
+fn authentication_uuid(value: &str) -> Result<String, ApiError> {
+    canonical(value).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_auth_uuid",
             "authentication_uuid must be the UUID the authentication was created with",
         )
     })
+}
+
+/// `value` as a lower-case hyphenated UUID, if it is one in any of the
+/// forms the `uuid` crate reads.
+fn canonical(value: &str) -> Option<String> {
+    uuid::Uuid::parse_str(value)
+        .ok()
+        .map(|uuid| uuid.hyphenated().to_string())
 }
 
 /// A phone number in E.164 form: `+`, then 7 to 15 digits.
@@ -436,7 +447,10 @@ async fn create_authentication(
 ) -> Result<Response, ApiError> {
     let customer = customer_uuid(&request.customer_uuid)?;
     let phone = phone_number(&request.phone_number)?;
-    let created = state.service.create_authentication(customer, phone).await?;
+    let created = state
+        .service
+        .create_authentication(&customer, phone)
+        .await?;
     Ok(Json(json!({
         "authentication_uuid": created.uuid,
         "status": "pending",
@@ -456,7 +470,7 @@ async fn check(
     let customer = customer_uuid(&request.customer_uuid)?;
     let outcome = state
         .service
-        .check(uuid, customer, request.check_code)
+        .check(&uuid, &customer, request.check_code)
         .await?;
     if let CheckOutcome::Malformed(typo) = outcome {
         return Err(ApiError::new(
@@ -477,7 +491,7 @@ async fn retry(
 ) -> Result<Response, ApiError> {
     let uuid = authentication_uuid(&request.authentication_uuid)?;
     let customer = customer_uuid(&request.customer_uuid)?;
-    let (outcome, at) = state.service.retry(uuid, customer).await?;
+    let (outcome, at) = state.service.retry(&uuid, &customer).await?;
     let (status, next_retry_at, remaining) = match outcome {
         RetryOutcome::Sent {
             remaining_retries,
@@ -515,7 +529,7 @@ async fn authentication_status(
     Path(uuid): Path<String>,
 ) -> Result<Response, ApiError> {
     let uuid = authentication_uuid(&uuid)?;
-    let (phone, authentication) = state.service.authentication(uuid).await?;
+    let (phone, authentication) = state.service.authentication(&uuid).await?;
     let events: Vec<Value> = authentication
         .events
         .iter()
@@ -568,7 +582,7 @@ async fn feedback(
     }
     let uuid = state
         .service
-        .feedback(customer, phone, &request.status)
+        .feedback(&customer, phone, &request.status)
         .await?;
     Ok(Json(json!({ "uuid": uuid })).into_response())
 }

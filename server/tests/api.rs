@@ -519,8 +519,22 @@ async fn ding_send_check_retry() {
         from + 30
     );
 
+    // The same customer and authentication in other spellings of a UUID
+    // (upper case, braces): canonicalized, so the same ones.
+    let upper = |text: &str| text.to_uppercase();
+    let braced = json!({
+        "authentication_uuid": format!("{{{}}}", upper(&uuid)),
+        "check_code": code,
+        "customer_uuid": upper(CUSTOMER),
+    });
+    let (status, body) = api.post("/v1/check", braced).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({ "authentication_uuid": uuid, "status": "valid" })
+    );
     let (_, body) = api.post("/v1/check", check(&code, CUSTOMER)).await;
-    assert_eq!(body["status"], json!("valid"));
+    assert_eq!(body["status"], json!("already_validated"));
     let (_, body) = api.post("/v1/check", check(&code, CUSTOMER)).await;
     assert_eq!(body["status"], json!("already_validated"));
     let (_, body) = api.post("/v1/retry", retry).await;
