@@ -202,14 +202,15 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// The state under `key`, with its version.
+    /// The state under `key`, with its version; `None` for no row, or for
+    /// the tombstone a deletion leaves.
     ///
     /// # Errors
     /// A database error.
     pub async fn load(&self, table: Table, key: &str) -> Result<Option<Versioned>, sqlx::Error> {
         let (name, key_column, data) = table.sql();
         let row = sqlx::query(&format!(
-            "SELECT version, {data} FROM {name} WHERE {key_column} = $1"
+            "SELECT version, {data} FROM {name} WHERE {key_column} = $1 AND {data} <> ''"
         ))
         .bind(key)
         .fetch_optional(&self.pool)
@@ -252,7 +253,10 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Deletes the row under `key` if it still has `version`.
+    /// Deletes the state under `key` if the row still has `version`. The
+    /// row stays as a tombstone (an empty state) with its version bumped,
+    /// so versions only ever grow: a request that read the deleted state
+    /// can never save over a state created after it (no ABA).
     ///
     /// # Errors
     /// A database error.
@@ -262,9 +266,10 @@ impl Store {
         key: &str,
         version: i64,
     ) -> Result<bool, sqlx::Error> {
-        let (name, key_column, _) = table.sql();
+        let (name, key_column, data) = table.sql();
         let done = sqlx::query(&format!(
-            "DELETE FROM {name} WHERE {key_column} = $1 AND version = $2"
+            "UPDATE {name} SET {data} = '', version = version + 1 \
+             WHERE {key_column} = $1 AND version = $2 AND {data} <> ''"
         ))
         .bind(key)
         .bind(version)
@@ -273,14 +278,17 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Creates a user's TOTP row at version 1: false if one exists.
+    /// Creates a user's TOTP: a new row at version 1, or the user's
+    /// tombstone filled again at its next version; false if the user has
+    /// one.
     ///
     /// # Errors
     /// A database error.
     pub async fn insert_totp(&self, user_id: &str, json: &str) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "INSERT INTO totp (user_id, version, record) VALUES ($1, 1, $2) \
-             ON CONFLICT (user_id) DO NOTHING",
+             ON CONFLICT (user_id) DO UPDATE SET record = excluded.record, \
+             version = totp.version + 1 WHERE totp.record = ''",
         )
         .bind(user_id)
         .bind(json)
