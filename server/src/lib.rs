@@ -167,6 +167,15 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
 /// # Errors
 /// A database that cannot be opened, missing keys, an address in use.
 pub async fn run(config: Config) -> Result<(), StartError> {
+    if config.dev && !config.listen.ip().is_loopback() {
+        // The demo pages and the outbox need no API key for the pages and
+        // show SMS codes: only this machine may reach them.
+        return Err(StartError(format!(
+            "--dev listens on loopback only (127.0.0.1 or ::1), not {}: the demo pages and \
+             the outbox are for this machine",
+            config.listen
+        )));
+    }
     let store = Store::connect(&config.database, config.max_connections)
         .await
         .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?

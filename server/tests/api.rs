@@ -416,6 +416,24 @@ async fn without_dev_there_is_no_outbox_and_no_demo() {
 }
 
 #[test]
+fn dev_refuses_an_address_other_machines_reach() {
+    let (_dir, db) = sqlite();
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_otpkit-server"))
+            .args(["--dev", "--listen", listen, "--database", &db])
+            .env("OTPKIT_API_KEY", crate::support::API_KEY)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{listen}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--dev listens on loopback only"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn without_dev_missing_keys_refuse_to_start() {
     let (_dir, db) = sqlite();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_otpkit-server"))
