@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::Config;
 
@@ -42,6 +42,16 @@ struct Args {
     /// 64; 1 commits each on its own).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
     write_batch: u16,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Subcommand)]
+enum Command {
+    /// Re-seal every stored TOTP record under the first of the sealing
+    /// keys, then exit: after it, the old keys can be dropped.
+    Rekey,
 }
 
 /// Runs `otpkit-server` with the process's arguments until it is stopped:
@@ -80,6 +90,18 @@ async fn serve() -> ExitCode {
         max_connections: args.max_connections,
         write_batch: usize::from(args.write_batch),
     };
+    if let Some(Command::Rekey) = args.command {
+        return match crate::rekey(&config).await {
+            Ok(done) => {
+                println!("{done}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("otpkit-server: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match crate::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

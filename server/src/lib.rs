@@ -161,6 +161,100 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
         .layer(DefaultBodyLimit::max(api::BODY_LIMIT)))
 }
 
+/// What `otpkit-server rekey` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rekeyed {
+    /// The key every record is now sealed with.
+    pub key_id: String,
+    /// Records re-sealed by this run.
+    pub resealed: usize,
+    /// Records that were sealed with it already.
+    pub already: usize,
+}
+
+impl std::fmt::Display for Rekeyed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "re-sealed {} records under key {}; {} were already",
+            self.resealed, self.key_id, self.already
+        )
+    }
+}
+
+/// Re-seals every stored TOTP record under the first sealing key (key
+/// rotation's last step: the old keys can be dropped after it). Each record
+/// is loaded, re-sealed by the library (`StoredTotpRecord::rekey`) and saved
+/// with a compare-and-set, so it is safe beside running servers: a record
+/// a request changed meanwhile is loaded again.
+///
+/// # Errors
+/// A database that cannot be opened, missing keys, or a record that none
+/// of the keys opens.
+pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
+    let store = Store::connect(&config.database, config.max_connections)
+        .await
+        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?;
+    let (keys, _) = secret(
+        &store,
+        config,
+        &config.sealing_keys_env,
+        "sealing_keys",
+        || SealingKey::generate().to_text().to_string(),
+    )
+    .await?;
+    let keyring: Keyring = keys
+        .parse()
+        .map_err(|e| StartError(format!("{}: {e}", config.sealing_keys_env)))?;
+    let failed =
+        |user: &str, e: &dyn std::fmt::Display| StartError(format!("record of {user:?}: {e}"));
+    let mut done = Rekeyed {
+        key_id: keyring.sealing_key_id().to_owned(),
+        resealed: 0,
+        already: 0,
+    };
+    let mut after = String::new();
+    loop {
+        let users = store
+            .keys_after(store::Table::Totp, &after, 500)
+            .await
+            .map_err(|e| StartError(format!("listing records: {e}")))?;
+        let Some(last) = users.last() else { break };
+        after.clone_from(last);
+        for user in &users {
+            // Load, re-seal, compare-and-set; again if a request saved first.
+            loop {
+                let Some(row) = store
+                    .load(store::Table::Totp, user)
+                    .await
+                    .map_err(|e| failed(user, &e))?
+                else {
+                    break;
+                };
+                let stored: otpkit::StoredTotpRecord =
+                    serde_json::from_str(&row.json).map_err(|e| failed(user, &e))?;
+                if stored.key_id() == Some(keyring.sealing_key_id()) {
+                    done.already += 1;
+                    break;
+                }
+                let json =
+                    serde_json::to_string(&stored.rekey(&keyring).map_err(|e| failed(user, &e))?)
+                        .map_err(|e| failed(user, &e))?;
+                if store
+                    .compare_and_set(store::Table::Totp, user, row.version, &json)
+                    .await
+                    .map_err(|e| failed(user, &e))?
+                {
+                    done.resealed += 1;
+                    break;
+                }
+            }
+        }
+    }
+    store.close().await;
+    Ok(done)
+}
+
 /// Runs the server until SIGTERM or Ctrl-C, then finishes the requests in
 /// flight and closes the database.
 ///

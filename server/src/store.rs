@@ -224,6 +224,29 @@ impl Store {
         .transpose()
     }
 
+    /// Up to `limit` keys of `table` after `after`, in order, without
+    /// tombstones: for walking every row in pages.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn keys_after(
+        &self,
+        table: Table,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let (name, key_column, data) = table.sql();
+        let rows = sqlx::query(&format!(
+            "SELECT {key_column} FROM {name} WHERE {key_column} > $1 AND {data} <> '' \
+             ORDER BY {key_column} LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| row.try_get(0)).collect()
+    }
+
     /// Saves `json` under `key` if the row still has `version`: false when
     /// another request saved first (reload and run the transition again).
     /// With batched writes, answered once its batch has committed.

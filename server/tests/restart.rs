@@ -107,3 +107,67 @@ async fn a_sigkill_mid_race_leaves_whole_records() {
     }
     server.stop();
 }
+
+/// Key rotation to the end: records sealed with the old key are re-sealed
+/// by `otpkit-server rekey` under the new one, after which the server runs
+/// with the new key alone and every user still signs in.
+#[tokio::test(flavor = "multi_thread")]
+async fn rekey_reseals_every_record_so_the_old_key_can_go() {
+    use crate::support::SEALING_KEYS;
+    let new_key =
+        "otpkit-key:v1:next:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let mut uris = Vec::new();
+    for user in ["ann", "ben", "cat"] {
+        uris.push((user, api.enroll_verified(user).await.0));
+    }
+    api.enroll("dan").await; // unverified: re-sealed too
+    server.stop();
+
+    let rekey = |keys: String| {
+        let mut command = Server::command(&db, &["rekey"]);
+        command
+            .env("OTPKIT_SEALING_KEYS", keys)
+            .stdout(std::process::Stdio::piped());
+        command.output().unwrap()
+    };
+    let output = rekey(format!("{new_key},{SEALING_KEYS}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "re-sealed 4 records under key next; 0 were already"
+    );
+    for user in ["ann", "ben", "cat", "dan"] {
+        let stored: otpkit::StoredTotpRecord =
+            serde_json::from_value(stored_record(&db, user).await).unwrap();
+        assert_eq!(stored.key_id(), Some("next"), "{user}");
+    }
+    // Again: nothing left to do.
+    let output = rekey(format!("{new_key},{SEALING_KEYS}"));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "re-sealed 0 records under key next; 4 were already"
+    );
+
+    // The new key alone opens everything.
+    let mut command = Server::command(&db, &["--dev"]);
+    command.env("OTPKIT_SEALING_KEYS", new_key);
+    let server = Server::spawn(command, &db);
+    let api = server.client();
+    for (user, uri) in &uris {
+        let (status, body) = api
+            .post(
+                &format!("/v1/users/{user}/verify_totp"),
+                json!({ "code": code_at(uri, 1) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{user}: {body}");
+    }
+    server.stop();
+}
