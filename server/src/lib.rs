@@ -10,7 +10,6 @@
 
 pub mod api;
 pub mod authentication;
-pub mod batch;
 pub mod demo;
 pub mod error;
 pub mod launch;

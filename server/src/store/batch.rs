@@ -21,7 +21,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{Backend, Table};
+use super::{Backend, Table};
 
 /// The most writes one transaction takes.
 pub const MAX_BATCH: usize = 64;

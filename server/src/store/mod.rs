@@ -9,7 +9,9 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
-use crate::batch::Writer;
+pub mod batch;
+
+use batch::Writer;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -182,7 +184,7 @@ impl Store {
     }
 
     /// Batches compare-and-sets: up to `max_batch` requests' updates in one
-    /// transaction ([`crate::batch`]); 1 keeps one transaction per write.
+    /// transaction ([`batch`]); 1 keeps one transaction per write.
     /// Needs a tokio runtime (the writer is a task).
     #[must_use]
     pub fn with_write_batches(mut self, max_batch: usize) -> Self {
