@@ -95,6 +95,20 @@ async fn secret(
     }
 }
 
+/// The configured sealing keys (in `--dev`, generated at first start).
+async fn keyring(store: &Store, config: &Config) -> Result<Keyring, StartError> {
+    let (keys, _) = secret(
+        store,
+        config,
+        &config.sealing_keys_env,
+        "sealing_keys",
+        || SealingKey::generate().to_text().to_string(),
+    )
+    .await?;
+    keys.parse()
+        .map_err(|e| StartError(format!("{}: {e}", config.sealing_keys_env)))
+}
+
 fn random_text() -> String {
     Secret::generate_for(otpkit::Algorithm::Sha256)
         .to_base32()
@@ -116,17 +130,7 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
     }
     let api_key =
         ApiKey::new(&api_key).map_err(|e| StartError(format!("{}: {e}", config.api_key_env)))?;
-    let (keys, _) = secret(
-        &store,
-        config,
-        &config.sealing_keys_env,
-        "sealing_keys",
-        || SealingKey::generate().to_text().to_string(),
-    )
-    .await?;
-    let keyring: Keyring = keys
-        .parse()
-        .map_err(|e| StartError(format!("{}: {e}", config.sealing_keys_env)))?;
+    let keyring = keyring(&store, config).await?;
     let (pepper, _) = secret(&store, config, &config.pepper_env, "pepper", random_text).await?;
     let pepper = Pepper::new(pepper.as_bytes())
         .map_err(|e| StartError(format!("{}: {e}", config.pepper_env)))?;
@@ -194,17 +198,7 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
     let store = Store::connect(&config.database, config.max_connections)
         .await
         .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?;
-    let (keys, _) = secret(
-        &store,
-        config,
-        &config.sealing_keys_env,
-        "sealing_keys",
-        || SealingKey::generate().to_text().to_string(),
-    )
-    .await?;
-    let keyring: Keyring = keys
-        .parse()
-        .map_err(|e| StartError(format!("{}: {e}", config.sealing_keys_env)))?;
+    let keyring = keyring(&store, config).await?;
     let failed =
         |user: &str, e: &dyn std::fmt::Display| StartError(format!("record of {user:?}: {e}"));
     let mut done = Rekeyed {
