@@ -234,7 +234,7 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
                     serde_json::to_string(&stored.rekey(&keyring).map_err(|e| failed(user, &e))?)
                         .map_err(|e| failed(user, &e))?;
                 if store
-                    .compare_and_set(store::Table::Totp, user, row.version, &json)
+                    .compare_and_set(store::Table::Totp, user, row.version, json)
                     .await
                     .map_err(|e| failed(user, &e))?
                 {

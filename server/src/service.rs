@@ -220,7 +220,7 @@ impl Service {
                 (Change::Keep, _) | (Change::Delete, None) => true,
                 (Change::Put(json), Some(version)) => {
                     self.store
-                        .compare_and_set(S::TABLE, key, version, &json)
+                        .compare_and_set(S::TABLE, key, version, json)
                         .await?
                 }
                 (Change::Put(json), None) if S::TABLE == Table::Totp => {

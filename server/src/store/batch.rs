@@ -71,14 +71,14 @@ impl Writer {
         table: Table,
         key: &str,
         version: i64,
-        json: &str,
+        json: String,
     ) -> Result<bool, sqlx::Error> {
         let (answer, answered) = oneshot::channel();
         let write = Write {
             table,
             key: key.to_owned(),
             version,
-            json: json.to_owned(),
+            json,
             answer,
         };
         let stopped = || sqlx::Error::PoolClosed;

@@ -260,7 +260,7 @@ impl Store {
         table: Table,
         key: &str,
         version: i64,
-        json: &str,
+        json: String,
     ) -> Result<bool, sqlx::Error> {
         if let Some(writer) = &self.writer {
             return writer.compare_and_set(table, key, version, json).await;
