@@ -7,7 +7,7 @@
 use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
 use otpkit::challenge::{ChallengePolicy, CheckOutcome, RetryOutcome};
 use otpkit::clerk::{Strategy as Delivery, VerificationStatus};
-use otpkit::record::{EnrollmentOptions, Lockout};
+use otpkit::record::{CodeType, EnrollmentOptions, Lockout};
 use otpkit::seal::SealingKey;
 use otpkit::{Keyring, OtpChallenge, StoredTotpRecord, TotpOutcome, TotpRecord};
 use proptest::prelude::*;
@@ -106,7 +106,25 @@ fn records_that_would_switch_a_check_off_are_refused() {
     far_lock["failures"] = json!(3);
     far_lock["locked_until"] = json!(T + 10 * 86_400);
     let err = refusal::<StoredTotpRecord>(far_lock);
-    assert!(err.contains("locked_until is more than a day"), "{err}");
+    assert!(err.contains("a lock ends more than a day"), "{err}");
+    // The backup codes' budget is checked the same way.
+    let mut backup = json.clone();
+    backup["backup_failures"] = json!(11);
+    let err = refusal::<StoredTotpRecord>(backup);
+    assert!(
+        err.contains("backup_failures and backup_locked_until disagree"),
+        "{err}"
+    );
+    let mut backup = json.clone();
+    backup["backup_lockout"] =
+        json!({"free_failures": 3, "cooldown": 60, "max_lock": 30, "quiet_period": 3600});
+    let err = refusal::<StoredTotpRecord>(backup);
+    assert!(err.contains("longest lock"), "{err}");
+    let mut future = json.clone();
+    future["failures"] = json!(1);
+    future["failed_at"] = json!(T + 86_400);
+    let err = refusal::<StoredTotpRecord>(future);
+    assert!(err.contains("dated after updated_at"), "{err}");
 }
 
 #[test]
@@ -143,9 +161,16 @@ fn record_mutation() -> impl Strategy<Value = (&'static str, Value)> {
         proptest::option::of((T / 30 - 3)..(T / 30 + 3)).prop_map(|s| ("last_used_step", json!(s))),
         any::<bool>().prop_map(|v| ("verified", json!(v))),
         time.clone().prop_map(|t| ("updated_at", json!(t))),
-        time.prop_map(|t| ("created_at", json!(t))),
+        time.clone().prop_map(|t| ("created_at", json!(t))),
         (0u32..25, 0u64..100)
             .prop_map(|(f, c)| ("lockout", json!({"free_failures": f, "cooldown": c}))),
+        (0u32..12).prop_map(|n| ("backup_failures", json!(n))),
+        proptest::option::of(time.clone()).prop_map(|t| ("backup_locked_until", json!(t))),
+        proptest::option::of(time).prop_map(|t| ("failed_at", json!(t))),
+        (0u32..25, 0u64..100, 0u64..2000).prop_map(|(f, c, m)| (
+            "backup_lockout",
+            json!({"free_failures": f, "cooldown": c, "max_lock": m, "quiet_period": 3600})
+        )),
         (0u64..3).prop_map(|w| ("window", json!(w))),
         Just(("backup_codes", Value::Null)),
         (-25i64..25).prop_map(|d| ("drift", json!(d))),
@@ -205,6 +230,7 @@ proptest! {
         let mut used_steps: Vec<u64> = record.last_used_step().map(|s| s.value()).into_iter().collect();
         let mut used_backup: Vec<usize> = Vec::new();
         let lockout_free = stored(&record)["lockout"]["free_failures"].as_u64().unwrap();
+        let backup_free = stored(&record)["backup_lockout"]["free_failures"].as_u64().unwrap();
         for attempt in tries {
             let totp = record.totp().clone();
             let (input, right_step) = match attempt {
@@ -215,13 +241,18 @@ proptest! {
                 Try::Backup(i) => (backup[i].clone(), None),
                 Try::WrongBackup => ("2222-2222-22".to_owned(), None),
             };
-            let locked = record.locked_until().is_some_and(|until| now < until);
-            let before = record.failures();
+            let totp_locked = record.locked_until().is_some_and(|until| now < until);
+            let backup_locked = record.backup_locked_until().is_some_and(|until| now < until);
+            let locked_for = |kind: CodeType| match kind {
+                CodeType::Totp => totp_locked,
+                CodeType::BackupCode => backup_locked,
+            };
+            let (before, before_backup) = (record.failures(), record.backup_failures());
             // What a user types never makes an `Err`.
             let (next, outcome) = record.verify(&input, None, now).unwrap();
             match &outcome {
                 TotpOutcome::Valid { code_type, .. } => {
-                    prop_assert!(!locked, "accepted while locked");
+                    prop_assert!(!locked_for(*code_type), "accepted while locked");
                     match attempt {
                         Try::RightTotp | Try::OldTotp => {
                             let step = next.last_used_step().unwrap().value();
@@ -230,16 +261,16 @@ proptest! {
                             used_steps.push(step);
                         }
                         Try::Backup(i) => {
-                            prop_assert_eq!(*code_type, otpkit::record::CodeType::BackupCode);
+                            prop_assert_eq!(*code_type, CodeType::BackupCode);
                             prop_assert!(!used_backup.contains(&i), "backup code {} reused", i);
                             used_backup.push(i);
                         }
                         _ => prop_assert!(false, "wrong code accepted: {:?}", attempt),
                     }
-                    prop_assert_eq!(next.failures(), 0);
+                    prop_assert_eq!((next.failures(), next.backup_failures()), (0, 0));
                 }
-                TotpOutcome::Locked { .. } => {
-                    prop_assert!(locked);
+                TotpOutcome::Locked { code_type, .. } => {
+                    prop_assert!(locked_for(*code_type));
                     prop_assert_eq!(&next, &record);
                 }
                 TotpOutcome::Malformed(_) => {
@@ -248,15 +279,25 @@ proptest! {
                     prop_assert!(no_set && matches!(attempt, Try::Backup(_) | Try::WrongBackup));
                     prop_assert_eq!(&next, &record);
                 }
-                TotpOutcome::Invalid { failures, locked_until } => {
-                    prop_assert!(!locked);
-                    prop_assert_eq!(*failures, before + 1);
-                    prop_assert_eq!(locked_until.is_some(), u64::from(*failures) > lockout_free);
+                TotpOutcome::Invalid { code_type, failures, locked_until } => {
+                    prop_assert!(!locked_for(*code_type));
+                    let (was, free) = match code_type {
+                        CodeType::Totp => (before, lockout_free),
+                        CodeType::BackupCode => (before_backup, backup_free),
+                    };
+                    // One more, or the first after a quiet period.
+                    prop_assert!(*failures == was + 1 || *failures == 1, "{} after {}", failures, was);
+                    prop_assert_eq!(locked_until.is_some(), u64::from(*failures) > free);
                     prop_assert!(locked_until.is_none_or(|u| u > now));
+                    // The other budget is untouched.
+                    match code_type {
+                        CodeType::Totp => prop_assert_eq!(next.backup_failures(), before_backup),
+                        CodeType::BackupCode => prop_assert_eq!(next.failures(), before),
+                    }
                 }
                 TotpOutcome::Replayed { .. } => {
-                    prop_assert!(!locked);
-                    prop_assert_eq!(next.failures(), before + 1);
+                    // Refused, and not counted.
+                    prop_assert_eq!((next.failures(), next.backup_failures()), (before, before_backup));
                 }
                 other => prop_assert!(false, "unexpected {:?}", other),
             }

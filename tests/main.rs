@@ -13,6 +13,7 @@ mod features;
 mod fuzz_corpus;
 mod import;
 mod loaded_state;
+mod lockout;
 mod no_leaks;
 mod properties;
 mod qr;

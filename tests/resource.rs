@@ -170,6 +170,7 @@ fn a_wrong_first_code_leaves_the_record_unverified() {
     assert_eq!(
         outcome,
         TotpOutcome::Invalid {
+            code_type: CodeType::Totp,
             failures: 1,
             locked_until: None
         }
@@ -204,7 +205,10 @@ fn lockout_backs_off_exponentially_and_resets() {
         if let Some(until) = locked_until {
             assert_eq!(
                 next.verify(&right, None, until - 1).unwrap().1,
-                TotpOutcome::Locked { until }
+                TotpOutcome::Locked {
+                    code_type: CodeType::Totp,
+                    until
+                }
             );
             now = until;
         }

@@ -400,15 +400,26 @@ pub fn verify_record(
         TotpOutcome::Invalid {
             locked_until: Some(until),
             failures,
+            code_type,
         } => Err(Failure::Rejected(format!(
-            "invalid: the code does not match ({failures} wrong in a row); now {}",
+            "invalid: the code does not match ({failures} wrong {} in a row); now {}",
+            kind(code_type),
             time::locked(until, now)
         ))),
-        TotpOutcome::Locked { until } => Err(Failure::Rejected(format!(
-            "locked: too many wrong codes; {}",
+        TotpOutcome::Locked { until, code_type } => Err(Failure::Rejected(format!(
+            "locked: too many wrong {}; {} (the other kind of code is still checked)",
+            kind(code_type),
             time::locked(until, now)
         ))),
         TotpOutcome::Malformed(typo) => Err(Failure::Rejected(format!("malformed: {typo}"))),
         _ => Err(Failure::Rejected("invalid: the code does not match".into())),
+    }
+}
+
+/// The kind of code a budget counts, for messages.
+const fn kind(code_type: CodeType) -> &'static str {
+    match code_type {
+        CodeType::Totp => "TOTP codes",
+        CodeType::BackupCode => "backup codes",
     }
 }

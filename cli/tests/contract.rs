@@ -203,14 +203,14 @@ fn lockouts_are_told_in_human_time() {
     }
     assert!(
         last.contains(
-            "invalid: the code does not match (6 wrong in a row); now locked for 30 s, until 20"
+            "invalid: the code does not match (6 wrong TOTP codes in a row); now locked for 30 s, until 20"
         ),
         "{last}"
     );
     assert!(last.trim_end().ends_with('Z'), "{last}");
     let locked = err(&run(&["verify", "--record", record_arg, &right]));
     assert!(
-        locked.starts_with("otpkit: locked: too many wrong codes; locked for "),
+        locked.starts_with("otpkit: locked: too many wrong TOTP codes; locked for "),
         "{locked}"
     );
 }

@@ -296,7 +296,7 @@ pub fn reason(outcome: &TotpOutcome) -> (&'static str, Option<u64>) {
         } => ("used", None),
         TotpOutcome::Replayed { .. } => ("replayed", None),
         TotpOutcome::Invalid { locked_until, .. } => ("invalid", *locked_until),
-        TotpOutcome::Locked { until } => ("locked", Some(*until)),
+        TotpOutcome::Locked { until, .. } => ("locked", Some(*until)),
         _ => ("malformed", None),
     }
 }

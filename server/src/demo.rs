@@ -365,7 +365,7 @@ async fn sign_in(
         TotpOutcome::Replayed { .. } => {
             "Refused: this code was used already (a replay). Wait for the next one.".to_owned()
         }
-        TotpOutcome::Locked { until }
+        TotpOutcome::Locked { until, .. }
         | TotpOutcome::Invalid {
             locked_until: Some(until),
             ..

@@ -302,14 +302,40 @@ impl BackupCodeSet {
         pepper: Option<&Pepper>,
         now: u64,
     ) -> Result<BackupOutcome, Error> {
-        let pepper = pepper_for(self.peppered, pepper)?;
-        let symbols = match self.form {
+        let found = match self.find(input, pepper)? {
+            Ok(found) => found,
+            Err(typo) => return Ok(BackupOutcome::Malformed(typo)),
+        };
+        let Some(index) = found else {
+            return Ok(BackupOutcome::Invalid);
+        };
+        Ok(self.consume(index, now))
+    }
+
+    /// Whether `input` is shaped like a code of this set (no hashing).
+    pub(crate) fn is_shaped(&self, input: &str) -> bool {
+        self.symbols(input).is_ok()
+    }
+
+    fn symbols(&self, input: &str) -> Result<Zeroizing<Vec<u8>>, Typo> {
+        match self.form {
             Form::Otpkit { length } => normalize(input, length),
             Form::Imported { case, .. } => import::normalize(input, case),
-        };
-        let symbols = match symbols {
+        }
+    }
+
+    /// The slot `input` matches, used or not: the slow part of a check
+    /// (the hashing), pure. `Err(typo)` inside for input of the wrong
+    /// shape.
+    pub(crate) fn find(
+        &self,
+        input: &str,
+        pepper: Option<&Pepper>,
+    ) -> Result<Result<Option<usize>, Typo>, Error> {
+        let pepper = pepper_for(self.peppered, pepper)?;
+        let symbols = match self.symbols(input) {
             Ok(symbols) => symbols,
-            Err(typo) => return Ok(BackupOutcome::Malformed(typo)),
+            Err(typo) => return Ok(Err(typo)),
         };
         // Our hashes share the set's salt: hash the input once. Foreign
         // hashes each have their own salt: check each.
@@ -325,23 +351,31 @@ impl BackupCodeSet {
             index.conditional_assign(&i, hit & !found);
             found |= hit;
         }
-        if !bool::from(found) {
-            return Ok(BackupOutcome::Invalid);
-        }
-        let Some(slot) = usize::try_from(index)
-            .ok()
-            .and_then(|i| self.slots.get_mut(i))
-        else {
-            return Ok(BackupOutcome::Invalid);
+        Ok(Ok(bool::from(found)
+            .then(|| usize::try_from(index).ok())
+            .flatten()
+            .filter(|&i| i < self.slots.len())))
+    }
+
+    /// Whether slot `index` holds the same hash in `self` and in `other`:
+    /// the same code of the same set (not a regenerated one).
+    pub(crate) fn same_slot(&self, other: &Self, index: usize) -> bool {
+        matches!((self.slots.get(index), other.slots.get(index)), (Some(a), Some(b)) if a.hash == b.hash)
+    }
+
+    /// Marks slot `index` (found by [`BackupCodeSet::find`]) used.
+    pub(crate) fn consume(&mut self, index: usize, now: u64) -> BackupOutcome {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return BackupOutcome::Invalid;
         };
         if slot.used {
-            return Ok(BackupOutcome::Replayed);
+            return BackupOutcome::Replayed;
         }
         slot.used = true;
         self.updated_at = now.max(self.updated_at);
-        Ok(BackupOutcome::Valid {
+        BackupOutcome::Valid {
             remaining: self.remaining(),
-        })
+        }
     }
 
     pub(super) fn hash(

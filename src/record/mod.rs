@@ -13,7 +13,9 @@
 //! 3. **Sign in** ([`TotpRecord::verify`] again): a TOTP code, used once
 //!    (its time step is remembered), or a backup code, used up.
 //!    Wrong codes are counted; after [`Lockout::free_failures`] in a row,
-//!    each locks the record for a doubling cool-down.
+//!    each locks that kind of code for a doubling, capped cool-down
+//!    (TOTP codes and backup codes have separate budgets; replays are
+//!    refused but not counted).
 //! 4. **Replace the backup codes** ([`TotpRecord::regenerate_backup_codes`])
 //!    or **disable** ([`TotpRecord::disable`]).
 //!
@@ -93,18 +95,21 @@ mod resource;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 mod stored;
+mod verification;
 
 use core::fmt;
 
 pub use lockout::Lockout;
+use lockout::Throttle;
 pub use options::EnrollmentOptions;
 pub use outcome::{CodeType, TotpOutcome};
 pub use resource::TotpResource;
 #[cfg(feature = "serde")]
 pub use stored::StoredTotpRecord;
+pub use verification::{BackupCodeCheck, CheckedBackupCode, Verification};
 
-use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome};
-use crate::engine::{TimeStep, Totp, Verdict};
+use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes};
+use crate::engine::{TimeStep, Totp, Typo, Verdict};
 use crate::error::Error;
 use crate::pepper::Pepper;
 use crate::random::CryptoRng;
@@ -133,10 +138,10 @@ use crate::uri::OtpAuthUri;
 /// The loser must not answer with its own outcome: it reloads and runs
 /// the transition again on the fresh record, which now holds the used step,
 /// so the replay is refused ([`TotpOutcome::Replayed`]), and every
-/// wrong code of many racing requests is counted. Save on *every* outcome
-/// that changed the record (all but [`TotpOutcome::Locked`] and
-/// [`TotpOutcome::Malformed`]), not only
-/// on success, or failures go uncounted.
+/// wrong code of many racing requests is counted. Save whenever the
+/// record changed, not only on success, or failures go uncounted. (A
+/// server that wants the slow backup-code hashing out of this loop uses
+/// [`TotpRecord::begin_verify`]; see [`Verification`].)
 ///
 /// The whole recipe, with a store that holds (version, sealed JSON), and
 /// two requests interleaved to lose a race:
@@ -210,8 +215,9 @@ pub struct TotpRecord {
     backup_codes: Option<BackupCodeSet>,
     backup_options: Option<BackupCodeOptions>,
     lockout: Lockout,
-    failures: u32,
-    locked_until: Option<u64>,
+    backup_lockout: Lockout,
+    totp_throttle: Throttle,
+    backup_throttle: Throttle,
     created_at: u64,
     updated_at: u64,
     /// Imported with a key shorter than 128 bits: loading accepts a short
@@ -300,8 +306,9 @@ impl TotpRecord {
             backup_codes: None,
             backup_options: options.backup_codes,
             lockout: options.lockout,
-            failures: 0,
-            locked_until: None,
+            backup_lockout: options.backup_lockout,
+            totp_throttle: Throttle::default(),
+            backup_throttle: Throttle::default(),
             created_at: now,
             updated_at: now,
             legacy_secret: false,
@@ -371,8 +378,10 @@ impl TotpRecord {
     /// them in the returned resource, keeping only their hashes.
     ///
     /// Returns the new record to persist (it changes on every outcome but
-    /// [`TotpOutcome::Locked`] and [`TotpOutcome::Malformed`]) and what
-    /// happened. A code that could be either kind (a backup code of digits
+    /// [`TotpOutcome::Locked`], [`TotpOutcome::Malformed`] and a TOTP
+    /// code's [`TotpOutcome::Replayed`]) and what happened. Wrong TOTP codes
+    /// and wrong backup codes have separate budgets (see [`Lockout`]): a
+    /// lock on one does not stop the other from being checked. A code that could be either kind (a backup code of digits
     /// only, as long as a TOTP code) is tried as both, so every issued
     /// backup code can be redeemed.
     ///
@@ -437,65 +446,141 @@ impl TotpRecord {
         now: u64,
         rng: &mut R,
     ) -> Result<(Self, TotpOutcome), Error> {
-        if let Some(until) = self.locked_until.filter(|&until| now < until) {
-            return Ok((self.clone(), TotpOutcome::Locked { until }));
+        match self.begin_verify_with_rng(input, pepper, now, rng)? {
+            Verification::Decided(next, outcome) => Ok((next, outcome)),
+            Verification::CheckBackupCode(reserved, check) => {
+                Ok(reserved.finish_verify(&check.run(pepper)?, now))
+            }
         }
+    }
+
+    /// The first, cheap step of [`TotpRecord::verify`]: checks the input as
+    /// a TOTP code and, if it may be a backup code, reserves the attempt
+    /// instead of hashing it (see [`Verification`]). A server that hashes
+    /// under a budget calls this, saves the record, runs the
+    /// [`BackupCodeCheck`] once, and applies it with
+    /// [`TotpRecord::finish_verify`].
+    ///
+    /// # Errors
+    /// As [`TotpRecord::verify`].
+    ///
+    /// ```
+    /// use otpkit::record::{TotpOutcome, TotpRecord, Verification};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let code = record.totp().generate_at(0)?.to_string();
+    /// let Verification::Decided(record, outcome) = record.begin_verify(&code, None, 0)? else { panic!() };
+    /// assert!(outcome.is_valid()); // a TOTP code needs no slow hash
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn begin_verify(
+        &self,
+        input: &str,
+        pepper: Option<&Pepper>,
+        now: u64,
+    ) -> Result<Verification, Error> {
+        self.begin_verify_with_rng(input, pepper, now, &mut crate::random::os())
+    }
+
+    /// [`TotpRecord::begin_verify`] with the first backup codes (issued by
+    /// the first right code) drawn from `rng`.
+    ///
+    /// # Errors
+    /// As [`TotpRecord::verify`].
+    ///
+    /// ```
+    /// use otpkit::record::{TotpOutcome, TotpRecord, Verification};
+    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
+    /// let mut rng = UnwrapErr(SysRng);
+    /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
+    /// let Verification::Decided(_, outcome) = record.begin_verify_with_rng("000000", None, 0, &mut rng)? else { panic!() };
+    /// assert!(matches!(outcome, TotpOutcome::Invalid { failures: 1, .. }));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn begin_verify_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        input: &str,
+        pepper: Option<&Pepper>,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<Verification, Error> {
         let mut next = self.clone();
         next.updated_at = now.max(self.updated_at);
-        let totp = self
-            .totp
-            .verify_at(input, self.drifted(now), self.last_used_step)?;
-        if let Verdict::Valid(m) = totp {
-            next.last_used_step = Some(m.step());
-            next.drift = self
-                .drift
-                .saturating_add(m.offset())
-                .clamp(-Self::MAX_DRIFT, Self::MAX_DRIFT);
-            let backup_codes = next.accept(pepper, now, rng)?;
-            let code_type = CodeType::Totp;
-            return Ok((
-                next,
-                TotpOutcome::Valid {
-                    code_type,
-                    backup_codes,
-                },
-            ));
-        }
-        // Not a fresh TOTP code: it may still be a backup code. Both are
-        // tried, so a backup code that happens to look like a TOTP code
-        // (all digits, as long as a TOTP code) is still redeemable.
-        // `None`: no set to check (not verified yet, or no codes issued).
-        let backup = match next.backup_codes.as_mut().filter(|_| self.verified) {
-            Some(set) => Some(set.verify_and_consume(input, pepper, now)?),
-            None => None,
-        };
-        match (totp, backup) {
-            (_, Some(BackupOutcome::Valid { .. })) => {
-                let backup_codes = next.accept(pepper, now, rng)?;
-                let code_type = CodeType::BackupCode;
-                Ok((
-                    next,
-                    TotpOutcome::Valid {
+        let totp = match self.totp_throttle.locked_at(now) {
+            Some(until) => TotpSide::Locked(until),
+            None => match self
+                .totp
+                .verify_at(input, self.drifted(now), self.last_used_step)?
+            {
+                Verdict::Valid(m) => {
+                    next.last_used_step = Some(m.step());
+                    next.drift = self
+                        .drift
+                        .saturating_add(m.offset())
+                        .clamp(-Self::MAX_DRIFT, Self::MAX_DRIFT);
+                    let backup_codes = next.accept(pepper, now, rng)?;
+                    let code_type = CodeType::Totp;
+                    let outcome = TotpOutcome::Valid {
                         code_type,
                         backup_codes,
-                    },
-                ))
+                    };
+                    return Ok(Verification::Decided(next, outcome));
+                }
+                Verdict::Replayed(_) => {
+                    let code_type = CodeType::Totp;
+                    let outcome = TotpOutcome::Replayed { code_type };
+                    return Ok(Verification::Decided(self.clone(), outcome));
+                }
+                Verdict::Invalid => {
+                    next.totp_throttle.fail(&self.lockout, now);
+                    TotpSide::Guess
+                }
+                Verdict::Malformed(typo) => TotpSide::Malformed(typo),
+            },
+        };
+        // Not a fresh TOTP code: it may still be a backup code (one of
+        // digits only, as long as a TOTP code, is shaped like both, and is
+        // a guess against both budgets). Only a verified record has them.
+        let backup = self
+            .backup_codes
+            .as_ref()
+            .filter(|set| self.verified && set.is_shaped(input));
+        if let Some(set) = backup {
+            match self.backup_throttle.locked_at(now) {
+                None => {
+                    next.backup_throttle.fail(&self.backup_lockout, now);
+                    let counted = matches!(totp, TotpSide::Guess);
+                    let check = BackupCodeCheck::new(set, input, counted);
+                    return Ok(Verification::CheckBackupCode(next, check));
+                }
+                Some(until) if !matches!(totp, TotpSide::Guess) => {
+                    let code_type = CodeType::BackupCode;
+                    let outcome = TotpOutcome::Locked { code_type, until };
+                    return Ok(Verification::Decided(self.clone(), outcome));
+                }
+                Some(_) => {}
             }
-            (_, Some(BackupOutcome::Replayed)) => {
-                let code_type = CodeType::BackupCode;
-                Ok((next.fail(now), TotpOutcome::Replayed { code_type }))
+        }
+        let code_type = CodeType::Totp;
+        Ok(match totp {
+            TotpSide::Guess => {
+                let outcome = TotpOutcome::Invalid {
+                    code_type,
+                    failures: next.totp_throttle.failures,
+                    locked_until: next.totp_throttle.locked_until,
+                };
+                Verification::Decided(next, outcome)
             }
-            (Verdict::Replayed(_), _) => {
-                let code_type = CodeType::Totp;
-                Ok((next.fail(now), TotpOutcome::Replayed { code_type }))
+            TotpSide::Locked(until) => {
+                Verification::Decided(self.clone(), TotpOutcome::Locked { code_type, until })
             }
             // Input that is no backup code either: report it as the
             // malformed TOTP code it most likely was; nothing is counted.
-            (Verdict::Malformed(typo), None | Some(BackupOutcome::Malformed(_))) => {
-                Ok((self.clone(), TotpOutcome::Malformed(typo)))
+            TotpSide::Malformed(typo) => {
+                Verification::Decided(self.clone(), TotpOutcome::Malformed(typo))
             }
-            _ => Ok(next.fail_invalid(now)),
-        }
+        })
     }
 
     /// A right code: reset throttling, mark verified, and the first time
@@ -506,8 +591,7 @@ impl TotpRecord {
         now: u64,
         rng: &mut R,
     ) -> Result<Option<BackupCodes>, Error> {
-        self.failures = 0;
-        self.locked_until = None;
+        self.reset_throttles();
         self.verified = true;
         if let (Some(options), None) = (self.backup_options, &self.backup_codes) {
             let (codes, set) = BackupCodeSet::generate_with_rng(&options, pepper, now, rng)?;
@@ -517,20 +601,10 @@ impl TotpRecord {
         Ok(None)
     }
 
-    fn fail(mut self, now: u64) -> Self {
-        self.failures = self.failures.saturating_add(1);
-        let lock = self.lockout.lock_for(self.failures);
-        self.locked_until = (lock > 0).then(|| now.saturating_add(lock));
-        self
-    }
-
-    fn fail_invalid(self, now: u64) -> (Self, TotpOutcome) {
-        let next = self.fail(now);
-        let outcome = TotpOutcome::Invalid {
-            failures: next.failures,
-            locked_until: next.locked_until,
-        };
-        (next, outcome)
+    /// A right code of either kind proves possession: both budgets reset.
+    fn reset_throttles(&mut self) {
+        self.totp_throttle = Throttle::default();
+        self.backup_throttle = Throttle::default();
     }
 
     /// Replaces the backup codes with a new set (Clerk's
@@ -660,17 +734,41 @@ impl TotpRecord {
         self.backup_codes.as_ref()
     }
 
-    /// Wrong codes in a row.
+    /// Wrong TOTP codes in a row.
     #[must_use]
     pub const fn failures(&self) -> u32 {
-        self.failures
+        self.totp_throttle.failures
     }
 
-    /// Unix time before which codes are refused, if locked.
+    /// Unix time before which TOTP codes are refused, if locked (it may
+    /// have passed).
     #[must_use]
     pub const fn locked_until(&self) -> Option<u64> {
-        self.locked_until
+        self.totp_throttle.locked_until
     }
+
+    /// Wrong backup codes in a row (each attempt counted before it is
+    /// hashed; see [`Verification`]).
+    #[must_use]
+    pub const fn backup_failures(&self) -> u32 {
+        self.backup_throttle.failures
+    }
+
+    /// Unix time before which backup codes are refused, if locked.
+    #[must_use]
+    pub const fn backup_locked_until(&self) -> Option<u64> {
+        self.backup_throttle.locked_until
+    }
+}
+
+/// What the TOTP half of a check found, when it did not decide.
+enum TotpSide {
+    /// A well-formed wrong code, counted.
+    Guess,
+    /// TOTP codes are locked until then: not checked.
+    Locked(u64),
+    /// Not shaped like a TOTP code.
+    Malformed(Typo),
 }
 
 /// `totp_` and 26 random Base32 characters: 128 bits, URL-safe.
@@ -691,8 +789,8 @@ impl fmt::Debug for TotpRecord {
             .field("verified", &self.verified)
             .field("last_used_step", &self.last_used_step)
             .field("backup_codes", &self.backup_codes)
-            .field("failures", &self.failures)
-            .field("locked_until", &self.locked_until)
+            .field("totp_throttle", &self.totp_throttle)
+            .field("backup_throttle", &self.backup_throttle)
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
             .finish_non_exhaustive()
@@ -748,11 +846,21 @@ mod tests {
                 code_type: CodeType::BackupCode
             }
         );
-        // A wrong all-digit code is one failure, not two.
+        // The replay was counted nowhere; a wrong all-digit code is a guess
+        // against both kinds, so it counts on both budgets.
+        assert_eq!((record.failures(), record.backup_failures()), (0, 0));
         let (record, wrong) = record
             .verify_with_rng("99999999", None, now + 3, &mut os())
             .unwrap();
-        assert!(matches!(wrong, TotpOutcome::Invalid { failures: 2, .. }));
+        assert!(matches!(
+            wrong,
+            TotpOutcome::Invalid {
+                code_type: CodeType::BackupCode,
+                failures: 1,
+                ..
+            }
+        ));
+        assert_eq!((record.failures(), record.backup_failures()), (1, 1));
         assert_eq!(record.backup_codes().map(BackupCodeSet::remaining), Some(1));
     }
 }

@@ -24,10 +24,11 @@ pub struct EnrollmentOptions {
     window: u64,
     pub(super) backup_codes: Option<BackupCodeOptions>,
     pub(super) lockout: Lockout,
+    pub(super) backup_lockout: Lockout,
 }
 
 impl Default for EnrollmentOptions {
-    /// SHA-1, 6 digits, 30 s, window ±1, ten backup codes, default lockout.
+    /// SHA-1, 6 digits, 30 s, window ±1, ten backup codes, default lockouts.
     fn default() -> Self {
         Self {
             algorithm: Algorithm::Sha1,
@@ -36,6 +37,7 @@ impl Default for EnrollmentOptions {
             window: 1,
             backup_codes: Some(BackupCodeOptions::default()),
             lockout: Lockout::default(),
+            backup_lockout: Lockout::for_backup_codes(),
         }
     }
 }
@@ -72,9 +74,16 @@ impl EnrollmentOptions {
         self
     }
 
-    /// Throttling after wrong codes.
+    /// Throttling after wrong TOTP codes (default [`Lockout::default`]).
     pub const fn lockout(mut self, lockout: Lockout) -> Self {
         self.lockout = lockout;
+        self
+    }
+
+    /// Throttling after wrong backup codes (default
+    /// [`Lockout::for_backup_codes`]).
+    pub const fn backup_lockout(mut self, lockout: Lockout) -> Self {
+        self.backup_lockout = lockout;
         self
     }
 

@@ -51,20 +51,28 @@ pub enum TotpOutcome {
         backup_codes: Option<BackupCodes>,
     },
     /// A right code that was used before (a TOTP code's step, or a backup
-    /// code): refused, and counted as a failure.
+    /// code): refused, and not counted as a failure (a double submit or a
+    /// second tab reveals nothing to a guesser). Nothing changed.
     Replayed {
         /// Which kind of code it was.
         code_type: CodeType,
     },
-    /// A wrong code.
+    /// A wrong code, counted against its kind's budget.
     Invalid {
-        /// Wrong codes in a row so far.
+        /// Which budget counted it: [`CodeType::BackupCode`] for input
+        /// shaped like a backup code (which may also have been counted as
+        /// a TOTP guess, if it was shaped like one too).
+        code_type: CodeType,
+        /// Wrong codes of that kind in a row so far.
         failures: u32,
         /// Unix time before which no code is checked, if now locked.
         locked_until: Option<u64>,
     },
-    /// Too many wrong codes: nothing is checked until this Unix time.
+    /// Too many wrong codes of this kind: none is checked until this Unix
+    /// time. Codes of the other kind still are.
     Locked {
+        /// The kind of code that is locked.
+        code_type: CodeType,
         /// Unix time the lock ends.
         until: u64,
     },
@@ -77,7 +85,8 @@ impl TotpOutcome {
     /// Whether the code was accepted.
     ///
     /// ```
-    /// assert!(!otpkit::record::TotpOutcome::Locked { until: 60 }.is_valid());
+    /// use otpkit::record::{CodeType, TotpOutcome};
+    /// assert!(!TotpOutcome::Locked { code_type: CodeType::Totp, until: 60 }.is_valid());
     /// ```
     #[must_use]
     pub const fn is_valid(&self) -> bool {

@@ -263,7 +263,7 @@ mod wire {
     use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupHashScheme};
     use crate::engine::{MAX_WINDOW, TimeStep, Totp};
     use crate::error::Error;
-    use crate::record::{Lockout, TotpRecord};
+    use crate::record::{Lockout, Throttle, TotpRecord};
     #[cfg(feature = "seal")]
     use crate::seal::SealedSecret;
     use crate::secret::Secret;
@@ -300,6 +300,20 @@ mod wire {
         lockout: Lockout,
         failures: u32,
         locked_until: Option<u64>,
+        /// When the last wrong TOTP code came; absent in records stored
+        /// before the quiet period existed (`updated_at` stands in).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failed_at: Option<u64>,
+        /// Absent in records stored before backup codes had their own
+        /// budget: [`Lockout::for_backup_codes`].
+        #[serde(default = "Lockout::for_backup_codes")]
+        backup_lockout: Lockout,
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        backup_failures: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup_locked_until: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup_failed_at: Option<u64>,
         created_at: u64,
         updated_at: u64,
         /// Present (true) only for a record imported with a key shorter
@@ -314,6 +328,36 @@ mod wire {
     #[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
     fn is_zero(value: &i64) -> bool {
         *value == 0
+    }
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+    fn is_zero_u32(value: &u32) -> bool {
+        *value == 0
+    }
+
+    /// A budget's stored fields, checked the way [`Record::check`] does.
+    fn check_budget(
+        lockout: &Lockout,
+        throttle: &Throttle,
+        updated_at: u64,
+        what: &'static str,
+    ) -> Result<(), Error> {
+        // Each wrong code past the free ones sets a lock, and a right one
+        // clears both: a count past the free failures without a lock (or
+        // the reverse) was not written by a transition.
+        if throttle.locked_until.is_some() != (throttle.failures > lockout.free_failures()) {
+            return Err(bad(what));
+        }
+        if throttle
+            .locked_until
+            .is_some_and(|until| until > updated_at.saturating_add(Lockout::MAX_LOCK))
+        {
+            return Err(bad("a lock ends more than a day after updated_at"));
+        }
+        if throttle.failed_at.is_some_and(|at| at > updated_at) {
+            return Err(bad("a failure is dated after updated_at"));
+        }
+        Ok(())
     }
 
     /// How a record's secret is stored.
@@ -357,8 +401,13 @@ mod wire {
                     },
                 }),
                 lockout: record.lockout,
-                failures: record.failures,
-                locked_until: record.locked_until,
+                failures: record.totp_throttle.failures,
+                locked_until: record.totp_throttle.locked_until,
+                failed_at: record.totp_throttle.failed_at,
+                backup_lockout: record.backup_lockout,
+                backup_failures: record.backup_throttle.failures,
+                backup_locked_until: record.backup_throttle.locked_until,
+                backup_failed_at: record.backup_throttle.failed_at,
                 created_at: record.created_at,
                 updated_at: record.updated_at,
                 legacy_short_secret: record.legacy_secret,
@@ -409,18 +458,18 @@ mod wire {
             if !self.verified && (self.last_used_step.is_some() || self.backup_codes.is_some()) {
                 return Err(bad("an unverified record has a used step or backup codes"));
             }
-            // Each wrong code past the free ones sets a lock, and a right one
-            // clears both: a count past the free failures without a lock (or
-            // the reverse) was not written by a transition.
-            if self.locked_until.is_some() != (self.failures > self.lockout.free_failures()) {
-                return Err(bad("failures and locked_until disagree"));
-            }
-            if self
-                .locked_until
-                .is_some_and(|until| until > self.updated_at.saturating_add(Lockout::MAX_LOCK))
-            {
-                return Err(bad("locked_until is more than a day after updated_at"));
-            }
+            check_budget(
+                &self.lockout,
+                &self.totp_throttle(),
+                self.updated_at,
+                "failures and locked_until disagree",
+            )?;
+            check_budget(
+                &self.backup_lockout,
+                &self.backup_throttle(),
+                self.updated_at,
+                "backup_failures and backup_locked_until disagree",
+            )?;
             if self.drift.unsigned_abs() > TotpRecord::MAX_DRIFT.unsigned_abs() {
                 return Err(bad("drift is more than 20 steps"));
             }
@@ -470,6 +519,26 @@ mod wire {
                 .transpose()
         }
 
+        fn totp_throttle(&self) -> Throttle {
+            Throttle {
+                failures: self.failures,
+                locked_until: self.locked_until,
+                failed_at: self
+                    .failed_at
+                    .or((self.failures > 0).then_some(self.updated_at)),
+            }
+        }
+
+        fn backup_throttle(&self) -> Throttle {
+            Throttle {
+                failures: self.backup_failures,
+                locked_until: self.backup_locked_until,
+                failed_at: self
+                    .backup_failed_at
+                    .or((self.backup_failures > 0).then_some(self.updated_at)),
+            }
+        }
+
         /// The record, with its secret opened by the caller.
         pub(super) fn build(&self, secret: Secret) -> Result<TotpRecord, Error> {
             self.check()?;
@@ -490,8 +559,9 @@ mod wire {
                 backup_codes: self.backup_codes.clone(),
                 backup_options: self.backup_options()?,
                 lockout: self.lockout,
-                failures: self.failures,
-                locked_until: self.locked_until,
+                backup_lockout: self.backup_lockout,
+                totp_throttle: self.totp_throttle(),
+                backup_throttle: self.backup_throttle(),
                 created_at: self.created_at,
                 updated_at: self.updated_at,
                 legacy_secret: self.legacy_short_secret,
