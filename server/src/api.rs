@@ -4,9 +4,10 @@
 //! handler checks its input, calls the service and shapes the answer in
 //! its API's form; see the README for the table of routes.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -23,7 +24,7 @@ use subtle::ConstantTimeEq;
 
 use crate::authentication::{Event, check_status};
 use crate::error::{ApiError, ding_shape};
-use crate::service::{Service, now};
+use crate::service::{Created, Limited, Service, now};
 
 /// The OpenAPI 3.1 document of every route but the `--dev` ones, served at
 /// `GET /openapi.json`. The tests hold it to the server: every route it
@@ -108,6 +109,7 @@ pub fn router(state: AppState, dev: bool) -> Router {
     if dev {
         clerk = clerk.route("/dev/outbox", get(outbox));
     }
+    clerk = clerk.route("/metrics", get(metrics));
     let ding = Router::new()
         .route("/v1/authentication", post(create_authentication))
         .route("/v1/authentication/feedback", post(feedback))
@@ -165,6 +167,72 @@ async fn require_api_key(State(state): State<AppState>, request: Request, next: 
             response
         }
     }
+}
+
+/// The reverse proxy whose `X-Forwarded-For` is believed, if any: a
+/// request extension the app's router adds.
+#[derive(Debug, Clone, Copy)]
+pub struct TrustedProxy(pub Option<IpAddr>);
+
+/// The client a request comes from, as the per-client limits count it: the
+/// peer address, or, when the peer is the [`TrustedProxy`], the last
+/// address its `X-Forwarded-For` names (the one it saw). An IPv6 address
+/// counts as its /64, the block one subscriber usually holds. Without
+/// connection info (the router used in-process) every request is
+/// `0.0.0.0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        let trusted = parts.extensions.get::<TrustedProxy>().and_then(|t| t.0);
+        let client = match forwarded_for(&parts.headers) {
+            Some(forwarded) if trusted == Some(peer) => forwarded,
+            _ => peer,
+        };
+        Ok(Self(per_subscriber(client)))
+    }
+}
+
+/// The last address of the last `X-Forwarded-For` header.
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
+}
+
+/// An IPv4 address as is; an IPv6 address cut to its /64.
+fn per_subscriber(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}
+
+/// `GET /metrics`: the counters in Prometheus' text format (behind the
+/// API key: they tell an attacker how the limits stand).
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.service.metrics().render(),
+    )
+        .into_response()
+}
+
+/// Times every request into the latency histogram.
+pub async fn timed(State(service): State<Service>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    service.metrics().request(started.elapsed());
+    response
 }
 
 /// The user id of a `/v1/users/{user_id}/…` path, checked by [`user_id`];
@@ -251,9 +319,13 @@ async fn disable_mfa(
 async fn attempt_verification(
     State(state): State<AppState>,
     UserId(id): UserId,
+    ClientIp(client): ClientIp,
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
-    let (outcome, resource) = state.service.check_totp(&id, request.code, false).await?;
+    let (outcome, resource) = state
+        .service
+        .check_totp(&id, request.code, false, client)
+        .await?;
     match (outcome, resource) {
         (TotpOutcome::Valid { backup_codes, .. }, Some(resource)) => {
             let shown = match backup_codes {
@@ -273,9 +345,15 @@ async fn attempt_verification(
 async fn verify_totp(
     State(state): State<AppState>,
     UserId(id): UserId,
+    ClientIp(client): ClientIp,
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
-    match state.service.check_totp(&id, request.code, true).await?.0 {
+    match state
+        .service
+        .check_totp(&id, request.code, true, client)
+        .await?
+        .0
+    {
         TotpOutcome::Valid { code_type, .. } => {
             Ok(Json(json!({ "verified": true, "code_type": code_type.as_str() })).into_response())
         }
@@ -451,13 +529,24 @@ async fn create_authentication(
         .service
         .create_authentication(&customer, phone)
         .await?;
-    Ok(Json(json!({
-        "authentication_uuid": created.uuid,
-        "status": "pending",
-        "created_at": rfc3339(created.created_at),
-        "expires_at": rfc3339(created.expires_at),
-    }))
-    .into_response())
+    // Refused by a quota: nothing was sent and there is no authentication
+    // to check, so only the status and the time (Ding's SDKs declare every
+    // field optional).
+    let body = match created {
+        Created::Pending(created) => json!({
+            "authentication_uuid": created.uuid,
+            "status": "pending",
+            "created_at": rfc3339(created.created_at),
+            "expires_at": rfc3339(created.expires_at),
+        }),
+        Created::RateLimited { created_at } => {
+            json!({ "status": "rate_limited", "created_at": rfc3339(created_at) })
+        }
+        Created::SpamDetected { created_at } => {
+            json!({ "status": "spam_detected", "created_at": rfc3339(created_at) })
+        }
+    };
+    Ok(Json(body).into_response())
 }
 
 /// Ding's check. A code that is not one (wrong length, not digits) is a
@@ -472,14 +561,18 @@ async fn check(
         .service
         .check(&uuid, &customer, request.check_code)
         .await?;
-    if let CheckOutcome::Malformed(typo) = outcome {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("check_code: {typo}; no attempt was counted"),
-        ));
-    }
-    let status = check_status(&outcome);
+    let status = match outcome {
+        Limited::Done(CheckOutcome::Malformed(typo)) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("check_code: {typo}; no attempt was counted"),
+            ));
+        }
+        Limited::Done(outcome) => check_status(&outcome),
+        // The phone number's cap on checks: nothing was checked.
+        Limited::Refused => "rate_limited",
+    };
     Ok(Json(json!({ "authentication_uuid": uuid, "status": status })).into_response())
 }
 
@@ -493,19 +586,9 @@ async fn retry(
     let customer = customer_uuid(&request.customer_uuid)?;
     let (outcome, at) = state.service.retry(&uuid, &customer).await?;
     let (status, next_retry_at, remaining) = match outcome {
-        RetryOutcome::Sent {
-            remaining_retries,
-            next_retry_at,
-            ..
-        } => ("approved", Some(next_retry_at), Some(remaining_retries)),
-        RetryOutcome::CoolingDown {
-            next_retry_at,
-            remaining_retries,
-        } => ("rate_limited", Some(next_retry_at), Some(remaining_retries)),
-        RetryOutcome::NoRetriesLeft => ("denied", None, Some(0)),
-        RetryOutcome::Expired => ("expired_auth", None, None),
-        RetryOutcome::Locked => ("denied", None, None),
-        RetryOutcome::AlreadyVerified => ("already_validated", None, None),
+        // A send quota is used up: no code was sent.
+        Limited::Refused => ("rate_limited", None, None),
+        Limited::Done(outcome) => retry_status(outcome),
     };
     let mut body = json!({
         "authentication_uuid": uuid,
@@ -519,6 +602,25 @@ async fn retry(
         body["remaining_retry"] = json!(remaining);
     }
     Ok(Json(body).into_response())
+}
+
+/// A retry's status, next retry time and retries left.
+fn retry_status(outcome: RetryOutcome) -> (&'static str, Option<u64>, Option<u32>) {
+    match outcome {
+        RetryOutcome::Sent {
+            remaining_retries,
+            next_retry_at,
+            ..
+        } => ("approved", Some(next_retry_at), Some(remaining_retries)),
+        RetryOutcome::CoolingDown {
+            next_retry_at,
+            remaining_retries,
+        } => ("rate_limited", Some(next_retry_at), Some(remaining_retries)),
+        RetryOutcome::NoRetriesLeft => ("denied", None, Some(0)),
+        RetryOutcome::Expired => ("expired_auth", None, None),
+        RetryOutcome::Locked => ("denied", None, None),
+        RetryOutcome::AlreadyVerified => ("already_validated", None, None),
+    }
 }
 
 /// Ding's status: the phone number, when it was created, and its events

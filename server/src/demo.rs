@@ -248,6 +248,7 @@ async fn enroll(
 async fn submitted_code(
     service: &Service,
     headers: &HeaderMap,
+    client: crate::api::ClientIp,
     form: CodeForm,
     verified: bool,
 ) -> Result<TotpOutcome, Box<Response>> {
@@ -256,7 +257,7 @@ async fn submitted_code(
     }
     let outcome = match crate::api::user_id(&form.user_id) {
         Ok(id) => service
-            .check_totp(id, form.code, verified)
+            .check_totp(id, form.code, verified, client.0)
             .await
             .map(|(outcome, _)| outcome),
         Err(error) => Err(error),
@@ -267,10 +268,11 @@ async fn submitted_code(
 async fn verify(
     State(service): State<Service>,
     headers: HeaderMap,
+    client: crate::api::ClientIp,
     Form(form): Form<CodeForm>,
 ) -> Response {
     let user_id = form.user_id.clone();
-    let outcome = match submitted_code(&service, &headers, form, false).await {
+    let outcome = match submitted_code(&service, &headers, client, form, false).await {
         Ok(outcome) => outcome,
         Err(page) => return *page,
     };
@@ -346,10 +348,11 @@ async fn sign_in_form(
 async fn sign_in(
     State(service): State<Service>,
     headers: HeaderMap,
+    client: crate::api::ClientIp,
     Form(form): Form<CodeForm>,
 ) -> Response {
     let user_id = form.user_id.clone();
-    let outcome = match submitted_code(&service, &headers, form, true).await {
+    let outcome = match submitted_code(&service, &headers, client, form, true).await {
         Ok(outcome) => outcome,
         Err(page) => return *page,
     };

@@ -107,13 +107,15 @@ impl ApiError {
                 (self.status, code)
             }
             (StatusCode::PAYLOAD_TOO_LARGE, _) => (StatusCode::PAYLOAD_TOO_LARGE, "bad_request"),
+            (StatusCode::TOO_MANY_REQUESTS, _) => (StatusCode::TOO_MANY_REQUESTS, "bad_request"),
             (
                 _,
                 code @ ("invalid_phone_number"
                 | "invalid_auth_uuid"
                 | "no_associated_auth_found"
                 | "invalid_feedback_status"
-                | "duplicated_feedback_status"),
+                | "duplicated_feedback_status"
+                | "unsupported_region"),
             ) => (StatusCode::BAD_REQUEST, code),
             _ => (StatusCode::BAD_REQUEST, "bad_request"),
         }

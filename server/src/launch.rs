@@ -42,8 +42,81 @@ struct Args {
     /// 64; 1 commits each on its own).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
     write_batch: u16,
+    /// Backup-code hashes run at once (default: the cores but one).
+    #[arg(long)]
+    hash_concurrency: Option<usize>,
+    /// Requests that may wait for a hashing slot before one is refused
+    /// with 429 (default: 4 per hashing slot).
+    #[arg(long)]
+    hash_queue: Option<usize>,
+    /// Wrong codes one client may send for one user before it is refused
+    /// (429) for that user, until an hour passes with none (1 to 20).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    client_failures: u32,
+    /// A reverse proxy's address: its `X-Forwarded-For` names the client.
+    #[arg(long)]
+    trusted_proxy: Option<std::net::IpAddr>,
+    /// SMS codes to one phone number per hour.
+    #[arg(long, default_value_t = 5)]
+    sms_phone_per_hour: u32,
+    /// SMS codes to one phone number per day.
+    #[arg(long, default_value_t = 10)]
+    sms_phone_per_day: u32,
+    /// SMS codes for one customer per hour.
+    #[arg(long, default_value_t = 1000)]
+    sms_customer_per_hour: u32,
+    /// SMS codes for one customer per day.
+    #[arg(long, default_value_t = 10_000)]
+    sms_customer_per_day: u32,
+    /// Codes checked for one phone number per hour, across authentications.
+    #[arg(long, default_value_t = 15)]
+    sms_checks_per_hour: u32,
+    /// Codes checked for one phone number per day.
+    #[arg(long, default_value_t = 30)]
+    sms_checks_per_day: u32,
+    /// Country calling codes that may receive SMS codes (`1,33,44`); all
+    /// when not given.
+    #[arg(long, value_delimiter = ',')]
+    sms_countries: Vec<String>,
+    /// Connections served at once (more wait in the listen backlog).
+    #[arg(long, default_value_t = 1024)]
+    connection_limit: usize,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, default_value_t = 5)]
+    header_timeout: u64,
+    /// Seconds to answer a request, body included (then 503).
+    #[arg(long, default_value_t = 15)]
+    request_timeout: u64,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+impl Args {
+    fn limits(&self) -> crate::limits::Limits {
+        let default = crate::limits::Limits::default();
+        let hash_concurrency = self.hash_concurrency.unwrap_or(default.hash_concurrency).max(1);
+        crate::limits::Limits {
+            hash_concurrency,
+            hash_queue: self.hash_queue.unwrap_or(4 * hash_concurrency),
+            client_failures: self.client_failures,
+            trusted_proxy: self.trusted_proxy,
+            sms: crate::limits::SmsLimits {
+                phone_per_hour: self.sms_phone_per_hour,
+                phone_per_day: self.sms_phone_per_day,
+                customer_per_hour: self.sms_customer_per_hour,
+                customer_per_day: self.sms_customer_per_day,
+                checks_per_hour: self.sms_checks_per_hour,
+                checks_per_day: self.sms_checks_per_day,
+                countries: self
+                    .sms_countries
+                    .iter()
+                    .map(|cc| cc.trim().trim_start_matches('+').to_owned())
+                    .filter(|cc| !cc.is_empty())
+                    .collect(),
+            },
+            ..default
+        }
+    }
 }
 
 /// What to do instead of serving.
@@ -79,7 +152,20 @@ async fn serve() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(bad) = args.sms_countries.iter().find(|cc| {
+        let cc = cc.trim().trim_start_matches('+');
+        cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit())
+    }) {
+        eprintln!("otpkit-server: --sms-countries: {bad:?} is not a country calling code (1 to 3 digits, as in 1,33,44)");
+        return ExitCode::from(2);
+    }
     let config = Config {
+        limits: args.limits(),
+        connections: crate::Connections {
+            max: args.connection_limit.max(1),
+            header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+            request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        },
         listen: args.listen,
         database: args.database,
         api_key_env: args.api_key_env,

@@ -13,6 +13,9 @@ pub mod authentication;
 pub mod demo;
 pub mod error;
 pub mod launch;
+pub mod limits;
+pub mod listen;
+pub mod metrics;
 pub mod service;
 pub mod store;
 
@@ -57,6 +60,33 @@ pub struct Config {
     /// The most compare-and-sets committed in one transaction (1: one
     /// transaction per write).
     pub write_batch: usize,
+    /// The limits: hashing, clients, SMS.
+    pub limits: limits::Limits,
+    /// Connections: how many at once, and how long a client may take.
+    pub connections: Connections,
+}
+
+/// What one client may hold of the server's connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max: usize,
+    /// Time to send a request's headers, from the connection's start or
+    /// the previous request's end (a slowloris holds a connection this
+    /// long at most).
+    pub header_timeout: std::time::Duration,
+    /// Time to answer a request, body read included.
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            max: 1024,
+            header_timeout: std::time::Duration::from_secs(5),
+            request_timeout: std::time::Duration::from_secs(15),
+        }
+    }
 }
 
 /// A failure to start, with what to do about it.
@@ -142,7 +172,7 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
         challenge: ChallengePolicy::default(),
     };
     let sender = Arc::new(OutboxSender::new(store.clone()));
-    let service = Service::new(store, settings, sender);
+    let service = Service::new(store, settings, sender, config.limits.clone());
     let state = AppState {
         service: service.clone(),
         api_key: Arc::new(api_key),
@@ -156,12 +186,20 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
     let mut app = api::router(state, config.dev)
         .route("/healthz", get(|| async { "ok" }))
         .route("/openapi.json", get(openapi));
+    let service_for_timing = service.clone();
     if config.dev {
         app = app.merge(demo::router(service));
     }
     Ok(app
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
-        .layer(DefaultBodyLimit::max(api::BODY_LIMIT)))
+        .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            service_for_timing,
+            api::timed,
+        ))
+        .layer(axum::Extension(api::TrustedProxy(
+            config.limits.trusted_proxy,
+        ))))
 }
 
 /// What `otpkit-server rekey` did.
@@ -278,10 +316,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if config.dev {
         tracing::info!("demo: http://{address}/demo");
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| StartError(format!("serving: {e}")))?;
+    listen::serve(listener, app, config.connections, shutdown()).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -11,14 +11,18 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
-use otpkit::backup::{BackupCodeOptions, BackupCodes};
+use std::net::IpAddr;
+
+use otpkit::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes};
 use otpkit::challenge::{ChallengePolicy, CheckOutcome, OtpChallenge, RetryOutcome};
 use otpkit::clerk::{DeletedTotp, Strategy};
-use otpkit::record::EnrollmentOptions;
+use otpkit::record::{EnrollmentOptions, Verification};
 use otpkit::{Keyring, Pepper, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 
 use crate::authentication::Authentication as DingState;
 use crate::error::ApiError;
+use crate::limits::{ClientThrottle, HashGate, Limits};
+use crate::metrics::{Metrics, Refusal, Send as SendResult};
 use crate::store::{OutboxMessage, Store, Table};
 
 /// A future a [`Sender`] returns.
@@ -88,12 +92,26 @@ pub struct Settings {
     pub challenge: ChallengePolicy,
 }
 
-/// The server's state: the store, the settings and the sender.
+/// The server's state: the store, the settings, the sender, the limits
+/// and the metrics.
 #[derive(Clone)]
 pub struct Service {
     store: Store,
     settings: Arc<Settings>,
     sender: Arc<dyn Sender>,
+    limits: Arc<Limits>,
+    gate: HashGate,
+    throttle: Arc<ClientThrottle>,
+    metrics: Arc<Metrics>,
+}
+
+/// What the first, cheap step of a sign-in check left to do.
+enum Checked {
+    /// Decided: the outcome, and the view to answer with when valid.
+    Done(TotpOutcome, Option<TotpResource>),
+    /// A backup code to hash (its attempt reserved in the saved record),
+    /// with its place in the hashing queue.
+    Hash(otpkit::record::BackupCodeCheck, crate::limits::Ticket),
 }
 
 /// What a transition does to the stored row.
@@ -140,6 +158,27 @@ impl Stored for DingState {
     }
 }
 
+/// Save `next` only if the transition changed something.
+fn changed(before: &TotpRecord, next: TotpRecord) -> Change<TotpRecord> {
+    if &next == before {
+        Change::Keep
+    } else {
+        Change::Put(next)
+    }
+}
+
+/// Backup codes come with a verified TOTP: 409 before.
+fn verified_for_backup_codes(record: &TotpRecord) -> Result<(), ApiError> {
+    if record.is_verified() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "totp_not_verified",
+        "backup codes come with a verified TOTP: verify it first",
+    ))
+}
+
 /// A request loses a compare-and-set only when another one saved in
 /// between; this many losses in a row means something is wrong.
 const MAX_ROUNDS: usize = 1000;
@@ -168,6 +207,55 @@ fn no_such_authentication() -> ApiError {
     )
 }
 
+/// What a Ding "send a code" did.
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// A new authentication; its code was sent.
+    Pending(Authentication),
+    /// The phone number's quota is used up: nothing sent (Ding's
+    /// `rate_limited`).
+    RateLimited {
+        /// Unix seconds.
+        created_at: u64,
+    },
+    /// The customer's quota is used up: nothing sent (Ding's
+    /// `spam_detected`).
+    SpamDetected {
+        /// Unix seconds.
+        created_at: u64,
+    },
+}
+
+/// An answer, or a refusal by a quota before anything was checked or sent.
+#[derive(Debug, Clone)]
+pub enum Limited<T> {
+    /// What the library's transition decided.
+    Done(T),
+    /// A quota is used up (Ding's `rate_limited`).
+    Refused,
+}
+
+/// One quota to take from: its scope, subject, window and limit.
+struct Quota<'a> {
+    scope: &'static str,
+    subject: &'a str,
+    window: i64,
+    limit: u32,
+}
+
+impl<'a> Quota<'a> {
+    /// The quota `scope` (which names its window's length) of `subject`
+    /// in the window of `seconds` around `now`.
+    fn new(scope: &'static str, subject: &'a str, now: u64, seconds: u64, limit: u32) -> Self {
+        Self {
+            scope,
+            subject,
+            window: i64::try_from(now - now % seconds).unwrap_or(i64::MAX),
+            limit,
+        }
+    }
+}
+
 /// A new Ding authentication.
 #[derive(Debug, Clone)]
 pub struct Authentication {
@@ -180,14 +268,32 @@ pub struct Authentication {
 }
 
 impl Service {
-    /// A service over `store`, sending codes with `sender`.
+    /// A service over `store`, sending codes with `sender`, under
+    /// `limits`.
     #[must_use]
-    pub fn new(store: Store, settings: Settings, sender: Arc<dyn Sender>) -> Self {
+    pub fn new(store: Store, settings: Settings, sender: Arc<dyn Sender>, limits: Limits) -> Self {
+        let metrics = Arc::new(Metrics::default());
         Self {
             store,
             settings: Arc::new(settings),
             sender,
+            gate: HashGate::new(&limits, Arc::clone(&metrics)),
+            throttle: Arc::new(ClientThrottle::new(&limits, Arc::clone(&metrics))),
+            limits: Arc::new(limits),
+            metrics,
         }
+    }
+
+    /// The counters `GET /metrics` shows.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The limits in force.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Load, transition, compare-and-set; on a lost race, again from the
@@ -270,49 +376,88 @@ impl Service {
     }
 
     /// Checks a code against the user's TOTP: `attempt_verification` on an
-    /// unverified one, `verify_totp` on a verified one. Every outcome that
-    /// changed the record is saved, failures included.
+    /// unverified one, `verify_totp` on a verified one, from `client`.
+    /// Every outcome that changed the record is saved, failures included.
+    ///
+    /// In one pass: the client's throttle; then load → the library's cheap
+    /// first step → compare-and-set. A backup code's attempt is reserved by
+    /// that save (counted before it is hashed), so however many requests
+    /// race, a user costs at most the backup budget's free failures + 1
+    /// hashes; the hash then runs once, under the [`HashGate`], outside
+    /// any retry; and its result is applied with a second compare-and-set.
     ///
     /// # Errors
     /// 404 without a TOTP, or without one in the expected state
-    /// (`verified`).
+    /// (`verified`); 429 when this client is throttled for this user or
+    /// the hashing queue is full.
     pub async fn check_totp(
         &self,
         user_id: &str,
         code: String,
         verified: bool,
+        client: IpAddr,
     ) -> Result<(TotpOutcome, Option<TotpResource>), ApiError> {
+        let attempt = self.throttle.begin(client, user_id)?;
         let settings = Arc::clone(&self.settings);
-        self.transition(user_id, move |record: Option<TotpRecord>| {
-            let record = match record {
-                Some(record) if record.is_verified() == verified => record,
-                Some(_) if verified => {
-                    return Err(ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "totp_not_verified",
-                        "this user's TOTP is not verified yet: attempt_verification first",
-                    ));
+        let gate = self.gate.clone();
+        let first = self
+            .transition(user_id, move |record: Option<TotpRecord>| {
+                let record = match record {
+                    Some(record) if record.is_verified() == verified => record,
+                    Some(_) if verified => {
+                        return Err(ApiError::new(
+                            StatusCode::NOT_FOUND,
+                            "totp_not_verified",
+                            "this user's TOTP is not verified yet: attempt_verification first",
+                        ));
+                    }
+                    Some(_) => {
+                        return Err(ApiError::new(
+                            StatusCode::CONFLICT,
+                            "totp_already_verified",
+                            "this user's TOTP is verified already: use verify_totp",
+                        ));
+                    }
+                    None => return Err(ApiError::not_found("TOTP")),
+                };
+                match record.begin_verify(&code, Some(&settings.pepper), now())? {
+                    Verification::Decided(next, outcome) => {
+                        // The view to answer with, only for an accepted code.
+                        let resource = outcome.is_valid().then(|| next.resource());
+                        Ok((changed(&record, next), Checked::Done(outcome, resource)))
+                    }
+                    Verification::CheckBackupCode(reserved, check) => {
+                        // A place in the queue before the reservation: a
+                        // refusal here costs the user nothing.
+                        let ticket = gate.admit()?;
+                        Ok((Change::Put(reserved), Checked::Hash(check, ticket)))
+                    }
                 }
-                Some(_) => {
-                    return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "totp_already_verified",
-                        "this user's TOTP is verified already: use verify_totp",
-                    ));
-                }
-                None => return Err(ApiError::not_found("TOTP")),
-            };
-            let (next, outcome) = record.verify(&code, Some(&settings.pepper), now())?;
-            // The view to answer with, only for an accepted code.
-            let resource = outcome.is_valid().then(|| next.resource());
-            let change = if next == record {
-                Change::Keep
-            } else {
-                Change::Put(next)
-            };
-            Ok((change, (outcome, resource)))
-        })
-        .await
+            })
+            .await?;
+        let (outcome, resource) = match first {
+            Checked::Done(outcome, resource) => (outcome, resource),
+            Checked::Hash(check, ticket) => {
+                let pepper = Arc::clone(&self.settings);
+                let checked = ticket
+                    .run(move || Ok(check.run(Some(&pepper.pepper))?))
+                    .await?;
+                self.transition(user_id, move |record: Option<TotpRecord>| {
+                    let record = record.ok_or_else(|| ApiError::not_found("TOTP"))?;
+                    let (next, outcome) = record.finish_verify(&checked, now());
+                    let resource = outcome.is_valid().then(|| next.resource());
+                    Ok((changed(&record, next), (outcome, resource)))
+                })
+                .await?
+            }
+        };
+        self.metrics.verification(&outcome);
+        match &outcome {
+            TotpOutcome::Valid { .. } => attempt.right(),
+            TotpOutcome::Invalid { .. } => attempt.wrong(),
+            _ => drop(attempt),
+        }
+        Ok((outcome, resource))
     }
 
     /// The user's TOTP, without secret or URI.
@@ -331,33 +476,56 @@ impl Service {
     }
 
     /// Clerk's `createBackupCode`: a new set replacing the old one, returned
-    /// once, with the record's times (Unix seconds).
+    /// once, with the record's times (Unix seconds). The set is hashed once,
+    /// under the [`HashGate`], before the compare-and-set; it replaces the
+    /// set this request saw, and only that: if another regeneration landed
+    /// meanwhile this one is refused (409), so every set of codes a
+    /// response shows is the one stored.
     ///
     /// # Errors
-    /// 404 without a TOTP, 409 before it is verified.
+    /// 404 without a TOTP, 409 before it is verified or when another
+    /// regeneration won the race, 429 when the hashing queue is full.
     pub async fn regenerate_backup_codes(
         &self,
         user_id: &str,
     ) -> Result<(BackupCodes, u64), ApiError> {
+        let row = self.store.load(Table::Totp, user_id).await?;
+        let row = row.ok_or_else(|| ApiError::not_found("TOTP"))?;
         let settings = Arc::clone(&self.settings);
+        let seen = tokio::task::spawn_blocking(move || TotpRecord::decode(&row.json, &settings))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
+        verified_for_backup_codes(&seen)?;
+        let settings = Arc::clone(&self.settings);
+        let now = now();
+        let (codes, set) = self
+            .gate
+            .admit()?
+            .run(move || {
+                Ok(BackupCodeSet::generate(
+                    &BackupCodeOptions::default(),
+                    Some(&settings.pepper),
+                    now,
+                )?)
+            })
+            .await?;
+        let seen = seen.backup_codes().cloned();
         self.transition(user_id, move |record: Option<TotpRecord>| {
             let record = record.ok_or_else(|| ApiError::not_found("TOTP"))?;
-            if !record.is_verified() {
+            verified_for_backup_codes(&record)?;
+            if record.backup_codes() != seen.as_ref() {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
-                    "totp_not_verified",
-                    "backup codes come with a verified TOTP: verify it first",
+                    "backup_codes_changed",
+                    "the backup codes changed while these were made (another regeneration?): \
+                     the codes that request showed are the valid ones; regenerate again if needed",
                 ));
             }
-            let now = now();
-            let (next, codes) = record.regenerate_backup_codes(
-                &BackupCodeOptions::default(),
-                Some(&settings.pepper),
-                now,
-            )?;
-            Ok((Change::Put(next), (codes, now)))
+            let next = record.with_new_backup_codes(set.clone(), BackupCodeOptions::default(), now)?;
+            Ok((Change::Put(next), ()))
         })
-        .await
+        .await?;
+        Ok((codes, now))
     }
 
     /// Clerk's `deleteUserTOTP`: deletes the record, backup codes with it.
@@ -409,17 +577,37 @@ impl Service {
         .await
     }
 
-    /// Ding's "send a code": a new challenge, stored, then its code sent.
+    /// Ding's "send a code": the country allow-list and the send quotas
+    /// first (per phone number, then per customer, per hour and per day,
+    /// counted in the database every instance shares), then a new
+    /// challenge, stored, then its code sent.
     ///
     /// # Errors
-    /// A database or sender failure.
+    /// 400 `unsupported_region` for a country not allowed; a database or
+    /// sender failure.
     pub async fn create_authentication(
         &self,
         customer_uuid: &str,
         phone_number: &str,
-    ) -> Result<Authentication, ApiError> {
-        let settings = Arc::clone(&self.settings);
+    ) -> Result<Created, ApiError> {
+        let sms = &self.limits.sms;
+        if !sms.allows(phone_number) {
+            self.metrics.refused(Refusal::Region);
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_region",
+                "codes are not sent to this country calling code here",
+            ));
+        }
         let created_at = now();
+        match self.take_send_quotas(customer_uuid, phone_number, created_at).await? {
+            Some(refused) => {
+                self.metrics.send(SendResult::Refused);
+                return Ok(refused(created_at));
+            }
+            None => {}
+        }
+        let settings = Arc::clone(&self.settings);
         let (code, challenge) = OtpChallenge::create(
             Strategy::PhoneCode,
             &settings.challenge,
@@ -432,13 +620,80 @@ impl Service {
         self.store
             .insert_authentication(&uuid, customer_uuid, phone_number, &json)
             .await?;
-        let body = format!("Your verification code is {code}");
-        self.sender.send(phone_number, &body).await?;
-        Ok(Authentication {
+        self.deliver(phone_number, &code.to_string()).await?;
+        Ok(Created::Pending(Authentication {
             uuid,
             created_at,
             expires_at,
-        })
+        }))
+    }
+
+    /// Sends a code, counted in the metrics.
+    async fn deliver(&self, phone_number: &str, code: &str) -> Result<(), ApiError> {
+        let body = format!("Your verification code is {code}");
+        let sent = self.sender.send(phone_number, &body).await;
+        self.metrics.send(if sent.is_ok() {
+            SendResult::Sent
+        } else {
+            SendResult::Failed
+        });
+        sent
+    }
+
+    /// Takes one send from each quota of the phone number and the
+    /// customer; `Some` (what to answer, nothing taken) when one is used
+    /// up: the phone number's is `rate_limited`, the customer's
+    /// `spam_detected`, as Ding answers.
+    async fn take_send_quotas(
+        &self,
+        customer_uuid: &str,
+        phone_number: &str,
+        now: u64,
+    ) -> Result<Option<fn(u64) -> Created>, ApiError> {
+        let sms = &self.limits.sms;
+        let phone = [
+            Quota::new("send_phone/hour", phone_number, now, 3600, sms.phone_per_hour),
+            Quota::new("send_phone/day", phone_number, now, 86_400, sms.phone_per_day),
+        ];
+        if !self.take_all(&phone).await? {
+            self.metrics.refused(Refusal::PhoneQuota);
+            return Ok(Some(|at| Created::RateLimited { created_at: at }));
+        }
+        let customer = [
+            Quota::new("send_customer/hour", customer_uuid, now, 3600, sms.customer_per_hour),
+            Quota::new("send_customer/day", customer_uuid, now, 86_400, sms.customer_per_day),
+        ];
+        if !self.take_all(&customer).await? {
+            self.give_back_all(&phone).await?;
+            self.metrics.refused(Refusal::CustomerQuota);
+            return Ok(Some(|at| Created::SpamDetected { created_at: at }));
+        }
+        Ok(None)
+    }
+
+    /// Takes one from every quota, or from none: `false` when one is used
+    /// up (the ones taken before it are given back).
+    async fn take_all(&self, quotas: &[Quota<'_>]) -> Result<bool, ApiError> {
+        for (i, quota) in quotas.iter().enumerate() {
+            let taken = self
+                .store
+                .take_quota(quota.scope, quota.subject, quota.window, quota.limit)
+                .await?;
+            if !taken {
+                self.give_back_all(&quotas[..i]).await?;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn give_back_all(&self, quotas: &[Quota<'_>]) -> Result<(), ApiError> {
+        for quota in quotas {
+            self.store
+                .give_back_quota(quota.scope, quota.subject, quota.window)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The phone number of `customer_uuid`'s authentication `uuid`.
@@ -492,7 +747,9 @@ impl Service {
         Ok(uuid)
     }
 
-    /// Ding's "check a code".
+    /// Ding's "check a code", within the phone number's cap on checks
+    /// across its authentications (a check that spends no attempt is given
+    /// back).
     ///
     /// # Errors
     /// 404 for an unknown authentication or another customer's.
@@ -501,25 +758,41 @@ impl Service {
         uuid: &str,
         customer_uuid: &str,
         code: String,
-    ) -> Result<CheckOutcome, ApiError> {
-        self.authentication_of(uuid, customer_uuid).await?;
+    ) -> Result<Limited<CheckOutcome>, ApiError> {
+        let phone_number = self.authentication_of(uuid, customer_uuid).await?;
+        let sms = &self.limits.sms;
+        let at = now();
+        let cap = [
+            Quota::new("check_phone/hour", &phone_number, at, 3600, sms.checks_per_hour),
+            Quota::new("check_phone/day", &phone_number, at, 86_400, sms.checks_per_day),
+        ];
+        if !self.take_all(&cap).await? {
+            self.metrics.refused(Refusal::PhoneChecks);
+            return Ok(Limited::Refused);
+        }
         let settings = Arc::clone(&self.settings);
-        self.transition(uuid, move |state: Option<DingState>| {
-            let mut state = state.ok_or_else(no_such_authentication)?;
-            let now = now();
-            let (next, outcome) = state.challenge.check(&code, Some(&settings.pepper), now)?;
-            if next == state.challenge {
-                return Ok((Change::Keep, outcome));
-            }
-            state.challenge = next;
-            state.checked(&outcome, now);
-            Ok((Change::Put(state), outcome))
-        })
-        .await
+        let outcome = self
+            .transition(uuid, move |state: Option<DingState>| {
+                let mut state = state.ok_or_else(no_such_authentication)?;
+                let now = now();
+                let (next, outcome) = state.challenge.check(&code, Some(&settings.pepper), now)?;
+                if next == state.challenge {
+                    return Ok((Change::Keep, outcome));
+                }
+                state.challenge = next;
+                state.checked(&outcome, now);
+                Ok((Change::Put(state), outcome))
+            })
+            .await;
+        if !matches!(outcome, Ok(CheckOutcome::Valid | CheckOutcome::Invalid { .. })) {
+            self.give_back_all(&cap).await?;
+        }
+        Ok(Limited::Done(outcome?))
     }
 
-    /// Ding's "retry": a new code after the cool-down, sent once saved.
-    /// Returns the outcome and when it was decided (Unix seconds).
+    /// Ding's "retry": a new code after the cool-down, within the send
+    /// quotas, sent once saved. Returns the outcome and when it was decided
+    /// (Unix seconds).
     ///
     /// # Errors
     /// 404 for an unknown authentication or another customer's.
@@ -527,10 +800,19 @@ impl Service {
         &self,
         uuid: &str,
         customer_uuid: &str,
-    ) -> Result<(RetryOutcome, u64), ApiError> {
+    ) -> Result<(Limited<RetryOutcome>, u64), ApiError> {
         let phone_number = self.authentication_of(uuid, customer_uuid).await?;
+        let at = now();
+        if self
+            .take_send_quotas(customer_uuid, &phone_number, at)
+            .await?
+            .is_some()
+        {
+            self.metrics.send(SendResult::Refused);
+            return Ok((Limited::Refused, at));
+        }
         let settings = Arc::clone(&self.settings);
-        let (outcome, at) = self
+        let retried = self
             .transition(uuid, move |state: Option<DingState>| {
                 let mut state = state.ok_or_else(no_such_authentication)?;
                 let now = now();
@@ -544,12 +826,32 @@ impl Service {
                 }
                 Ok((Change::Put(state), (outcome, now)))
             })
-            .await?;
-        if let RetryOutcome::Sent { code, .. } = &outcome {
-            let body = format!("Your verification code is {code}");
-            self.sender.send(&phone_number, &body).await?;
+            .await;
+        if !matches!(retried, Ok((RetryOutcome::Sent { .. }, _))) {
+            self.give_back_send_quotas(customer_uuid, &phone_number, at)
+                .await?;
         }
-        Ok((outcome, at))
+        let (outcome, at) = retried?;
+        if let RetryOutcome::Sent { code, .. } = &outcome {
+            self.deliver(&phone_number, &code.to_string()).await?;
+        }
+        Ok((Limited::Done(outcome), at))
+    }
+
+    async fn give_back_send_quotas(
+        &self,
+        customer_uuid: &str,
+        phone_number: &str,
+        now: u64,
+    ) -> Result<(), ApiError> {
+        let sms = &self.limits.sms;
+        self.give_back_all(&[
+            Quota::new("send_phone/hour", phone_number, now, 3600, sms.phone_per_hour),
+            Quota::new("send_phone/day", phone_number, now, 86_400, sms.phone_per_day),
+            Quota::new("send_customer/hour", customer_uuid, now, 3600, sms.customer_per_hour),
+            Quota::new("send_customer/day", customer_uuid, now, 86_400, sms.customer_per_day),
+        ])
+        .await
     }
 
     /// What the built-in sender sent to `phone_number`.

@@ -46,7 +46,10 @@ async fn a_failed_batch_answers_none_of_its_requests_as_saved() {
     // whether its write committed: 422 it did, 500 it did not.
     let mut told = BTreeMap::<String, u64>::new();
     let mut failed_beside_the_poison = 0;
-    for _ in 0..6 {
+    for round in 0..6u8 {
+        // Each round from another address: one client's wrong codes are
+        // throttled before they could lock a user.
+        let api = server.client_at(10 + round);
         let barrier = Arc::new(tokio::sync::Barrier::new(users.len()));
         let tasks: Vec<_> = users
             .iter()

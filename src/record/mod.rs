@@ -659,11 +659,43 @@ impl TotpRecord {
             return Err(Error::NotVerified);
         }
         let (codes, set) = BackupCodeSet::generate_with_rng(options, pepper, now, rng)?;
+        Ok((self.with_new_backup_codes(set, *options, now)?, codes))
+    }
+
+    /// [`TotpRecord::regenerate_backup_codes`]'s cheap half: the record
+    /// with `set` (made by [`BackupCodeSet::generate`] with `options`) as
+    /// its backup codes at Unix time `now`. A server hashes the set once,
+    /// outside its compare-and-set loop, and applies it with this.
+    ///
+    /// # Errors
+    /// [`Error::NotVerified`] before the record is verified.
+    ///
+    /// ```
+    /// use otpkit::{BackupCodeSet, TotpRecord};
+    /// use otpkit::backup::BackupCodeOptions;
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let code = record.totp().generate_at(0)?.to_string();
+    /// let (record, _) = record.verify(&code, None, 0)?;
+    /// let options = BackupCodeOptions::default();
+    /// let (codes, set) = BackupCodeSet::generate(&options, None, 60)?; // the slow part
+    /// let record = record.with_new_backup_codes(set, options, 60)?;
+    /// assert!(record.verify(codes.iter().next().unwrap(), None, 61)?.1.is_valid());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn with_new_backup_codes(
+        &self,
+        set: BackupCodeSet,
+        options: BackupCodeOptions,
+        now: u64,
+    ) -> Result<Self, Error> {
+        if !self.verified {
+            return Err(Error::NotVerified);
+        }
         let mut next = self.clone();
         next.backup_codes = Some(set);
-        next.backup_options = Some(*options);
+        next.backup_options = Some(options);
         next.updated_at = now.max(self.updated_at);
-        Ok((next, codes))
+        Ok(next)
     }
 
     /// Removes the backup codes (Clerk's `deleteUserBackupCodes`) at Unix

@@ -364,6 +364,59 @@ impl Store {
             .transpose()
     }
 
+    /// Takes one from the quota `scope` of `subject` in the window that
+    /// starts at `window_start`: `false` (nothing taken) when `limit` are
+    /// used. One atomic statement, so instances sharing the database never
+    /// take more than the limit between them.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn take_quota(
+        &self,
+        scope: &str,
+        subject: &str,
+        window_start: i64,
+        limit: u32,
+    ) -> Result<bool, sqlx::Error> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let taken = sqlx::query(
+            "INSERT INTO quota (scope, subject, window_start, used) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (scope, subject, window_start) DO UPDATE SET used = quota.used + 1 \
+             WHERE quota.used < $4 RETURNING used",
+        )
+        .bind(scope)
+        .bind(subject)
+        .bind(window_start)
+        .bind(i64::from(limit))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(taken.is_some())
+    }
+
+    /// Gives back one taken by [`Store::take_quota`].
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn give_back_quota(
+        &self,
+        scope: &str,
+        subject: &str,
+        window_start: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE quota SET used = used - 1 \
+             WHERE scope = $1 AND subject = $2 AND window_start = $3 AND used > 0",
+        )
+        .bind(scope)
+        .bind(subject)
+        .bind(window_start)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Stores Ding feedback; `false` when the same feedback (customer,
     /// number and status) was stored before.
     ///

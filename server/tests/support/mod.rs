@@ -135,6 +135,24 @@ impl Server {
     pub fn client(&self) -> Client {
         Client::new(&self.base)
     }
+
+    /// A client connecting from 127.0.0.`n` (every 127.0.0.0/8 address
+    /// reaches a server on 127.0.0.1): another client, as the per-client
+    /// limits count.
+    pub fn client_at(&self, n: u8) -> Client {
+        Client::from_address(&self.base, std::net::Ipv4Addr::new(127, 0, 0, n).into())
+    }
+}
+
+/// `n` clients, client `i` on server `i % servers.len()` and from its own
+/// address 127.0.0.(i + 2): many different clients, spread over instances.
+pub fn many_clients(servers: &[Server], n: usize) -> Vec<Client> {
+    (0..n)
+        .map(|i| {
+            let last = u8::try_from(i + 2).expect("at most 253 clients");
+            servers[i % servers.len()].client_at(last)
+        })
+        .collect()
 }
 
 impl Drop for Server {
@@ -156,8 +174,17 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Self {
+        Self::with_builder(base, reqwest::Client::builder())
+    }
+
+    /// A client whose connections come from `address`.
+    pub fn from_address(base: &str, address: std::net::IpAddr) -> Self {
+        Self::with_builder(base, reqwest::Client::builder().local_address(address))
+    }
+
+    fn with_builder(base: &str, builder: reqwest::ClientBuilder) -> Self {
         Self {
-            http: reqwest::Client::builder()
+            http: builder
                 .timeout(Duration::from_secs(60))
                 .build()
                 .expect("a client"),

@@ -1,0 +1,319 @@
+//! The limits that keep one attacker from hurting everyone else: a budget
+//! for slow hashing ([`HashGate`]), a per-client throttle of wrong codes
+//! ([`ClientThrottle`]), and the SMS quotas' settings ([`SmsLimits`]).
+//! The user's own lockout is the library's (`otpkit::record::Lockout`),
+//! kept in the record every instance shares; the SMS quotas are counted in
+//! the database; the hash gate and the client throttle are per instance.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::ApiError;
+use crate::metrics::{Metrics, Refusal};
+
+/// The limits' settings.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Backup-code hashes run at once (default: the cores but one, at
+    /// least one), so that hashing never takes every core.
+    pub hash_concurrency: usize,
+    /// Requests that may wait for a hashing slot; past them a request is
+    /// refused at once (429).
+    pub hash_queue: usize,
+    /// Wrong codes one client may send for one user before it is refused
+    /// (429) for that user until [`Limits::client_quiet`] has passed with
+    /// none. Default 3, below the record's free failures (5), so one
+    /// client alone never locks a user.
+    pub client_failures: u32,
+    /// The quiet period that clears a client's count: at least the
+    /// record's own, so the client's count never clears before the user's.
+    pub client_quiet: Duration,
+    /// A reverse proxy whose `X-Forwarded-For` names the client; requests
+    /// from any other peer are their own client.
+    pub trusted_proxy: Option<IpAddr>,
+    /// SMS quotas.
+    pub sms: SmsLimits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self {
+            hash_concurrency: cores.saturating_sub(1).max(1),
+            hash_queue: 4 * cores.saturating_sub(1).max(1),
+            client_failures: 3,
+            client_quiet: Duration::from_secs(3600),
+            trusted_proxy: None,
+            sms: SmsLimits::default(),
+        }
+    }
+}
+
+/// Quotas on one-time codes sent by SMS, counted in the database (so they
+/// hold across instances) in fixed hour and day windows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsLimits {
+    /// Codes sent to one phone number per hour.
+    pub phone_per_hour: u32,
+    /// … per day.
+    pub phone_per_day: u32,
+    /// Codes sent for one customer per hour.
+    pub customer_per_hour: u32,
+    /// … per day.
+    pub customer_per_day: u32,
+    /// Codes checked (guesses) for one phone number per hour, across its
+    /// authentications.
+    pub checks_per_hour: u32,
+    /// … per day.
+    pub checks_per_day: u32,
+    /// Country calling codes that may receive codes (`["1", "33"]`); empty
+    /// for all.
+    pub countries: Vec<String>,
+}
+
+impl Default for SmsLimits {
+    fn default() -> Self {
+        Self {
+            phone_per_hour: 5,
+            phone_per_day: 10,
+            customer_per_hour: 1000,
+            customer_per_day: 10_000,
+            checks_per_hour: 15,
+            checks_per_day: 30,
+            countries: Vec::new(),
+        }
+    }
+}
+
+impl SmsLimits {
+    /// Whether `phone_number` (E.164) is in an allowed country.
+    #[must_use]
+    pub fn allows(&self, phone_number: &str) -> bool {
+        let digits = phone_number.trim_start_matches('+');
+        self.countries.is_empty() || self.countries.iter().any(|cc| digits.starts_with(cc.as_str()))
+    }
+}
+
+/// 429 in the server's error shape, with `Retry-After`.
+pub fn too_many(message: &str, retry_after: u64) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+        .with_retry_after(retry_after.max(1))
+}
+
+/// The budget for slow hashing: at most `concurrency` hashes at once, at
+/// most `queue` more waiting; anything past that is refused at once.
+#[derive(Clone)]
+pub struct HashGate {
+    admitted: Arc<Semaphore>,
+    running: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+}
+
+/// A place in the hashing queue, taken before anything is reserved.
+pub struct Ticket {
+    _place: OwnedSemaphorePermit,
+    running: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+}
+
+impl HashGate {
+    /// A gate for `limits`, counting into `metrics`.
+    #[must_use]
+    pub fn new(limits: &Limits, metrics: Arc<Metrics>) -> Self {
+        let running = limits.hash_concurrency.max(1);
+        Self {
+            admitted: Arc::new(Semaphore::new(running + limits.hash_queue)),
+            running: Arc::new(Semaphore::new(running)),
+            metrics,
+        }
+    }
+
+    /// A place in the queue, or 429 at once when it is full.
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` with `Retry-After: 1`.
+    pub fn admit(&self) -> Result<Ticket, ApiError> {
+        let place = Arc::clone(&self.admitted).try_acquire_owned().map_err(|_| {
+            self.metrics.refused(Refusal::HashQueueFull);
+            too_many(
+                "the server is busy checking other backup codes; try again in a second",
+                1,
+            )
+        })?;
+        self.metrics.hash_queue(true);
+        Ok(Ticket {
+            _place: place,
+            running: Arc::clone(&self.running),
+            metrics: Arc::clone(&self.metrics),
+        })
+    }
+}
+
+impl Ticket {
+    /// Waits for a hashing slot, then runs `hash` on the blocking pool.
+    ///
+    /// # Errors
+    /// What `hash` returns; 500 if its task panicked.
+    pub async fn run<T: Send + 'static>(
+        self,
+        hash: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let waiting = Instant::now();
+        let _slot = self
+            .running
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        self.metrics.hashing(waiting.elapsed());
+        tokio::task::spawn_blocking(hash)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.metrics.hash_queue(false);
+    }
+}
+
+/// Wrong codes per (client, user) in this instance: past the limit, the
+/// client is refused for that user until a quiet period passes. An attempt
+/// is counted when it starts and given back if it was not a wrong code, so
+/// concurrent requests cannot slip past the limit.
+pub struct ClientThrottle {
+    limit: u32,
+    quiet: Duration,
+    entries: Mutex<HashMap<(IpAddr, String), Entry>>,
+    metrics: Arc<Metrics>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    counted: u32,
+    last: Instant,
+}
+
+/// Entries kept before the stale ones are swept.
+const SWEEP_AT: usize = 100_000;
+
+impl ClientThrottle {
+    /// A throttle for `limits`, counting into `metrics`.
+    #[must_use]
+    pub fn new(limits: &Limits, metrics: Arc<Metrics>) -> Self {
+        Self {
+            limit: limits.client_failures.max(1),
+            quiet: limits.client_quiet,
+            entries: Mutex::new(HashMap::new()),
+            metrics,
+        }
+    }
+
+    /// Counts an attempt by `client` at `user`, or refuses it.
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` when the client is throttled for this user.
+    pub fn begin(&self, client: IpAddr, user: &str) -> Result<Attempt<'_>, ApiError> {
+        let now = Instant::now();
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= SWEEP_AT {
+            let quiet = self.quiet;
+            entries.retain(|_, e| now.duration_since(e.last) < quiet);
+        }
+        let entry = entries
+            .entry((client, user.to_owned()))
+            .or_insert(Entry { counted: 0, last: now });
+        if now.duration_since(entry.last) >= self.quiet {
+            entry.counted = 0;
+        }
+        if entry.counted >= self.limit {
+            let left = self.quiet.saturating_sub(now.duration_since(entry.last));
+            drop(entries);
+            self.metrics.refused(Refusal::ClientThrottled);
+            return Err(too_many(
+                "too many wrong codes from this client for this user; try again later",
+                left.as_secs(),
+            ));
+        }
+        entry.counted += 1;
+        entry.last = now;
+        Ok(Attempt {
+            throttle: self,
+            key: Some((client, user.to_owned())),
+        })
+    }
+}
+
+/// An attempt counted by [`ClientThrottle::begin`]: given back when
+/// dropped unless [`Attempt::wrong`] says it was a wrong code; a right
+/// code clears the client's count.
+pub struct Attempt<'a> {
+    throttle: &'a ClientThrottle,
+    key: Option<(IpAddr, String)>,
+}
+
+impl Attempt<'_> {
+    /// It was a wrong code: it stays counted.
+    pub fn wrong(mut self) {
+        self.key = None;
+    }
+
+    /// It was a right code: the client starts again from nothing.
+    pub fn right(mut self) {
+        if let Some(key) = self.key.take() {
+            let mut entries = self.throttle.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            entries.remove(&key);
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let mut entries = self.throttle.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(entry) = entries.get_mut(&key) {
+                entry.counted = entry.counted.saturating_sub(1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_refused_past_its_wrong_codes_and_others_are_not() {
+        let limits = Limits {
+            client_failures: 3,
+            ..Limits::default()
+        };
+        let throttle = ClientThrottle::new(&limits, Arc::default());
+        let (a, b) = ("127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
+        // Given back when not a wrong code (a replay, an error).
+        drop(throttle.begin(a, "u").unwrap());
+        for _ in 0..3 {
+            throttle.begin(a, "u").unwrap().wrong();
+        }
+        assert_eq!(throttle.begin(a, "u").err().map(|e| e.status), Some(StatusCode::TOO_MANY_REQUESTS));
+        // Another user, another client: untouched.
+        throttle.begin(a, "v").unwrap().right();
+        throttle.begin(b, "u").unwrap().right();
+    }
+
+    #[test]
+    fn allowed_countries() {
+        let sms = SmsLimits {
+            countries: vec!["1".into(), "33".into()],
+            ..SmsLimits::default()
+        };
+        assert!(sms.allows("+14155550100") && sms.allows("+33612345678"));
+        assert!(!sms.allows("+447700900000"));
+        assert!(SmsLimits::default().allows("+447700900000"));
+    }
+}
