@@ -94,7 +94,10 @@ struct Args {
 impl Args {
     fn limits(&self) -> crate::limits::Limits {
         let default = crate::limits::Limits::default();
-        let hash_concurrency = self.hash_concurrency.unwrap_or(default.hash_concurrency).max(1);
+        let hash_concurrency = self
+            .hash_concurrency
+            .unwrap_or(default.hash_concurrency)
+            .max(1);
         crate::limits::Limits {
             hash_concurrency,
             hash_queue: self.hash_queue.unwrap_or(4 * hash_concurrency),
@@ -156,7 +159,9 @@ async fn serve() -> ExitCode {
         let cc = cc.trim().trim_start_matches('+');
         cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit())
     }) {
-        eprintln!("otpkit-server: --sms-countries: {bad:?} is not a country calling code (1 to 3 digits, as in 1,33,44)");
+        eprintln!(
+            "otpkit-server: --sms-countries: {bad:?} is not a country calling code (1 to 3 digits, as in 1,33,44)"
+        );
         return ExitCode::from(2);
     }
     let config = Config {

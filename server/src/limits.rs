@@ -95,7 +95,11 @@ impl SmsLimits {
     #[must_use]
     pub fn allows(&self, phone_number: &str) -> bool {
         let digits = phone_number.trim_start_matches('+');
-        self.countries.is_empty() || self.countries.iter().any(|cc| digits.starts_with(cc.as_str()))
+        self.countries.is_empty()
+            || self
+                .countries
+                .iter()
+                .any(|cc| digits.starts_with(cc.as_str()))
     }
 }
 
@@ -138,13 +142,15 @@ impl HashGate {
     /// # Errors
     /// 429 `too_many_requests` with `Retry-After: 1`.
     pub fn admit(&self) -> Result<Ticket, ApiError> {
-        let place = Arc::clone(&self.admitted).try_acquire_owned().map_err(|_| {
-            self.metrics.refused(Refusal::HashQueueFull);
-            too_many(
-                "the server is busy checking other backup codes; try again in a second",
-                1,
-            )
-        })?;
+        let place = Arc::clone(&self.admitted)
+            .try_acquire_owned()
+            .map_err(|_| {
+                self.metrics.refused(Refusal::HashQueueFull);
+                too_many(
+                    "the server is busy checking other backup codes; try again in a second",
+                    1,
+                )
+            })?;
         self.metrics.hash_queue(true);
         Ok(Ticket {
             _place: place,
@@ -220,14 +226,18 @@ impl ClientThrottle {
     /// 429 `too_many_requests` when the client is throttled for this user.
     pub fn begin(&self, client: IpAddr, user: &str) -> Result<Attempt<'_>, ApiError> {
         let now = Instant::now();
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= SWEEP_AT {
             let quiet = self.quiet;
             entries.retain(|_, e| now.duration_since(e.last) < quiet);
         }
-        let entry = entries
-            .entry((client, user.to_owned()))
-            .or_insert(Entry { counted: 0, last: now });
+        let entry = entries.entry((client, user.to_owned())).or_insert(Entry {
+            counted: 0,
+            last: now,
+        });
         if now.duration_since(entry.last) >= self.quiet {
             entry.counted = 0;
         }
@@ -266,7 +276,11 @@ impl Attempt<'_> {
     /// It was a right code: the client starts again from nothing.
     pub fn right(mut self) {
         if let Some(key) = self.key.take() {
-            let mut entries = self.throttle.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut entries = self
+                .throttle
+                .entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             entries.remove(&key);
         }
     }
@@ -275,7 +289,11 @@ impl Attempt<'_> {
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let mut entries = self.throttle.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut entries = self
+                .throttle
+                .entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(entry) = entries.get_mut(&key) {
                 entry.counted = entry.counted.saturating_sub(1);
             }
@@ -300,7 +318,10 @@ mod tests {
         for _ in 0..3 {
             throttle.begin(a, "u").unwrap().wrong();
         }
-        assert_eq!(throttle.begin(a, "u").err().map(|e| e.status), Some(StatusCode::TOO_MANY_REQUESTS));
+        assert_eq!(
+            throttle.begin(a, "u").err().map(|e| e.status),
+            Some(StatusCode::TOO_MANY_REQUESTS)
+        );
         // Another user, another client: untouched.
         throttle.begin(a, "v").unwrap().right();
         throttle.begin(b, "u").unwrap().right();

@@ -60,24 +60,27 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let request_timeout = limits.request_timeout;
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            let app = app.clone();
-            async move {
-                let request = request.map(axum::body::Body::new);
-                let response = match tokio::time::timeout(request_timeout, app.oneshot(request)).await {
-                    Ok(Ok(response)) => response,
-                    Ok(Err(never)) => match never {},
-                    Err(_) => ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "request_timeout",
-                        "the request took too long to answer",
-                    )
-                    .into_response(),
-                };
-                Ok::<_, Infallible>(response)
-            }
-        });
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let app = app.clone();
+                async move {
+                    let request = request.map(axum::body::Body::new);
+                    let response =
+                        match tokio::time::timeout(request_timeout, app.oneshot(request)).await {
+                            Ok(Ok(response)) => response,
+                            Ok(Err(never)) => match never {},
+                            Err(_) => ApiError::new(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "request_timeout",
+                                "the request took too long to answer",
+                            )
+                            .into_response(),
+                        };
+                    Ok::<_, Infallible>(response)
+                }
+            },
+        );
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

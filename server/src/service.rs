@@ -521,7 +521,8 @@ impl Service {
                      the codes that request showed are the valid ones; regenerate again if needed",
                 ));
             }
-            let next = record.with_new_backup_codes(set.clone(), BackupCodeOptions::default(), now)?;
+            let next =
+                record.with_new_backup_codes(set.clone(), BackupCodeOptions::default(), now)?;
             Ok((Change::Put(next), ()))
         })
         .await?;
@@ -600,7 +601,10 @@ impl Service {
             ));
         }
         let created_at = now();
-        match self.take_send_quotas(customer_uuid, phone_number, created_at).await? {
+        match self
+            .take_send_quotas(customer_uuid, phone_number, created_at)
+            .await?
+        {
             Some(refused) => {
                 self.metrics.send(SendResult::Refused);
                 return Ok(refused(created_at));
@@ -652,16 +656,40 @@ impl Service {
     ) -> Result<Option<fn(u64) -> Created>, ApiError> {
         let sms = &self.limits.sms;
         let phone = [
-            Quota::new("send_phone/hour", phone_number, now, 3600, sms.phone_per_hour),
-            Quota::new("send_phone/day", phone_number, now, 86_400, sms.phone_per_day),
+            Quota::new(
+                "send_phone/hour",
+                phone_number,
+                now,
+                3600,
+                sms.phone_per_hour,
+            ),
+            Quota::new(
+                "send_phone/day",
+                phone_number,
+                now,
+                86_400,
+                sms.phone_per_day,
+            ),
         ];
         if !self.take_all(&phone).await? {
             self.metrics.refused(Refusal::PhoneQuota);
             return Ok(Some(|at| Created::RateLimited { created_at: at }));
         }
         let customer = [
-            Quota::new("send_customer/hour", customer_uuid, now, 3600, sms.customer_per_hour),
-            Quota::new("send_customer/day", customer_uuid, now, 86_400, sms.customer_per_day),
+            Quota::new(
+                "send_customer/hour",
+                customer_uuid,
+                now,
+                3600,
+                sms.customer_per_hour,
+            ),
+            Quota::new(
+                "send_customer/day",
+                customer_uuid,
+                now,
+                86_400,
+                sms.customer_per_day,
+            ),
         ];
         if !self.take_all(&customer).await? {
             self.give_back_all(&phone).await?;
@@ -763,8 +791,20 @@ impl Service {
         let sms = &self.limits.sms;
         let at = now();
         let cap = [
-            Quota::new("check_phone/hour", &phone_number, at, 3600, sms.checks_per_hour),
-            Quota::new("check_phone/day", &phone_number, at, 86_400, sms.checks_per_day),
+            Quota::new(
+                "check_phone/hour",
+                &phone_number,
+                at,
+                3600,
+                sms.checks_per_hour,
+            ),
+            Quota::new(
+                "check_phone/day",
+                &phone_number,
+                at,
+                86_400,
+                sms.checks_per_day,
+            ),
         ];
         if !self.take_all(&cap).await? {
             self.metrics.refused(Refusal::PhoneChecks);
@@ -784,7 +824,10 @@ impl Service {
                 Ok((Change::Put(state), outcome))
             })
             .await;
-        if !matches!(outcome, Ok(CheckOutcome::Valid | CheckOutcome::Invalid { .. })) {
+        if !matches!(
+            outcome,
+            Ok(CheckOutcome::Valid | CheckOutcome::Invalid { .. })
+        ) {
             self.give_back_all(&cap).await?;
         }
         Ok(Limited::Done(outcome?))
@@ -846,10 +889,34 @@ impl Service {
     ) -> Result<(), ApiError> {
         let sms = &self.limits.sms;
         self.give_back_all(&[
-            Quota::new("send_phone/hour", phone_number, now, 3600, sms.phone_per_hour),
-            Quota::new("send_phone/day", phone_number, now, 86_400, sms.phone_per_day),
-            Quota::new("send_customer/hour", customer_uuid, now, 3600, sms.customer_per_hour),
-            Quota::new("send_customer/day", customer_uuid, now, 86_400, sms.customer_per_day),
+            Quota::new(
+                "send_phone/hour",
+                phone_number,
+                now,
+                3600,
+                sms.phone_per_hour,
+            ),
+            Quota::new(
+                "send_phone/day",
+                phone_number,
+                now,
+                86_400,
+                sms.phone_per_day,
+            ),
+            Quota::new(
+                "send_customer/hour",
+                customer_uuid,
+                now,
+                3600,
+                sms.customer_per_hour,
+            ),
+            Quota::new(
+                "send_customer/day",
+                customer_uuid,
+                now,
+                86_400,
+                sms.customer_per_day,
+            ),
         ])
         .await
     }

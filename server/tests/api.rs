@@ -879,6 +879,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
         "POST /v1/retry",
         "GET /healthz",
         "GET /openapi.json",
+        "GET /metrics",
     ]
     .map(String::from)
     .into();

@@ -9,5 +9,6 @@ const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
 
 mod api;
 mod batch;
+mod limits;
 mod races;
 mod restart;

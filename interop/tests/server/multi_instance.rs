@@ -7,8 +7,7 @@
 //! throwaway cluster); each test gets its own database.
 
 use crate::server_support::{
-    CUSTOMER, Client, Server, many_clients, postgres, scenarios, stored_record, verdict,
-    wrong_code,
+    CUSTOMER, Client, Server, many_clients, postgres, scenarios, stored_record, verdict, wrong_code,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};

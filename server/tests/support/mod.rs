@@ -253,6 +253,19 @@ impl Client {
         self.send("GET", path, None).await
     }
 
+    /// A counter of `GET /metrics`: the value of the line that starts
+    /// with `series` (a name, with its labels if it has any).
+    pub async fn metric(&self, series: &str) -> u64 {
+        let (status, body) = self.get("/metrics").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let text = body.as_str().expect("metrics are text");
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in {text}"))
+            .parse()
+            .expect("a count")
+    }
+
     /// Creates a TOTP for `user` and returns its URI.
     pub async fn enroll(&self, user: &str) -> OtpAuthUri {
         let (status, created) = self
