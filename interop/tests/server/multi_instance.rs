@@ -145,3 +145,26 @@ async fn an_instance_killed_mid_flow_loses_nothing() {
         Some(true)
     );
 }
+
+/// SMS pumping across instances: 50 sends at once to one number, spread
+/// over three instances, deliver at most the number's hourly quota (5),
+/// because the quota is counted in the database they share.
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_sends_to_one_number_across_instances_deliver_at_most_the_quota() {
+    let db = postgres().await;
+    let (_servers, clients) = start(&db);
+    let answers = scenarios::sends(&clients, "+14155550900", 50).await;
+    let statuses = scenarios::statuses(&answers);
+    assert_eq!(
+        scenarios::how_many_of(&statuses, "pending"),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        scenarios::how_many_of(&statuses, "rate_limited"),
+        45,
+        "{statuses:?}"
+    );
+    let delivered = scenarios::outbox_codes(&clients[0], "+14155550900").await;
+    assert_eq!(delivered.len(), 5, "{delivered:?}");
+}
