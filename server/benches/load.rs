@@ -11,7 +11,10 @@
 //! (default 60000: enough that no user locks during a wrong-code row),
 //! `OTPKIT_BENCH_MAX_CONNECTIONS` (the servers' pool),
 //! `OTPKIT_BENCH_POSTGRES` (adds PostgreSQL rows, 1 and 3 instances),
-//! `OTPKIT_BENCH_REPEAT` (runs per row, default 3: the median is shown).
+//! `OTPKIT_BENCH_REPEAT` (runs per row, default 3: the median is shown),
+//! `OTPKIT_BENCH_BASELINE` (the path of another build of `otpkit-server`,
+//! say the last release's: its rows run interleaved with this build's, and
+//! the ratio column compares this build with it).
 //!
 //! Every database and scenario runs in two modes, alternating run after
 //! run: with `--write-batch 1` (one transaction per write) and with writes
@@ -214,13 +217,24 @@ fn main() {
         "| database | instances | scenario | writes | requests/s | p50 | p99 | ratio | runs (req/s) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
+    // (build, binary, --write-batch): this build unbatched and batched,
+    // and the baseline's the same way when one is given.
+    let baseline = std::env::var("OTPKIT_BENCH_BASELINE").ok();
+    let mut modes: Vec<(&str, String, &str)> = vec![
+        ("this build", SERVER_BIN.to_owned(), "1"),
+        ("this build", SERVER_BIN.to_owned(), "64"),
+    ];
+    if let Some(baseline) = &baseline {
+        modes.push(("baseline", baseline.clone(), "1"));
+        modes.push(("baseline", baseline.clone(), "64"));
+    }
     for (name, database, instances) in targets {
         for scenario in [Scenario::RightCodes, Scenario::WrongCodes] {
-            // The two modes alternate, run after run, so a slow moment of
-            // the machine falls on both.
-            let mut runs: [Vec<Report>; 2] = [Vec::new(), Vec::new()];
+            // The modes alternate, run after run, so a slow moment of the
+            // machine falls on all of them.
+            let mut runs: Vec<Vec<Report>> = modes.iter().map(|_| Vec::new()).collect();
             for _ in 0..repeat {
-                for (mode, batch) in ["1", "64"].into_iter().enumerate() {
+                for (mode, (_, binary, batch)) in modes.iter().enumerate() {
                     let run = || -> Report {
                         if name == "PostgreSQL" {
                             runtime.block_on(reset_postgres(&database));
@@ -233,10 +247,15 @@ fn main() {
                         let mut args: Vec<String> = std::env::var("OTPKIT_BENCH_MAX_CONNECTIONS")
                             .map(|n| vec!["--max-connections".to_owned(), n])
                             .unwrap_or_default();
-                        args.extend(["--write-batch".to_owned(), batch.to_owned()]);
+                        args.extend(["--write-batch".to_owned(), (*batch).to_owned()]);
                         let args: Vec<&str> = args.iter().map(String::as_str).collect();
                         let servers: Vec<Server> = (0..instances)
-                            .map(|_| Server::start_with(&database, &args))
+                            .map(|_| {
+                                Server::spawn(
+                                    Server::command_of(binary, &database, &args),
+                                    &database,
+                                )
+                            })
                             .collect();
                         let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
                         runtime.block_on(drive(&bases, totps, scenario, clients, seconds))
@@ -257,14 +276,22 @@ fn main() {
                 .collect();
             for (mode, reports) in runs.iter().enumerate() {
                 let median = &reports[reports.len() / 2];
-                let writes = ["one per transaction", "batched (≤ 64)"][mode];
+                let (build, _, batch) = &modes[mode];
+                let writes = if *batch == "1" {
+                    "one per transaction"
+                } else {
+                    "batched (≤ 64)"
+                };
+                // With a baseline: against the baseline's same mode;
+                // without: against this build unbatched.
+                let reference = if baseline.is_some() { mode % 2 + 2 } else { 0 };
                 let all: Vec<String> = reports.iter().map(|r| format!("{:.0}", r.rate())).collect();
                 println!(
-                    "| {name} | {instances} | {label} | {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {} |",
+                    "| {name} | {instances} | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {} |",
                     median.rate(),
                     median.percentile(0.50).as_secs_f64() * 1e3,
                     median.percentile(0.99).as_secs_f64() * 1e3,
-                    medians[mode] / medians[0],
+                    medians[mode] / medians[reference],
                     all.join(", ")
                 );
             }

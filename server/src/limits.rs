@@ -47,7 +47,10 @@ impl Default for Limits {
             hash_concurrency: cores.saturating_sub(1).max(1),
             hash_queue: 4 * cores.saturating_sub(1).max(1),
             client_failures: 3,
-            client_quiet: Duration::from_secs(3600),
+            // The record's quiet hour and a minute: the client's count
+            // never clears before the user's (their clocks differ by the
+            // time a request takes, and the record's counts whole seconds).
+            client_quiet: Duration::from_secs(3660),
             trusted_proxy: None,
             sms: SmsLimits::default(),
         }

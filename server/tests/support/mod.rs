@@ -51,7 +51,13 @@ impl Server {
 
     /// The command `start_with` runs, to adjust before [`Server::spawn`].
     pub fn command(database: &str, args: &[&str]) -> Command {
-        let mut command = Command::new(crate::SERVER_BIN);
+        Self::command_of(crate::SERVER_BIN, database, args)
+    }
+
+    /// [`Server::command`] for another build of the server (a bench's
+    /// baseline).
+    pub fn command_of(binary: &str, database: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(binary);
         command
             .args(["--listen", "127.0.0.1:0", "--database", database])
             .args(args)
