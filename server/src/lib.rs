@@ -306,6 +306,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?
         .with_write_batches(config.write_batch);
     let app = app(&config, store.clone()).await?;
+    let shutdown = shutdown();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError(format!("listening on {}: {e}", config.listen)))?;
@@ -316,30 +317,44 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if config.dev {
         tracing::info!("demo: http://{address}/demo");
     }
-    listen::serve(listener, app, config.connections, shutdown()).await;
+    listen::serve(listener, app, config.connections, shutdown).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM or Ctrl-C. The handlers are installed when this is called, not
+/// when the future is first polled, so a signal that comes right after
+/// the server says it listens still shuts it down cleanly.
+fn shutdown() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
+    let mut signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = wait(signals.0.take()) => {},
+                () = wait(signals.1.take()) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

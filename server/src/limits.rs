@@ -195,10 +195,15 @@ impl Drop for Ticket {
 /// client is refused for that user until a quiet period passes. An attempt
 /// is counted when it starts and given back if it was not a wrong code, so
 /// concurrent requests cannot slip past the limit.
+///
+/// Entries are keyed by a keyed hash of (client, user), in shards, so a
+/// request allocates nothing and contends only with its shard; two pairs
+/// that collide (odds 2⁻⁶⁴ per pair) share a count, which only throttles.
 pub struct ClientThrottle {
     limit: u32,
     quiet: Duration,
-    entries: Mutex<HashMap<(IpAddr, String), Entry>>,
+    keys: std::hash::RandomState,
+    shards: Box<[Mutex<HashMap<u64, Entry>>]>,
     metrics: Arc<Metrics>,
 }
 
@@ -208,8 +213,10 @@ struct Entry {
     last: Instant,
 }
 
-/// Entries kept before the stale ones are swept.
-const SWEEP_AT: usize = 100_000;
+/// Shards of the throttle's table.
+const SHARDS: usize = 16;
+/// Entries a shard keeps before its stale ones are swept.
+const SWEEP_AT: usize = 8192;
 
 impl ClientThrottle {
     /// A throttle for `limits`, counting into `metrics`.
@@ -218,9 +225,17 @@ impl ClientThrottle {
         Self {
             limit: limits.client_failures.max(1),
             quiet: limits.client_quiet,
-            entries: Mutex::new(HashMap::new()),
+            keys: std::hash::RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             metrics,
         }
+    }
+
+    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
+        let shard = usize::try_from(key % SHARDS as u64).unwrap_or(0);
+        self.shards[shard]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Counts an attempt by `client` at `user`, or refuses it.
@@ -228,16 +243,15 @@ impl ClientThrottle {
     /// # Errors
     /// 429 `too_many_requests` when the client is throttled for this user.
     pub fn begin(&self, client: IpAddr, user: &str) -> Result<Attempt<'_>, ApiError> {
+        use std::hash::BuildHasher as _;
+        let key = self.keys.hash_one((client, user));
         let now = Instant::now();
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self.shard(key);
         if entries.len() >= SWEEP_AT {
             let quiet = self.quiet;
             entries.retain(|_, e| now.duration_since(e.last) < quiet);
         }
-        let entry = entries.entry((client, user.to_owned())).or_insert(Entry {
+        let entry = entries.entry(key).or_insert(Entry {
             counted: 0,
             last: now,
         });
@@ -257,7 +271,7 @@ impl ClientThrottle {
         entry.last = now;
         Ok(Attempt {
             throttle: self,
-            key: Some((client, user.to_owned())),
+            key: Some(key),
         })
     }
 }
@@ -267,7 +281,7 @@ impl ClientThrottle {
 /// code clears the client's count.
 pub struct Attempt<'a> {
     throttle: &'a ClientThrottle,
-    key: Option<(IpAddr, String)>,
+    key: Option<u64>,
 }
 
 impl Attempt<'_> {
@@ -279,27 +293,17 @@ impl Attempt<'_> {
     /// It was a right code: the client starts again from nothing.
     pub fn right(mut self) {
         if let Some(key) = self.key.take() {
-            let mut entries = self
-                .throttle
-                .entries
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            entries.remove(&key);
+            self.throttle.shard(key).remove(&key);
         }
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let mut entries = self
-                .throttle
-                .entries
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(entry) = entries.get_mut(&key) {
-                entry.counted = entry.counted.saturating_sub(1);
-            }
+        if let Some(key) = self.key.take()
+            && let Some(entry) = self.throttle.shard(key).get_mut(&key)
+        {
+            entry.counted = entry.counted.saturating_sub(1);
         }
     }
 }

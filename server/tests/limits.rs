@@ -442,3 +442,62 @@ async fn metrics_need_the_api_key() {
         1
     );
 }
+
+/// Behind a trusted proxy the client is the address its
+/// `X-Forwarded-For` names; from any other peer the header is ignored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trusted_proxy_names_the_client_and_no_one_else_can() {
+    let (_dir, db) = sqlite();
+    let server = Server::start_with(&db, &["--dev", "--trusted-proxy", "127.0.0.9"]);
+    let (uri, _) = server.client().enroll_verified("bob").await;
+    let wrong = wrong_code(&uri);
+    let from = |peer: u8, forwarded: &'static str| {
+        let url = format!("{}/v1/users/bob/verify_totp", server.base);
+        let body = json!({ "code": wrong });
+        async move {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, peer]))
+                .build()
+                .unwrap()
+                .post(url)
+                .bearer_auth(crate::support::API_KEY)
+                .header("x-forwarded-for", forwarded)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Through the proxy, one client (the last address it appended): three
+    // wrong codes, then throttled.
+    for _ in 0..3 {
+        assert_eq!(
+            from(9, "203.0.113.7, 198.51.100.1").await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    assert_eq!(
+        from(9, "203.0.113.9, 198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy is not.
+    assert_eq!(
+        from(9, "198.51.100.2").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A peer that is not the proxy is itself, whatever it claims.
+    assert_eq!(
+        from(10, "198.51.100.3").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        from(10, "198.51.100.4").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        from(10, "198.51.100.5").await,
+        StatusCode::FORBIDDEN,
+        "the sixth failure locked bob"
+    );
+}
