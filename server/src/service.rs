@@ -601,15 +601,12 @@ impl Service {
             ));
         }
         let created_at = now();
-        match self
+        if let Some(refused) = self
             .take_send_quotas(customer_uuid, phone_number, created_at)
             .await?
         {
-            Some(refused) => {
-                self.metrics.send(SendResult::Refused);
-                return Ok(refused(created_at));
-            }
-            None => {}
+            self.metrics.send(SendResult::Refused);
+            return Ok(refused(created_at));
         }
         let settings = Arc::clone(&self.settings);
         let (code, challenge) = OtpChallenge::create(

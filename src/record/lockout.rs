@@ -101,7 +101,11 @@ impl Lockout {
     /// ```
     pub const fn new(free_failures: u32, cooldown: u64) -> Result<Self, Error> {
         let max_lock = if cooldown > 900 { cooldown } else { 900 };
-        let quiet_period = if max_lock >= 1800 { 2 * max_lock } else { 3600 };
+        let quiet_period = if max_lock >= 1800 {
+            max_lock.saturating_mul(2)
+        } else {
+            3600
+        };
         Self::with_limits(free_failures, cooldown, max_lock, quiet_period)
     }
 
