@@ -160,6 +160,10 @@ pub enum Error {
     /// A stored record holds its secret in plaintext, and a keyring was
     /// given to open it: nothing falls back to plaintext silently.
     PlaintextRecord,
+    /// A record sealed by otpkit 0.1, whose secret is bound to its id only
+    /// (not to the rest of its state): opened only by
+    /// `StoredTotpRecord::open_legacy` or `rekey`, which store it bound.
+    LegacyRecord,
     /// A stored record is sealed, and it was opened as plaintext.
     SealedRecord {
         /// The id of the key that opens it.
@@ -289,6 +293,9 @@ impl fmt::Display for Error {
             ),
             Self::PlaintextRecord => f.write_str(
                 "the record holds its secret in plaintext: open it as plaintext, then seal it",
+            ),
+            Self::LegacyRecord => f.write_str(
+                "the record was sealed by otpkit 0.1, bound to its id only: re-seal it with rekey (otpkit-server rekey) before serving it",
             ),
             Self::SealedRecord { key_id } => write!(
                 f,

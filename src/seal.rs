@@ -18,8 +18,13 @@
 //!   opened by other tools (the tests do, with PyNaCl). AES-256-GCM-SIV
 //!   would add nonce-misuse resistance, which a random 192-bit nonce does not
 //!   need.
-//! - **Associated data**: the format version and the record's id, so a
-//!   sealed secret copied into another user's record does not open.
+//! - **Associated data**: the format version and, for a stored
+//!   `TotpRecord`, every other field of its stored form (id, account,
+//!   settings, used step, backup codes, lockout and counts, times), so a
+//!   sealed secret copied into another record, a row copied over another
+//!   user's (its account differs: check it), or any field changed by a
+//!   writer without the keys (a weakened lockout, reset counts, a backup
+//!   code marked unused) no longer opens.
 //! - **Stored form**, versioned and self-describing like the backup-code
 //!   hasher string:
 //!   `$otpkit-xchacha20poly1305$v=1,k=<key id>$<nonce hex>$<ciphertext and tag hex>`.

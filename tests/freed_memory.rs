@@ -198,9 +198,9 @@ fn no_freed_block_holds_a_secret() {
             assert_eq!(sealed.open(&keyring).unwrap(), next);
             out.clear();
             serde_json::to_writer(&mut *out, &next.unsealed_for_storage()).unwrap();
-            for broken in ["\"version\":1", "\"digits\":6", "\"lockout\":{"] {
+            for broken in ["\"version\":2", "\"digits\":6", "\"lockout\":{"] {
                 let worse = match broken {
-                    "\"version\":1" => "\"version\":9",
+                    "\"version\":2" => "\"version\":9",
                     "\"digits\":6" => "\"digits\":4",
                     _ => "\"lockout\":{\"x\":1,",
                 };

@@ -200,3 +200,81 @@ fn rotation_a_then_b_a_then_rekey_then_b_alone() {
     );
     assert!(" , ".parse::<Keyring>().is_err());
 }
+
+/// The sealed secret binds every other field: a writer without the keys
+/// who weakens the lockout, resets the counts, renames the account or
+/// marks a backup code unused gets a record that no longer opens.
+#[test]
+fn every_field_of_a_sealed_record_is_bound() {
+    let keyring = Keyring::new(key("k1", 1));
+    let now = 1_700_000_000;
+    let (record, _) =
+        TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now).unwrap();
+    let code = record.totp().generate_at(now).unwrap().to_string();
+    let (record, _) = record.verify(&code, None, now).unwrap();
+    let (record, _) = record.verify("000000", None, now + 1).unwrap();
+    let json = stored_json(&record, &keyring);
+    assert_eq!(open(json.clone(), &keyring).unwrap(), record);
+    let mut changes: Vec<(&str, Value)> = vec![
+        ("account", json!("mallory")),
+        ("issuer", json!("Evil")),
+        (
+            "lockout",
+            json!({"free_failures": 20, "cooldown": 1, "max_lock": 1, "quiet_period": 2}),
+        ),
+        (
+            "backup_lockout",
+            json!({"free_failures": 20, "cooldown": 1, "max_lock": 1, "quiet_period": 2}),
+        ),
+        ("failures", json!(0)),
+        ("last_used_step", Value::Null),
+        ("updated_at", json!(now + 5)),
+        ("drift", json!(3)),
+        ("window", json!(2)),
+    ];
+    let mut unused = json["backup_codes"].clone();
+    unused["codes"][0]["used"] = json!(!unused["codes"][0]["used"].as_bool().unwrap());
+    changes.push(("backup_codes", unused));
+    for (field, value) in changes {
+        let mut changed = json.clone();
+        changed[field] = value;
+        assert_eq!(
+            open(changed, &keyring),
+            Err(Error::SealedSecretBroken),
+            "{field}"
+        );
+    }
+}
+
+/// otpkit 0.1 bound a sealed secret to the record's id only: such a record
+/// is refused by `open` (its other fields are not authenticated), opened by
+/// `open_legacy` for migration, and `rekey` stores it bound.
+#[test]
+fn records_sealed_by_0_1_are_migrated_not_served() {
+    let keyring = Keyring::new(key("k1", 1));
+    let record = record();
+    let mut json = stored_json(&record, &keyring);
+    // The 0.1 form: version 1, the secret bound to `totp-record:<id>`.
+    let id = json["id"].as_str().unwrap().to_owned();
+    let sealed = keyring
+        .seal(
+            record.totp().secret(),
+            format!("totp-record:{id}").as_bytes(),
+        )
+        .unwrap();
+    json["version"] = json!(1);
+    json["secret"] = json!(sealed.to_string());
+    json.as_object_mut().unwrap().remove("backup_lockout"); // not in 0.1
+
+    let stored: StoredTotpRecord = serde_json::from_value(json).unwrap();
+    assert_eq!(stored.open(&keyring), Err(Error::LegacyRecord));
+    assert_eq!(stored.open_legacy(&keyring).unwrap(), record);
+    assert!(stored.needs_rekey(&keyring));
+    let migrated = stored.rekey(&keyring).unwrap();
+    assert!(!migrated.needs_rekey(&keyring));
+    assert_eq!(
+        serde_json::to_value(&migrated).unwrap()["version"],
+        json!(2)
+    );
+    assert_eq!(migrated.open(&keyring).unwrap(), record);
+}

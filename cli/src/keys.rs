@@ -158,6 +158,11 @@ impl Storage {
                      `otpkit rekey --record FILE --key-env VAR`"
                         .into(),
                 )),
+                Err(otpkit::Error::LegacyRecord) => Err(Failure::Usage(
+                    "the record was sealed by otpkit 0.1 (its secret bound to its id only): \
+                     re-seal it with `otpkit rekey --record FILE --key-env VAR`"
+                        .into(),
+                )),
                 Err(e) => Err(open_failure(e)),
             },
             None => match stored.open_unsealed() {

@@ -224,7 +224,10 @@ impl std::fmt::Display for Rekeyed {
 }
 
 /// Re-seals every stored TOTP record under the first sealing key (key
-/// rotation's last step: the old keys can be dropped after it). Each record
+/// rotation's last step: the old keys can be dropped after it), and binds
+/// every record sealed by otpkit 0.1 (its secret bound to its id only) to
+/// its whole state: run it once after upgrading, as the server refuses the
+/// old form. Each record
 /// is loaded, re-sealed by the library (`StoredTotpRecord::rekey`) and saved
 /// with a compare-and-set, so it is safe beside running servers: a record
 /// a request changed meanwhile is loaded again.
@@ -264,13 +267,18 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
                 };
                 let stored: otpkit::StoredTotpRecord =
                     serde_json::from_str(&row.json).map_err(|e| failed(user, &e))?;
-                if stored.key_id() == Some(keyring.sealing_key_id()) {
+                if !stored.needs_rekey(&keyring) {
                     done.already += 1;
                     break;
                 }
-                let json =
-                    serde_json::to_string(&stored.rekey(&keyring).map_err(|e| failed(user, &e))?)
-                        .map_err(|e| failed(user, &e))?;
+                // An old record's other fields were not authenticated: it
+                // is bound only if it is this user's.
+                let record = stored.open_legacy(&keyring).map_err(|e| failed(user, &e))?;
+                if record.account() != user {
+                    return Err(failed(user, &"it is another account's (a row was moved)"));
+                }
+                let resealed = record.seal(&keyring).map_err(|e| failed(user, &e))?;
+                let json = serde_json::to_string(&resealed).map_err(|e| failed(user, &e))?;
                 if store
                     .compare_and_set(store::Table::Totp, user, row.version, json)
                     .await

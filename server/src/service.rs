@@ -127,17 +127,29 @@ enum Change<S> {
 /// A state kept as JSON in a versioned table.
 trait Stored: Sized + Send + 'static {
     const TABLE: Table;
-    fn decode(json: &str, settings: &Settings) -> Result<Self, ApiError>;
+    /// The state stored under `key`.
+    fn decode(json: &str, key: &str, settings: &Settings) -> Result<Self, ApiError>;
     fn encode(&self, settings: &Settings) -> Result<String, ApiError>;
 }
 
 impl Stored for TotpRecord {
     const TABLE: Table = Table::Totp;
 
-    fn decode(json: &str, settings: &Settings) -> Result<Self, ApiError> {
+    /// Opens the record and checks that it is the user's: the sealed
+    /// secret binds every field, the account (the user id) among them, so
+    /// a row copied over another user's, or changed at all, is refused.
+    fn decode(json: &str, user_id: &str, settings: &Settings) -> Result<Self, ApiError> {
         let stored: StoredTotpRecord = serde_json::from_str(json)
             .map_err(|e| ApiError::internal(&format_args!("stored TOTP record: {e}")))?;
-        Ok(stored.open(&settings.keyring)?)
+        let record = stored.open(&settings.keyring).map_err(|e| {
+            ApiError::internal(&format_args!("the stored TOTP record of {user_id:?}: {e}"))
+        })?;
+        if record.account() != user_id {
+            return Err(ApiError::internal(&format_args!(
+                "the stored TOTP record of {user_id:?} is another account's (a row was moved)"
+            )));
+        }
+        Ok(record)
     }
 
     fn encode(&self, settings: &Settings) -> Result<String, ApiError> {
@@ -148,7 +160,7 @@ impl Stored for TotpRecord {
 impl Stored for DingState {
     const TABLE: Table = Table::Authentication;
 
-    fn decode(json: &str, _: &Settings) -> Result<Self, ApiError> {
+    fn decode(json: &str, _: &str, _: &Settings) -> Result<Self, ApiError> {
         Self::from_json(json)
             .map_err(|e| ApiError::internal(&format_args!("stored authentication: {e}")))
     }
@@ -310,8 +322,11 @@ impl Service {
             let row = self.store.load(S::TABLE, key).await?;
             let version = row.as_ref().map(|row| row.version);
             let (settings, step) = (Arc::clone(&self.settings), Arc::clone(&step));
+            let key_owned = key.to_owned();
             let (change, result) = tokio::task::spawn_blocking(move || {
-                let state = row.map(|row| S::decode(&row.json, &settings)).transpose()?;
+                let state = row
+                    .map(|row| S::decode(&row.json, &key_owned, &settings))
+                    .transpose()?;
                 let (change, result) = step(state)?;
                 let change = match change {
                     Change::Put(state) => Change::Put(state.encode(&settings)?),
@@ -468,9 +483,10 @@ impl Service {
         let row = self.store.load(Table::Totp, user_id).await?;
         let row = row.ok_or_else(|| ApiError::not_found("TOTP"))?;
         let settings = Arc::clone(&self.settings);
-        tokio::task::spawn_blocking(
-            move || Ok(TotpRecord::decode(&row.json, &settings)?.resource()),
-        )
+        let user_id = user_id.to_owned();
+        tokio::task::spawn_blocking(move || {
+            Ok(TotpRecord::decode(&row.json, &user_id, &settings)?.resource())
+        })
         .await
         .map_err(|e| ApiError::internal(&e))?
     }
@@ -492,9 +508,11 @@ impl Service {
         let row = self.store.load(Table::Totp, user_id).await?;
         let row = row.ok_or_else(|| ApiError::not_found("TOTP"))?;
         let settings = Arc::clone(&self.settings);
-        let seen = tokio::task::spawn_blocking(move || TotpRecord::decode(&row.json, &settings))
-            .await
-            .map_err(|e| ApiError::internal(&e))??;
+        let owner = user_id.to_owned();
+        let seen =
+            tokio::task::spawn_blocking(move || TotpRecord::decode(&row.json, &owner, &settings))
+                .await
+                .map_err(|e| ApiError::internal(&e))??;
         verified_for_backup_codes(&seen)?;
         let settings = Arc::clone(&self.settings);
         let now = now();
@@ -744,7 +762,7 @@ impl Service {
             .load(Table::Authentication, uuid)
             .await?
             .ok_or_else(no_such_authentication)?;
-        Ok((phone, DingState::decode(&row.json, &self.settings)?))
+        Ok((phone, DingState::decode(&row.json, uuid, &self.settings)?))
     }
 
     /// Ding's feedback on a phone number: stored once per status.

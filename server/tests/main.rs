@@ -8,6 +8,7 @@ mod support;
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
 
 mod api;
+mod at_rest;
 mod batch;
 mod limits;
 mod races;

@@ -244,3 +244,22 @@ impl<'de> serde::Deserialize<'de> for BackupCodeSet {
         Self::try_from(set).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(feature = "seal")]
+impl BackupCodeSet {
+    /// Writes the set's stored form into `binding` (what a sealed record is
+    /// bound to): every field of its JSON, in order.
+    pub(crate) fn bind_into(&self, binding: &mut crate::encoding::binding::Binding) {
+        let set = Set::from(self);
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        binding
+            .num(u64::from(set.version))
+            .text(&set.hasher)
+            .num(count(set.length))
+            .num(count(set.codes.len()));
+        for code in &set.codes {
+            binding.text(&code.hash).flag(code.used);
+        }
+        binding.num(set.created_at).num(set.updated_at);
+    }
+}

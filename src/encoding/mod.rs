@@ -5,6 +5,8 @@
 //! features leaves some unused.
 #![cfg_attr(not(all(feature = "serde", feature = "seal")), allow(dead_code))]
 
+#[cfg(all(feature = "serde", feature = "seal"))]
+pub(crate) mod binding;
 pub(crate) mod hex;
 pub(crate) mod phc;
 pub(crate) mod wiping;

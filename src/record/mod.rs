@@ -733,6 +733,21 @@ impl TotpRecord {
         &self.totp
     }
 
+    /// The account the record is for (the authenticator app's label), as
+    /// given to [`TotpRecord::create`]. A sealed record binds it, so a
+    /// server that names records by account can check that a loaded record
+    /// is the one it asked for.
+    ///
+    /// ```
+    /// let (record, _) = otpkit::TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert_eq!(record.account(), "bob");
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
     /// Whether the user proved possession.
     #[must_use]
     pub const fn is_verified(&self) -> bool {

@@ -38,7 +38,10 @@ pub struct StoredTotpRecord(wire::Record);
 
 impl TotpRecord {
     /// The stored form, with the secret sealed by the keyring's first key
-    /// and bound to this record's id.
+    /// and bound to every other field of the stored form: its id, account
+    /// and issuer, settings, used step, backup codes, lockout and counts,
+    /// times. Changing any of them, or copying the row over another
+    /// record's, makes [`StoredTotpRecord::open`] fail.
     ///
     /// # Errors
     /// As [`Keyring::seal`](crate::Keyring::seal).
@@ -79,9 +82,14 @@ impl TotpRecord {
         keyring: &Keyring,
         rng: &mut R,
     ) -> Result<StoredTotpRecord, Error> {
-        let sealed = keyring.seal_with_rng(self.totp.secret(), &wire::context(&self.id), rng)?;
-        let text = crate::encoding::wiping::to_zeroizing_string(&sealed);
-        Ok(StoredTotpRecord(wire::Record::new(self, text)))
+        // The secret is bound to every other field of the stored form
+        // (computed before the secret is in it), so a row copied over
+        // another's, or any field changed, no longer opens.
+        let mut stored =
+            wire::Record::new(self, zeroize::Zeroizing::new(alloc::string::String::new()));
+        let sealed = keyring.seal_with_rng(self.totp.secret(), &stored.context(), rng)?;
+        stored.set_secret(crate::encoding::wiping::to_zeroizing_string(&sealed));
+        Ok(StoredTotpRecord(stored))
     }
 
     /// The stored form with the secret in **plaintext** Base32: anyone who
@@ -108,8 +116,10 @@ impl StoredTotpRecord {
     /// # Errors
     /// [`Error::PlaintextRecord`] for a record stored in plaintext (nothing
     /// falls back to it); [`Error::KeyNotInKeyring`] naming the key needed;
-    /// [`Error::SealedSecretBroken`] for a wrong key, an altered ciphertext
-    /// or a secret moved from another record; [`Error::InvalidTotpRecord`]
+    /// [`Error::SealedSecretBroken`] for a wrong key, an altered ciphertext,
+    /// a secret moved from another record, or any other field changed
+    /// since it was sealed; [`Error::LegacyRecord`] for otpkit 0.1's form
+    /// (see [`StoredTotpRecord::open_legacy`]); [`Error::InvalidTotpRecord`]
     /// and the settings' errors for a record that fails its checks.
     ///
     /// ```
@@ -124,13 +134,60 @@ impl StoredTotpRecord {
     #[cfg(feature = "seal")]
     #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
     pub fn open(&self, keyring: &Keyring) -> Result<TotpRecord, Error> {
+        if self.0.is_legacy() {
+            return Err(Error::LegacyRecord);
+        }
+        self.open_legacy(keyring)
+    }
+
+    /// [`StoredTotpRecord::open`], also for a record sealed by otpkit 0.1,
+    /// whose secret is bound to its id only: its other fields are not
+    /// authenticated, so use this only to migrate such records (open, then
+    /// store again: the new form is bound), as
+    /// [`StoredTotpRecord::rekey`] does.
+    ///
+    /// # Errors
+    /// As [`StoredTotpRecord::open`], but never [`Error::LegacyRecord`].
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// let ring = Keyring::new(SealingKey::generate());
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// assert_eq!(record.seal(&ring)?.open_legacy(&ring)?, record);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "seal")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+    pub fn open_legacy(&self, keyring: &Keyring) -> Result<TotpRecord, Error> {
         match self.0.stored_secret()? {
             wire::StoredSecret::Sealed(sealed) => {
-                let secret = keyring.open_any_length(&sealed, &wire::context(self.0.id()))?;
+                let secret = keyring.open_any_length(&sealed, &self.0.context())?;
                 self.0.build(secret)
             }
             wire::StoredSecret::Plain => Err(Error::PlaintextRecord),
         }
+    }
+
+    /// Whether [`StoredTotpRecord::rekey`] would change this record: it is
+    /// sealed under another key than the keyring's first, or in otpkit
+    /// 0.1's form (bound to its id only).
+    ///
+    /// ```
+    /// # use otpkit::{Keyring, TotpRecord};
+    /// # use otpkit::seal::SealingKey;
+    /// let (old, new) = (SealingKey::generate(), SealingKey::generate());
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let stored = record.seal(&Keyring::new(old.clone()))?;
+    /// assert!(!stored.needs_rekey(&Keyring::new(old.clone())));
+    /// assert!(stored.needs_rekey(&Keyring::new(new).with_old_key(old)?));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "seal")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+    #[must_use]
+    pub fn needs_rekey(&self, keyring: &Keyring) -> bool {
+        self.0.is_legacy() || self.key_id() != Some(keyring.sealing_key_id())
     }
 
     /// Opens a record stored in plaintext (see
@@ -159,8 +216,9 @@ impl StoredTotpRecord {
     }
 
     /// The same record re-sealed under the keyring's first key, for key
-    /// rotation; pure, like every transition. Opening uses any key of the
-    /// keyring.
+    /// rotation, and in the current form (a record sealed by otpkit 0.1 is
+    /// bound to its whole state from now on); pure, like every transition.
+    /// Opening uses any key of the keyring.
     ///
     /// # Errors
     /// As [`StoredTotpRecord::open`].
@@ -206,7 +264,7 @@ impl StoredTotpRecord {
         keyring: &Keyring,
         rng: &mut R,
     ) -> Result<Self, Error> {
-        self.open(keyring)?.seal_with_rng(keyring, rng)
+        self.open_legacy(keyring)?.seal_with_rng(keyring, rng)
     }
 
     /// Whether the secret is sealed.
@@ -261,6 +319,8 @@ mod wire {
     use super::StoredTotpRecord;
     use crate::algorithm::Algorithm;
     use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupHashScheme};
+    #[cfg(feature = "seal")]
+    use crate::encoding::binding::Binding;
     use crate::engine::{MAX_WINDOW, TimeStep, Totp};
     use crate::error::Error;
     use crate::record::{Lockout, Throttle, TotpRecord};
@@ -367,20 +427,12 @@ mod wire {
         Plain,
     }
 
-    /// What the sealed secret is bound to: the record's id.
-    #[cfg(feature = "seal")]
-    pub(super) fn context(id: &str) -> Vec<u8> {
-        let mut context = b"totp-record:".to_vec();
-        context.extend_from_slice(id.as_bytes());
-        context
-    }
-
     impl Record {
         /// The stored form of `record`, with `secret` as its secret text.
         pub(super) fn new(record: &TotpRecord, secret: Zeroizing<String>) -> Self {
             let totp = &record.totp;
             Self {
-                version: 1,
+                version: 2,
                 id: record.id.clone(),
                 issuer: record.issuer.clone(),
                 account: record.account.clone(),
@@ -419,6 +471,73 @@ mod wire {
             &self.id
         }
 
+        #[cfg(feature = "seal")]
+        pub(super) fn set_secret(&mut self, secret: Zeroizing<String>) {
+            self.secret = secret;
+        }
+
+        /// Version 1: otpkit 0.1's form, its secret bound to its id only.
+        #[cfg(feature = "seal")]
+        pub(super) const fn is_legacy(&self) -> bool {
+            self.version == 1
+        }
+
+        /// What the sealed secret is bound to: version 2, every field but
+        /// the secret; version 1 (otpkit 0.1), the id alone.
+        #[cfg(feature = "seal")]
+        pub(super) fn context(&self) -> Vec<u8> {
+            if self.is_legacy() {
+                let mut context = b"totp-record:".to_vec();
+                context.extend_from_slice(self.id.as_bytes());
+                return context;
+            }
+            let mut b = Binding::new("otpkit totp-record v2");
+            b.text(&self.id)
+                .text(&self.issuer)
+                .text(&self.account)
+                .text(&self.algorithm)
+                .num(u64::from(self.digits))
+                .num(self.period)
+                .num(self.window)
+                .flag(self.verified)
+                .opt(self.last_used_step.map(TimeStep::value));
+            match &self.backup_codes {
+                Some(set) => set.bind_into(b.flag(true)),
+                None => {
+                    b.flag(false);
+                }
+            }
+            match &self.backup_settings {
+                Some(settings) => {
+                    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+                    b.flag(true)
+                        .num(count(settings.count))
+                        .num(count(settings.length))
+                        .num(u64::from(settings.pbkdf2_iterations));
+                }
+                None => {
+                    b.flag(false);
+                }
+            }
+            for lockout in [&self.lockout, &self.backup_lockout] {
+                b.num(u64::from(lockout.free_failures()))
+                    .num(lockout.cooldown())
+                    .num(lockout.max_lock())
+                    .num(lockout.quiet_period());
+            }
+            b.num(u64::from(self.failures))
+                .opt(self.locked_until)
+                .opt(self.failed_at)
+                .num(u64::from(self.backup_failures))
+                .opt(self.backup_locked_until)
+                .opt(self.backup_failed_at)
+                .num(self.created_at)
+                .num(self.updated_at)
+                .flag(self.legacy_short_secret)
+                .signed(self.drift);
+            b.into_bytes()
+        }
+
         /// The key id in a sealed secret's text, read without parsing it
         /// all (it was checked on load).
         pub(super) fn sealed_key_id(&self) -> Option<&str> {
@@ -446,7 +565,7 @@ mod wire {
         /// that no stored value can switch a check off or make a right code
         /// fail.
         fn check(&self) -> Result<(), Error> {
-            if self.version != 1 {
+            if self.version != 1 && self.version != 2 {
                 return Err(bad("unsupported record version"));
             }
             if self.id.is_empty() {

@@ -8,8 +8,10 @@ use otpkit::{Keyring, TotpRecord};
 use crate::support::python;
 
 /// libsodium's `crypto_aead_xchacha20poly1305_ietf_decrypt` (through
-/// PyNaCl) opens the stored ciphertext with the documented associated data:
-/// the construction is standard XChaCha20-Poly1305, not our own.
+/// PyNaCl) opens the stored ciphertext with the documented associated data
+/// (the format's label, then the caller's context: for a stored record, the
+/// binding of its other fields): the construction is standard
+/// XChaCha20-Poly1305, not our own.
 #[test]
 fn libsodium_opens_what_we_seal() {
     let (record, _) = TotpRecord::create(
@@ -20,9 +22,15 @@ fn libsodium_opens_what_we_seal() {
     )
     .unwrap();
     let keyring = Keyring::new(SealingKey::new("k1", [0x5a; 32]).unwrap());
-    let json = serde_json::to_value(record.seal(&keyring).unwrap()).unwrap();
-    let sealed = json["secret"].as_str().unwrap();
-    let id = json["id"].as_str().unwrap();
+    let id = "totp_0123";
+    let sealed = keyring
+        .seal(
+            record.totp().secret(),
+            format!("totp-record:{id}").as_bytes(),
+        )
+        .unwrap()
+        .to_string();
+    let sealed = sealed.as_str();
     let script = r#"
 import sys, base64
 from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_decrypt as open_

@@ -1,0 +1,120 @@
+//! A writer of the database without the keys (an injection elsewhere, a
+//! write-capable role, a restored backup): a row copied over another
+//! user's, or changed in any field, is refused, never served; rows sealed
+//! by otpkit 0.1 are refused until `otpkit-server rekey` binds them.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{SEALING_KEYS, Server, code_at, sqlite, verdict};
+
+async fn row(database: &str, user: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database).await.unwrap();
+    let (record,): (String,) = sqlx::query_as("SELECT record FROM totp WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    record
+}
+
+async fn write_row(database: &str, user: &str, record: &str) {
+    let pool = sqlx::AnyPool::connect(database).await.unwrap();
+    sqlx::query("UPDATE totp SET record = $1 WHERE user_id = $2")
+        .bind(record)
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_copied_over_another_users_or_changed_is_refused() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let (mallory, _) = api.enroll_verified("mallory").await;
+    let (victim, _) = api.enroll_verified("victim").await;
+    let original = row(&db, "victim").await;
+    let verify = |code: String| {
+        let api = api.clone();
+        async move {
+            api.post("/v1/users/victim/verify_totp", json!({ "code": code }))
+                .await
+        }
+    };
+
+    // Mallory's own row over the victim's: her codes do not sign in as
+    // the victim.
+    write_row(&db, "victim", &row(&db, "mallory").await).await;
+    let (status, body) = verify(code_at(&mallory, 1)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+
+    // The victim's row with its lockout weakened, or its failures reset.
+    let mut weakened: Value = serde_json::from_str(&original).unwrap();
+    weakened["lockout"] =
+        json!({"free_failures": 20, "cooldown": 1, "max_lock": 1, "quiet_period": 2});
+    write_row(&db, "victim", &weakened.to_string()).await;
+    let (status, _) = verify("000000".into()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(server.log().contains("another account's") || server.log().contains("does not open"));
+
+    // Put back as it was, it serves again.
+    write_row(&db, "victim", &original).await;
+    let (status, body) = verify(code_at(&victim, 1)).await;
+    assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_sealed_by_0_1_are_refused_until_rekey_binds_them() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let (uri, _) = server.client().enroll_verified("old").await;
+    server.stop();
+    // The row as otpkit 0.1 sealed it: version 1, bound to its id only.
+    let mut stored: Value = serde_json::from_str(&row(&db, "old").await).unwrap();
+    let keyring: otpkit::Keyring = SEALING_KEYS.parse().unwrap();
+    let context = format!("totp-record:{}", stored["id"].as_str().unwrap());
+    let sealed = keyring.seal(uri.secret(), context.as_bytes()).unwrap();
+    stored["version"] = json!(1);
+    stored["secret"] = json!(sealed.to_string());
+    write_row(&db, "old", &stored.to_string()).await;
+
+    let server = Server::start(&db);
+    let (status, _) = server
+        .client()
+        .post(
+            "/v1/users/old/verify_totp",
+            json!({ "code": code_at(&uri, 1) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        server.log().contains("rekey"),
+        "the log says what to do:\n{}",
+        server.log()
+    );
+    server.stop();
+
+    let mut rekey = Server::command(&db, &["rekey"]);
+    let output = rekey.stdout(std::process::Stdio::piped()).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("re-sealed 1 records"));
+
+    let server = Server::start(&db);
+    let (status, body) = server
+        .client()
+        .post(
+            "/v1/users/old/verify_totp",
+            json!({ "code": code_at(&uri, 1) }),
+        )
+        .await;
+    assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
+}
