@@ -325,10 +325,32 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if config.dev {
         tracing::info!("demo: http://{address}/demo");
     }
+    let purging = tokio::spawn(purges(store.clone()));
     listen::serve(listener, app, config.connections, shutdown).await;
+    purging.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every ten minutes (and at start), [`Store::purge`]: past quota windows
+/// and day-old outbox messages go.
+async fn purges(store: Store) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        ticks.tick().await;
+        match store.purge(service::now()).await {
+            Ok((0, 0)) => {}
+            Ok((quotas, outbox)) => {
+                tracing::info!(
+                    quotas,
+                    outbox,
+                    "purged past quota windows and old outbox messages"
+                );
+            }
+            Err(error) => tracing::warn!(%error, "purge failed; the next one retries"),
+        }
+    }
 }
 
 /// SIGTERM or Ctrl-C. The handlers are installed when this is called, not

@@ -1,7 +1,8 @@
 //! A writer of the database without the keys (an injection elsewhere, a
 //! write-capable role, a restored backup): a row copied over another
 //! user's, or changed in any field, is refused, never served; rows sealed
-//! by otpkit 0.1 are refused until `otpkit-server rekey` binds them.
+//! by otpkit 0.1 are refused until `otpkit-server rekey` binds them. And
+//! what only tells of the past (quota windows, sent codes) is purged.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -117,4 +118,59 @@ async fn rows_sealed_by_0_1_are_refused_until_rekey_binds_them() {
         )
         .await;
     assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
+}
+
+/// The purge: quota windows that ended more than a day ago and outbox
+/// messages older than a day go; current ones stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_purge_drops_past_quota_windows_and_old_outbox_messages() {
+    let (_dir, db) = sqlite();
+    let store = otpkit_server::store::Store::connect(&db, Some(1))
+        .await
+        .unwrap();
+    let now = 1_800_000_000u64;
+    let now_i = i64::try_from(now).unwrap();
+    for (scope, start) in [
+        ("send_phone/day", now_i - 3 * 86_400),
+        ("send_phone/day", now_i - 86_400),
+        ("send_phone/hour", now_i - 3600),
+    ] {
+        assert!(
+            store
+                .take_quota(scope, "+14155550100", start, 5)
+                .await
+                .unwrap()
+        );
+    }
+    store
+        .push_outbox(
+            "+14155550100",
+            "old code 111111",
+            (now_i - 2 * 86_400) * 1000,
+        )
+        .await
+        .unwrap();
+    store
+        .push_outbox("+14155550100", "new code 222222", (now_i - 60) * 1000)
+        .await
+        .unwrap();
+    assert_eq!(store.purge(now).await.unwrap(), (1, 1));
+    assert_eq!(store.purge(now).await.unwrap(), (0, 0));
+    let left = store.outbox("+14155550100").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].body.contains("222222"));
+    // The day window of yesterday still counts: it was not deleted.
+    assert!(
+        store
+            .take_quota("send_phone/day", "+14155550100", now_i - 86_400, 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_quota("send_phone/day", "+14155550100", now_i - 86_400, 2)
+            .await
+            .unwrap()
+    );
+    store.close().await;
 }

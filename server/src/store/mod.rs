@@ -485,6 +485,29 @@ impl Store {
             .collect()
     }
 
+    /// Deletes what only tells of the past, as of Unix time `now`: quota
+    /// windows that ended more than a day ago (a day window, at most two
+    /// days old, is still counted) and outbox messages older than a day
+    /// (they hold the codes sent, in plaintext). Returns how many rows of
+    /// each went.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn purge(&self, now: u64) -> Result<(u64, u64), sqlx::Error> {
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let quotas = sqlx::query("DELETE FROM quota WHERE window_start < $1")
+            .bind(now.saturating_sub(2 * 86_400))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        let outbox = sqlx::query("DELETE FROM outbox WHERE sent_at < $1")
+            .bind(now.saturating_sub(86_400).saturating_mul(1000))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok((quotas, outbox))
+    }
+
     /// The `--dev` secret called `name`, made by `make` on first use.
     /// Several instances starting at once agree on one value. Returns
     /// the value and whether this call created it.
