@@ -73,10 +73,7 @@ async fn seed(database: &str, binary: &str) -> Vec<Totp> {
             .unwrap()
             .with_backup_codes(set.clone())
             .unwrap();
-        let json = stored_for(
-            binary,
-            &serde_json::to_value(record.seal(&keyring).unwrap()).unwrap(),
-        );
+        let json = stored_for(binary, &record, &keyring);
         sqlx::query("INSERT INTO totp (user_id, version, record) VALUES ($1, 1, $2)")
             .bind(&user)
             .bind(&json)
@@ -273,17 +270,25 @@ fn main() {
 }
 
 /// A sealed record as `binary` stores it: this build's form, or, for a
-/// baseline from before the separate backup-code budget, without the
-/// fields it does not know (its loader refuses unknown fields).
-fn stored_for(binary: &str, record: &serde_json::Value) -> String {
-    let mut record = record.clone();
+/// baseline from before this build's stored form, otpkit 0.1's (version 1,
+/// the secret bound to `totp-record:<id>`, without the fields added since:
+/// its loader refuses unknown fields and later versions).
+fn stored_for(binary: &str, record: &TotpRecord, keyring: &Keyring) -> String {
+    let mut json = serde_json::to_value(record.seal(keyring).unwrap()).unwrap();
     if binary != SERVER_BIN {
-        let object = record.as_object_mut().unwrap();
+        let object = json.as_object_mut().unwrap();
         object.remove("backup_lockout");
         if let Some(lockout) = object.get_mut("lockout").and_then(|l| l.as_object_mut()) {
             lockout.remove("max_lock");
             lockout.remove("quiet_period");
         }
+        let id = object["id"].as_str().unwrap().to_owned();
+        let context = format!("totp-record:{id}");
+        let sealed = keyring
+            .seal(record.totp().secret(), context.as_bytes())
+            .unwrap();
+        object.insert("version".into(), serde_json::json!(1));
+        object.insert("secret".into(), serde_json::json!(sealed.to_string()));
     }
-    record.to_string()
+    json.to_string()
 }
