@@ -170,6 +170,50 @@ impl Stored for DingState {
     }
 }
 
+/// The send quotas of a phone number and of a customer, hour and day:
+/// (the number's, the customer's).
+fn send_quotas<'a>(
+    sms: &crate::limits::SmsLimits,
+    customer_uuid: &'a str,
+    phone_number: &'a str,
+    now: u64,
+) -> ([Quota<'a>; 2], [Quota<'a>; 2]) {
+    (
+        [
+            Quota::new(
+                "send_phone/hour",
+                phone_number,
+                now,
+                3600,
+                sms.phone_per_hour,
+            ),
+            Quota::new(
+                "send_phone/day",
+                phone_number,
+                now,
+                86_400,
+                sms.phone_per_day,
+            ),
+        ],
+        [
+            Quota::new(
+                "send_customer/hour",
+                customer_uuid,
+                now,
+                3600,
+                sms.customer_per_hour,
+            ),
+            Quota::new(
+                "send_customer/day",
+                customer_uuid,
+                now,
+                86_400,
+                sms.customer_per_day,
+            ),
+        ],
+    )
+}
+
 /// Save `next` only if the transition changed something.
 fn changed(before: &TotpRecord, next: TotpRecord) -> Change<TotpRecord> {
     if &next == before {
@@ -669,43 +713,11 @@ impl Service {
         phone_number: &str,
         now: u64,
     ) -> Result<Option<fn(u64) -> Created>, ApiError> {
-        let sms = &self.limits.sms;
-        let phone = [
-            Quota::new(
-                "send_phone/hour",
-                phone_number,
-                now,
-                3600,
-                sms.phone_per_hour,
-            ),
-            Quota::new(
-                "send_phone/day",
-                phone_number,
-                now,
-                86_400,
-                sms.phone_per_day,
-            ),
-        ];
+        let (phone, customer) = send_quotas(&self.limits.sms, customer_uuid, phone_number, now);
         if !self.take_all(&phone).await? {
             self.metrics.refused(Refusal::PhoneQuota);
             return Ok(Some(|at| Created::RateLimited { created_at: at }));
         }
-        let customer = [
-            Quota::new(
-                "send_customer/hour",
-                customer_uuid,
-                now,
-                3600,
-                sms.customer_per_hour,
-            ),
-            Quota::new(
-                "send_customer/day",
-                customer_uuid,
-                now,
-                86_400,
-                sms.customer_per_day,
-            ),
-        ];
         if !self.take_all(&customer).await? {
             self.give_back_all(&phone).await?;
             self.metrics.refused(Refusal::CustomerQuota);
@@ -902,38 +914,9 @@ impl Service {
         phone_number: &str,
         now: u64,
     ) -> Result<(), ApiError> {
-        let sms = &self.limits.sms;
-        self.give_back_all(&[
-            Quota::new(
-                "send_phone/hour",
-                phone_number,
-                now,
-                3600,
-                sms.phone_per_hour,
-            ),
-            Quota::new(
-                "send_phone/day",
-                phone_number,
-                now,
-                86_400,
-                sms.phone_per_day,
-            ),
-            Quota::new(
-                "send_customer/hour",
-                customer_uuid,
-                now,
-                3600,
-                sms.customer_per_hour,
-            ),
-            Quota::new(
-                "send_customer/day",
-                customer_uuid,
-                now,
-                86_400,
-                sms.customer_per_day,
-            ),
-        ])
-        .await
+        let (phone, customer) = send_quotas(&self.limits.sms, customer_uuid, phone_number, now);
+        self.give_back_all(&phone).await?;
+        self.give_back_all(&customer).await
     }
 
     /// What the built-in sender sent to `phone_number`.
