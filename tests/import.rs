@@ -4,7 +4,7 @@
 //! and the first-code fallback for apps that ignore `algorithm`.
 #![cfg(all(feature = "std", feature = "serde", feature = "seal"))]
 
-use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
+use otpkit::backup::{BackupCodeSet, CodeCase};
 use otpkit::record::{CodeType, EnrollmentOptions, TotpOutcome, TotpRecord};
 use otpkit::seal::SealingKey;
 use otpkit::{Algorithm, Keyring, Secret, StoredTotpRecord, TimeStep, Totp};
@@ -103,7 +103,14 @@ fn hex_keys_and_imported_backup_codes_work_together() {
             code_type: CodeType::BackupCode
         }
     );
-    // A Keycloak set can be brought the same way.
+}
+
+/// A set of foreign hashes (Keycloak's) is brought the same way, and only
+/// onto a verified record.
+#[cfg(feature = "import")]
+#[test]
+fn foreign_hashes_need_a_verified_record() {
+    use otpkit::backup::ImportFormat;
     let keycloak = BackupCodeSet::import_hashes(
         ImportFormat::Sha512,
         &["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="],

@@ -200,7 +200,7 @@ fn racing_requests_hash_at_most_free_failures_plus_one_times() {
     let mut checks = Vec::new();
     let mut refused_unhashed = 0;
     while let Some((version, loaded)) = pending.pop() {
-        match loaded.begin_verify("2345-6789-ab", None, T + 5).unwrap() {
+        match loaded.begin_verify("2345-6789-ab", T + 5).unwrap() {
             Verification::CheckBackupCode(reserved, check) => {
                 if version == stored.0 {
                     stored = (version + 1, reserved);
@@ -219,6 +219,7 @@ fn racing_requests_hash_at_most_free_failures_plus_one_times() {
                 ));
                 refused_unhashed += 1;
             }
+            Verification::IssueBackupCodes(_) => panic!("a verified record issues none"),
         }
     }
     assert_eq!(checks.len(), usize::try_from(free + 1).unwrap());
@@ -237,11 +238,74 @@ fn racing_requests_hash_at_most_free_failures_plus_one_times() {
     }
 }
 
+/// The first right code's backup codes are made before the transition
+/// (`IssueBackupCodes`: nothing changed, nothing to save), so a server's
+/// compare-and-set loop never hashes; two first verifications racing with
+/// the same code issue one set, and the loser's is never used.
+#[test]
+fn the_first_right_codes_backup_codes_are_made_outside_the_transition() {
+    let options = EnrollmentOptions::default().backup_codes(Some(
+        BackupCodeOptions::default().scheme(BackupHashScheme::HmacSha256),
+    ));
+    let (record, _) = TotpRecord::create("ACME", "bob", &options, T).unwrap();
+    let code = record.totp().generate_at(T).unwrap().to_string();
+    let wrong = wrong_totp(&record, T);
+    let Verification::Decided(after_wrong, outcome) = record.begin_verify(wrong, T).unwrap() else {
+        panic!("a wrong code is decided at once")
+    };
+    assert!(matches!(outcome, TotpOutcome::Invalid { failures: 1, .. }));
+    // Two requests load the same record and both ask for codes.
+    let ask = |record: &TotpRecord| match record.begin_verify(&code, T).unwrap() {
+        Verification::IssueBackupCodes(options) => options,
+        other => panic!("{other:?}"),
+    };
+    let made = [ask(&after_wrong), ask(&after_wrong)]
+        .map(|options| otpkit::BackupCodeSet::generate(&options, None, T).unwrap());
+    // The first to save wins: verified, its failures reset, its codes issued.
+    let Verification::Decided(stored, outcome) = after_wrong
+        .begin_verify_issuing(&code, T, &made[0].0, &made[0].1)
+        .unwrap()
+    else {
+        panic!()
+    };
+    let TotpOutcome::Valid {
+        backup_codes: Some(shown),
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert!(stored.is_verified());
+    assert_eq!(stored.failures(), 0);
+    assert_eq!(
+        shown.iter().collect::<Vec<_>>(),
+        made[0].0.iter().collect::<Vec<_>>()
+    );
+    // The loser reloads the saved record: a replay, its codes unused.
+    let Verification::Decided(unchanged, outcome) = stored
+        .begin_verify_issuing(&code, T + 1, &made[1].0, &made[1].1)
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        outcome,
+        TotpOutcome::Replayed {
+            code_type: CodeType::Totp
+        }
+    );
+    assert_eq!(unchanged, stored);
+    let loser = made[1].0.iter().next().unwrap();
+    assert!(!stored.verify(loser, None, T + 2).unwrap().1.is_valid());
+    let winner = made[0].0.iter().next().unwrap();
+    assert!(stored.verify(winner, None, T + 3).unwrap().1.is_valid());
+}
+
 #[test]
 fn a_code_checked_against_a_replaced_set_is_refused() {
     let (record, codes) = verified();
     let Verification::CheckBackupCode(reserved, check) = record
-        .begin_verify(codes.iter().next().unwrap(), None, T + 5)
+        .begin_verify(codes.iter().next().unwrap(), T + 5)
         .unwrap()
     else {
         panic!()

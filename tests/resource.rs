@@ -4,7 +4,7 @@
 
 use otpkit::backup::BackupCodeOptions;
 use otpkit::record::{CodeType, EnrollmentOptions, Lockout};
-use otpkit::{Error, OtpAuthUri, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
+use otpkit::{Error, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 use serde_json::{Value, json};
 
 const T: u64 = 1_700_000_000;
@@ -335,7 +335,11 @@ fn full_enrollment_journey() {
             pixels[y * width + x]
         });
     let scanned = image.detect_grids()[0].decode().unwrap().1;
-    let app = scanned.parse::<OtpAuthUri>().unwrap().to_totp().unwrap();
+    let app = scanned
+        .parse::<otpkit::OtpAuthUri>()
+        .unwrap()
+        .to_totp()
+        .unwrap();
 
     // First code: verified, backup codes shown once.
     let now = T + 45;

@@ -230,8 +230,13 @@ fn main() {
         ("this build", SERVER_BIN.to_owned(), "64"),
     ];
     if let Some(baseline) = &baseline {
-        modes.push(("baseline", baseline.clone(), "1"));
-        modes.push(("baseline", baseline.clone(), "64"));
+        // A baseline from before batching has one mode (and no flag).
+        if batches(baseline) {
+            modes.push(("baseline", baseline.clone(), "1"));
+            modes.push(("baseline", baseline.clone(), "64"));
+        } else {
+            modes.push(("baseline", baseline.clone(), UNBATCHED));
+        }
     }
     for (name, database, instances) in targets {
         for scenario in [Scenario::RightCodes, Scenario::WrongCodes] {
@@ -252,7 +257,9 @@ fn main() {
                         let mut args: Vec<String> = std::env::var("OTPKIT_BENCH_MAX_CONNECTIONS")
                             .map(|n| vec!["--max-connections".to_owned(), n])
                             .unwrap_or_default();
-                        args.extend(["--write-batch".to_owned(), (*batch).to_owned()]);
+                        if *batch != UNBATCHED {
+                            args.extend(["--write-batch".to_owned(), (*batch).to_owned()]);
+                        }
                         let args: Vec<&str> = args.iter().map(String::as_str).collect();
                         let servers: Vec<Server> = (0..instances)
                             .map(|_| {
@@ -282,14 +289,18 @@ fn main() {
             for (mode, reports) in runs.iter().enumerate() {
                 let median = &reports[reports.len() / 2];
                 let (build, _, batch) = &modes[mode];
-                let writes = if *batch == "1" {
-                    "one per transaction"
-                } else {
-                    "batched (≤ 64)"
+                let writes = match *batch {
+                    UNBATCHED => "no batching",
+                    "1" => "one per transaction",
+                    _ => "batched (≤ 64)",
                 };
-                // With a baseline: against the baseline's same mode;
-                // without: against this build unbatched.
-                let reference = if baseline.is_some() { mode % 2 + 2 } else { 0 };
+                // With a baseline: against the baseline's same mode (or
+                // its only one); without: against this build unbatched.
+                let reference = match modes.len() {
+                    4 => mode % 2 + 2,
+                    3 => 2,
+                    _ => 0,
+                };
                 let all: Vec<String> = reports.iter().map(|r| format!("{:.0}", r.rate())).collect();
                 println!(
                     "| {name} | {instances} | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {} |",
@@ -302,6 +313,18 @@ fn main() {
             }
         }
     }
+}
+
+/// The `--write-batch` of a build from before batching existed: none.
+const UNBATCHED: &str = "none";
+
+/// Whether the server `binary` batches writes (knows `--write-batch`).
+fn batches(binary: &str) -> bool {
+    let help = std::process::Command::new(binary)
+        .arg("--help")
+        .output()
+        .unwrap_or_else(|e| panic!("{binary} --help: {e}"));
+    String::from_utf8_lossy(&help.stdout).contains("--write-batch")
 }
 
 /// Empties the PostgreSQL database the bench was given (its own).

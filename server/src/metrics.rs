@@ -204,7 +204,7 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP otpkit_backup_code_hashes_total Backup-code checks hashed.\n\
+            "# HELP otpkit_backup_code_hashes_total Slow backup-code hashes run: a code checked, or a set made.\n\
              # TYPE otpkit_backup_code_hashes_total counter\n\
              otpkit_backup_code_hashes_total {}\n\
              # HELP otpkit_hash_queue_depth Requests holding or waiting for a hashing slot.\n\

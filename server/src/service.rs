@@ -112,6 +112,27 @@ enum Checked {
     /// A backup code to hash (its attempt reserved in the saved record),
     /// with its place in the hashing queue.
     Hash(otpkit::record::BackupCodeCheck, crate::limits::Ticket),
+    /// A first right code: its backup codes to make (nothing saved yet),
+    /// with a place in the hashing queue.
+    Issue(BackupCodeOptions, crate::limits::Ticket),
+}
+
+/// The user's record, in the state the route expects (`verified` or not).
+fn in_state(record: Option<TotpRecord>, verified: bool) -> Result<TotpRecord, ApiError> {
+    match record {
+        Some(record) if record.is_verified() == verified => Ok(record),
+        Some(_) if verified => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "totp_not_verified",
+            "this user's TOTP is not verified yet: attempt_verification first",
+        )),
+        Some(_) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "totp_already_verified",
+            "this user's TOTP is verified already: use verify_totp",
+        )),
+        None => Err(ApiError::not_found("TOTP")),
+    }
 }
 
 /// What a transition does to the stored row.
@@ -354,33 +375,26 @@ impl Service {
 
     /// Load, transition, compare-and-set; on a lost race, again from the
     /// fresh row, so the transition always runs on what was last saved.
-    /// The transition (and the sealing, and slow backup-code hashing)
-    /// runs on the blocking pool, off the request threads.
-    async fn transition<S: Stored, R: Send + 'static>(
+    /// The transition runs inline: every one is cheap (opening and sealing
+    /// a record is an AEAD over a few bytes); the slow hashes (backup codes
+    /// checked or made) run before or after it, under the [`HashGate`].
+    async fn transition<S: Stored, R>(
         &self,
         key: &str,
-        step: impl Fn(Option<S>) -> Result<(Change<S>, R), ApiError> + Send + Sync + 'static,
+        step: impl Fn(Option<S>) -> Result<(Change<S>, R), ApiError>,
     ) -> Result<R, ApiError> {
-        let step = Arc::new(step);
         for _ in 0..MAX_ROUNDS {
             let row = self.store.load(S::TABLE, key).await?;
             let version = row.as_ref().map(|row| row.version);
-            let (settings, step) = (Arc::clone(&self.settings), Arc::clone(&step));
-            let key_owned = key.to_owned();
-            let (change, result) = tokio::task::spawn_blocking(move || {
-                let state = row
-                    .map(|row| S::decode(&row.json, &key_owned, &settings))
-                    .transpose()?;
-                let (change, result) = step(state)?;
-                let change = match change {
-                    Change::Put(state) => Change::Put(state.encode(&settings)?),
-                    Change::Keep => Change::Keep,
-                    Change::Delete => Change::Delete,
-                };
-                Ok::<_, ApiError>((change, result))
-            })
-            .await
-            .map_err(|e| ApiError::internal(&e))??;
+            let state = row
+                .map(|row| S::decode(&row.json, key, &self.settings))
+                .transpose()?;
+            let (change, result) = step(state)?;
+            let change = match change {
+                Change::Put(state) => Change::Put(state.encode(&self.settings)?),
+                Change::Keep => Change::Keep,
+                Change::Delete => Change::Delete,
+            };
             let saved = match (change, version) {
                 (Change::Keep, _) | (Change::Delete, None) => true,
                 (Change::Put(json), Some(version)) => {
@@ -457,57 +471,68 @@ impl Service {
         client: IpAddr,
     ) -> Result<(TotpOutcome, Option<TotpResource>), ApiError> {
         let attempt = self.throttle.begin(client, user_id)?;
-        let settings = Arc::clone(&self.settings);
-        let gate = self.gate.clone();
-        let first = self
-            .transition(user_id, move |record: Option<TotpRecord>| {
-                let record = match record {
-                    Some(record) if record.is_verified() == verified => record,
-                    Some(_) if verified => {
-                        return Err(ApiError::new(
-                            StatusCode::NOT_FOUND,
-                            "totp_not_verified",
-                            "this user's TOTP is not verified yet: attempt_verification first",
-                        ));
-                    }
-                    Some(_) => {
-                        return Err(ApiError::new(
-                            StatusCode::CONFLICT,
-                            "totp_already_verified",
-                            "this user's TOTP is verified already: use verify_totp",
-                        ));
-                    }
-                    None => return Err(ApiError::not_found("TOTP")),
-                };
-                match record.begin_verify(&code, Some(&settings.pepper), now())? {
-                    Verification::Decided(next, outcome) => {
-                        // The view to answer with, only for an accepted code.
-                        let resource = outcome.is_valid().then(|| next.resource());
-                        Ok((changed(&record, next), Checked::Done(outcome, resource)))
-                    }
-                    Verification::CheckBackupCode(reserved, check) => {
-                        // A place in the queue before the reservation: a
-                        // refusal here costs the user nothing.
-                        let ticket = gate.admit()?;
-                        Ok((Change::Put(reserved), Checked::Hash(check, ticket)))
-                    }
+        let step = |record: Option<TotpRecord>, issuing: Option<&(BackupCodes, BackupCodeSet)>| {
+            let record = in_state(record, verified)?;
+            let verification = match issuing {
+                None => record.begin_verify(&code, now())?,
+                Some((codes, set)) => record.begin_verify_issuing(&code, now(), codes, set)?,
+            };
+            Ok(match verification {
+                Verification::Decided(next, outcome) => {
+                    // The view to answer with, only for an accepted code.
+                    let resource = outcome.is_valid().then(|| next.resource());
+                    (changed(&record, next), Checked::Done(outcome, resource))
+                }
+                // A place in the queue before the reservation: a refusal
+                // here costs the user nothing.
+                Verification::CheckBackupCode(reserved, check) => (
+                    Change::Put(reserved),
+                    Checked::Hash(check, self.gate.admit()?),
+                ),
+                Verification::IssueBackupCodes(options) => {
+                    (Change::Keep, Checked::Issue(options, self.gate.admit()?))
                 }
             })
-            .await?;
-        let (outcome, resource) = match first {
+        };
+        let (outcome, resource) = match self.transition(user_id, |r| step(r, None)).await? {
             Checked::Done(outcome, resource) => (outcome, resource),
             Checked::Hash(check, ticket) => {
                 let pepper = Arc::clone(&self.settings);
                 let checked = ticket
                     .run(move || Ok(check.run(Some(&pepper.pepper))?))
                     .await?;
-                self.transition(user_id, move |record: Option<TotpRecord>| {
+                self.transition(user_id, |record: Option<TotpRecord>| {
                     let record = record.ok_or_else(|| ApiError::not_found("TOTP"))?;
                     let (next, outcome) = record.finish_verify(&checked, now());
                     let resource = outcome.is_valid().then(|| next.resource());
                     Ok((changed(&record, next), (outcome, resource)))
                 })
                 .await?
+            }
+            Checked::Issue(options, ticket) => {
+                // The first right code: its backup codes are made once,
+                // then issued by a transition that checks the code again
+                // on the record as stored by then (a request that lost the
+                // race finds its code replayed, and its codes unused).
+                let settings = Arc::clone(&self.settings);
+                let now = now();
+                let made = ticket
+                    .run(move || {
+                        Ok(BackupCodeSet::generate(
+                            &options,
+                            Some(&settings.pepper),
+                            now,
+                        )?)
+                    })
+                    .await?;
+                match self.transition(user_id, |r| step(r, Some(&made))).await? {
+                    Checked::Done(outcome, resource) => (outcome, resource),
+                    Checked::Hash(..) | Checked::Issue(..) => {
+                        return Err(ApiError::internal(
+                            &"a check with its backup codes made asked for more work",
+                        ));
+                    }
+                }
             }
         };
         self.metrics.verification(&outcome);
@@ -526,13 +551,7 @@ impl Service {
     pub async fn totp(&self, user_id: &str) -> Result<TotpResource, ApiError> {
         let row = self.store.load(Table::Totp, user_id).await?;
         let row = row.ok_or_else(|| ApiError::not_found("TOTP"))?;
-        let settings = Arc::clone(&self.settings);
-        let user_id = user_id.to_owned();
-        tokio::task::spawn_blocking(move || {
-            Ok(TotpRecord::decode(&row.json, &user_id, &settings)?.resource())
-        })
-        .await
-        .map_err(|e| ApiError::internal(&e))?
+        Ok(TotpRecord::decode(&row.json, user_id, &self.settings)?.resource())
     }
 
     /// Clerk's `createBackupCode`: a new set replacing the old one, returned
@@ -551,12 +570,7 @@ impl Service {
     ) -> Result<(BackupCodes, u64), ApiError> {
         let row = self.store.load(Table::Totp, user_id).await?;
         let row = row.ok_or_else(|| ApiError::not_found("TOTP"))?;
-        let settings = Arc::clone(&self.settings);
-        let owner = user_id.to_owned();
-        let seen =
-            tokio::task::spawn_blocking(move || TotpRecord::decode(&row.json, &owner, &settings))
-                .await
-                .map_err(|e| ApiError::internal(&e))??;
+        let seen = TotpRecord::decode(&row.json, user_id, &self.settings)?;
         verified_for_backup_codes(&seen)?;
         let settings = Arc::clone(&self.settings);
         let now = now();

@@ -19,6 +19,16 @@ async fn one_right_totp_code_is_accepted_once_of_32() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn one_first_code_verifies_once_of_32() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let clients = many_clients(std::slice::from_ref(&server), CLIENTS);
+    for trial in 0..2 {
+        scenarios::one_first_code(&clients, &format!("first-{trial}"), CLIENTS).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn one_backup_code_is_accepted_once_of_32() {
     let (_dir, db) = sqlite();
     // A hashing queue for all 32: this race is about exactly-once, not

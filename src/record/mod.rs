@@ -446,20 +446,32 @@ impl TotpRecord {
         now: u64,
         rng: &mut R,
     ) -> Result<(Self, TotpOutcome), Error> {
-        match self.begin_verify_with_rng(input, pepper, now, rng)? {
+        let verification = match self.begin_verify(input, now)? {
+            Verification::IssueBackupCodes(options) => {
+                let (codes, set) = BackupCodeSet::generate_with_rng(&options, pepper, now, rng)?;
+                self.begin_verify_issuing(input, now, &codes, &set)?
+            }
+            verification => verification,
+        };
+        match verification {
             Verification::Decided(next, outcome) => Ok((next, outcome)),
             Verification::CheckBackupCode(reserved, check) => {
                 Ok(reserved.finish_verify(&check.run(pepper)?, now))
             }
+            Verification::IssueBackupCodes(_) => {
+                unreachable!("begin_verify_issuing has the codes to issue")
+            }
         }
     }
 
-    /// The first, cheap step of [`TotpRecord::verify`]: checks the input as
-    /// a TOTP code and, if it may be a backup code, reserves the attempt
-    /// instead of hashing it (see [`Verification`]). A server that hashes
-    /// under a budget calls this, saves the record, runs the
-    /// [`BackupCodeCheck`] once, and applies it with
-    /// [`TotpRecord::finish_verify`].
+    /// The first, cheap step of [`TotpRecord::verify`]: it never runs a
+    /// slow hash. It checks the input as a TOTP code and, if it may be a
+    /// backup code, reserves the attempt instead of hashing it; a first
+    /// right code that issues backup codes asks for them to be made first
+    /// (see [`Verification`]). A server that hashes under a budget calls
+    /// this, saves the record, does the slow part once, and applies it with
+    /// [`TotpRecord::finish_verify`] or
+    /// [`TotpRecord::begin_verify_issuing`].
     ///
     /// # Errors
     /// As [`TotpRecord::verify`].
@@ -468,42 +480,56 @@ impl TotpRecord {
     /// use otpkit::record::{TotpOutcome, TotpRecord, Verification};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let Verification::Decided(record, outcome) = record.begin_verify(&code, None, 0)? else { panic!() };
-    /// assert!(outcome.is_valid()); // a TOTP code needs no slow hash
+    /// // The first right code issues backup codes: made beforehand.
+    /// let Verification::IssueBackupCodes(options) = record.begin_verify(&code, 0)? else { panic!() };
+    /// // A wrong one is decided at once.
+    /// let Verification::Decided(_, outcome) = record.begin_verify("000000", 0)? else { panic!() };
+    /// assert!(matches!(outcome, TotpOutcome::Invalid { failures: 1, .. }));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
-    #[cfg(feature = "std")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-    pub fn begin_verify(
-        &self,
-        input: &str,
-        pepper: Option<&Pepper>,
-        now: u64,
-    ) -> Result<Verification, Error> {
-        self.begin_verify_with_rng(input, pepper, now, &mut crate::random::os())
+    pub fn begin_verify(&self, input: &str, now: u64) -> Result<Verification, Error> {
+        self.begin(input, now, None)
     }
 
-    /// [`TotpRecord::begin_verify`] with the first backup codes (issued by
-    /// the first right code) drawn from `rng`.
+    /// [`TotpRecord::begin_verify`] where a first right code issues
+    /// `codes` (hashed as `set`, made by [`BackupCodeSet::generate`] with
+    /// the options [`Verification::IssueBackupCodes`] named). Call it on
+    /// the record as stored after the codes were made: if meanwhile another
+    /// request verified it, the code is a replay or a guess like any other
+    /// and `codes` are not used. It never answers `IssueBackupCodes`.
     ///
     /// # Errors
     /// As [`TotpRecord::verify`].
     ///
     /// ```
+    /// use otpkit::BackupCodeSet;
     /// use otpkit::record::{TotpOutcome, TotpRecord, Verification};
-    /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
-    /// let mut rng = UnwrapErr(SysRng);
-    /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
-    /// let Verification::Decided(_, outcome) = record.begin_verify_with_rng("000000", None, 0, &mut rng)? else { panic!() };
-    /// assert!(matches!(outcome, TotpOutcome::Invalid { failures: 1, .. }));
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let code = record.totp().generate_at(0)?.to_string();
+    /// let Verification::IssueBackupCodes(options) = record.begin_verify(&code, 0)? else { panic!() };
+    /// let (codes, set) = BackupCodeSet::generate(&options, None, 0)?; // the slow part
+    /// let Verification::Decided(record, outcome) = record.begin_verify_issuing(&code, 1, &codes, &set)? else { panic!() };
+    /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: Some(_), .. }));
+    /// assert!(record.is_verified());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
-    pub fn begin_verify_with_rng<R: CryptoRng + ?Sized>(
+    pub fn begin_verify_issuing(
         &self,
         input: &str,
-        pepper: Option<&Pepper>,
         now: u64,
-        rng: &mut R,
+        codes: &BackupCodes,
+        set: &BackupCodeSet,
+    ) -> Result<Verification, Error> {
+        self.begin(input, now, Some((codes, set)))
+    }
+
+    /// Both forms of the first step; `first` is what a first right code
+    /// issues (`None`: ask for it).
+    fn begin(
+        &self,
+        input: &str,
+        now: u64,
+        first: Option<(&BackupCodes, &BackupCodeSet)>,
     ) -> Result<Verification, Error> {
         let mut next = self.clone();
         next.updated_at = now.max(self.updated_at);
@@ -519,7 +545,18 @@ impl TotpRecord {
                         .drift
                         .saturating_add(m.offset())
                         .clamp(-Self::MAX_DRIFT, Self::MAX_DRIFT);
-                    let backup_codes = next.accept(pepper, now, rng)?;
+                    let backup_codes = match (self.first_backup_codes(), first) {
+                        (None, _) => None,
+                        (Some(options), None) => {
+                            return Ok(Verification::IssueBackupCodes(options));
+                        }
+                        (Some(_), Some((codes, set))) => {
+                            next.backup_codes = Some(set.clone());
+                            Some(codes.clone())
+                        }
+                    };
+                    next.reset_throttles();
+                    next.verified = true;
                     let code_type = CodeType::Totp;
                     let outcome = TotpOutcome::Valid {
                         code_type,
@@ -583,22 +620,13 @@ impl TotpRecord {
         })
     }
 
-    /// A right code: reset throttling, mark verified, and the first time
-    /// issue backup codes (the plaintext to show once is returned).
-    fn accept<R: CryptoRng + ?Sized>(
-        &mut self,
-        pepper: Option<&Pepper>,
-        now: u64,
-        rng: &mut R,
-    ) -> Result<Option<BackupCodes>, Error> {
-        self.reset_throttles();
-        self.verified = true;
-        if let (Some(options), None) = (self.backup_options, &self.backup_codes) {
-            let (codes, set) = BackupCodeSet::generate_with_rng(&options, pepper, now, rng)?;
-            self.backup_codes = Some(set);
-            return Ok(Some(codes));
+    /// The options of the backup codes a right code would issue now: the
+    /// record issues them, and has none yet.
+    const fn first_backup_codes(&self) -> Option<BackupCodeOptions> {
+        match (self.backup_options, &self.backup_codes) {
+            (Some(options), None) => Some(options),
+            _ => None,
         }
-        Ok(None)
     }
 
     /// A right code of either kind proves possession: both budgets reset.

@@ -8,12 +8,12 @@ use core::fmt;
 use zeroize::Zeroizing;
 
 use super::{CodeType, TotpOutcome, TotpRecord};
-use crate::backup::{BackupCodeSet, BackupOutcome};
+use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupOutcome};
 use crate::error::Error;
 use crate::pepper::Pepper;
 
-/// What [`TotpRecord::begin_verify`] found: an answer, or a backup code to
-/// hash first.
+/// What [`TotpRecord::begin_verify`] found: an answer, a backup code to
+/// hash first, or backup codes to make first.
 ///
 /// The second case exists so that a server can keep the hashing (about
 /// 10 ms of CPU under PBKDF2) out of its retry loop and under a budget:
@@ -33,6 +33,12 @@ pub enum Verification {
     /// [`BackupCodeCheck`] (slow, pure, once), then
     /// [`TotpRecord::finish_verify`] on the record as stored by then.
     CheckBackupCode(TotpRecord, BackupCodeCheck),
+    /// A right code which, as the record's first, issues backup codes:
+    /// nothing is decided or changed yet. Make the set with these options
+    /// ([`BackupCodeSet::generate`], slow: each code is hashed), once,
+    /// then call [`TotpRecord::begin_verify_issuing`] with it on the record
+    /// as stored by then, and save what that decides.
+    IssueBackupCodes(BackupCodeOptions),
 }
 
 /// The slow half of a backup-code check, detached from the record: the
@@ -75,7 +81,7 @@ impl BackupCodeCheck {
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
     /// let (record, TotpOutcome::Valid { backup_codes: Some(codes), .. }) = record.verify(&code, None, 0)? else { panic!() };
-    /// let Verification::CheckBackupCode(reserved, check) = record.begin_verify(codes.iter().next().unwrap(), None, 5)? else { panic!() };
+    /// let Verification::CheckBackupCode(reserved, check) = record.begin_verify(codes.iter().next().unwrap(), 5)? else { panic!() };
     /// // … save `reserved` with a compare-and-set, then:
     /// let checked = check.run(None)?;
     /// let (_, outcome) = reserved.finish_verify(&checked, 5);
@@ -100,7 +106,7 @@ impl CheckedBackupCode {
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
     /// let (record, _) = record.verify(&code, None, 0)?;
-    /// let Verification::CheckBackupCode(_, check) = record.begin_verify("2345-6789-ab", None, 5)? else { panic!() };
+    /// let Verification::CheckBackupCode(_, check) = record.begin_verify("2345-6789-ab", 5)? else { panic!() };
     /// assert!(!check.run(None)?.matched());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -141,7 +147,7 @@ impl TotpRecord {
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
     /// let (record, _) = record.verify(&code, None, 0)?;
-    /// let Verification::CheckBackupCode(reserved, check) = record.begin_verify("2345-6789-ab", None, 5)? else { panic!() };
+    /// let Verification::CheckBackupCode(reserved, check) = record.begin_verify("2345-6789-ab", 5)? else { panic!() };
     /// assert_eq!(reserved.backup_failures(), 1); // counted before hashing
     /// let (after, outcome) = reserved.finish_verify(&check.run(None)?, 5);
     /// assert!(matches!(outcome, TotpOutcome::Invalid { code_type: CodeType::BackupCode, failures: 1, .. }));

@@ -37,6 +37,44 @@ pub async fn one_totp_code(clients: &[Client], db: &str, user: &str, n: usize) {
     assert_eq!(stored["failures"].as_u64(), Some(0), "{stored}");
 }
 
+/// `n` clients send an enrollment's first right code at once: exactly one
+/// verifies it and shows backup codes (made before its compare-and-set,
+/// under the hashing queue); the others find it verified already (409), or
+/// the queue full (429, nothing changed). The codes shown are the stored
+/// ones.
+pub async fn one_first_code(clients: &[Client], user: &str, n: usize) {
+    let uri = clients[0].enroll(user).await;
+    let body = json!({ "code": code_at(&uri, 0) });
+    let path = format!("/v1/users/{user}/totp/attempt_verification");
+    let answers = race_spread(clients, &path, vec![body; n]).await;
+    let verified: Vec<&Value> = answers
+        .iter()
+        .filter(|a| a["verified"] == json!(true))
+        .collect();
+    assert_eq!(verified.len(), 1, "{answers:?}");
+    let refused = |code: &str| answers.iter().filter(|a| a["code"] == json!(code)).count();
+    let (verified_already, busy) = (
+        refused("totp_already_verified"),
+        refused("too_many_requests"),
+    );
+    assert_eq!(verified_already + busy, n - 1, "{answers:?}");
+    let shown = verified[0]["backup_codes"]
+        .as_array()
+        .expect("backup codes shown");
+    assert_eq!(shown.len(), 10, "{answers:?}");
+    let (status, body) = clients[1]
+        .post(
+            &format!("/v1/users/{user}/verify_totp"),
+            json!({ "code": shown[0] }),
+        )
+        .await;
+    assert_eq!(
+        verdict(status, &body)["code_type"],
+        json!("backup_code"),
+        "{body}"
+    );
+}
+
 /// `n` clients send one backup code at once: exactly one is accepted.
 pub async fn one_backup_code(clients: &[Client], user: &str, n: usize) {
     let (_, backup) = clients[0].enroll_verified(user).await;
