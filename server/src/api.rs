@@ -23,8 +23,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::authentication::{Event, check_status};
+use crate::clock::now;
 use crate::error::{ApiError, ding_shape};
-use crate::service::{Created, Limited, Service, now};
+use crate::service::{Created, Limited, Service};
 
 /// The OpenAPI 3.1 document of every route but the `--dev` ones, served at
 /// `GET /openapi.json`. The tests hold it to the server: every route it

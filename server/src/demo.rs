@@ -375,7 +375,7 @@ async fn sign_in(
         } => {
             format!(
                 "Refused: too many wrong codes; locked for {} s.",
-                until.saturating_sub(crate::service::now())
+                until.saturating_sub(crate::clock::now())
             )
         }
         TotpOutcome::Invalid { .. } => "Refused: wrong code.".to_owned(),

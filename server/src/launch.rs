@@ -78,6 +78,16 @@ struct Args {
     /// when not given.
     #[arg(long, value_delimiter = ',')]
     sms_countries: Vec<String>,
+    /// Send SMS messages by POSTing them to this URL (`https://…`, or
+    /// `http://` to loopback), signed with HMAC-SHA256 (header
+    /// `x-otpkit-signature`). Without it: the dev outbox with `--dev`,
+    /// else no sender (sending a code answers 503).
+    #[arg(long)]
+    sms_webhook: Option<String>,
+    /// Environment variable holding the webhook's HMAC key (at least 16
+    /// bytes).
+    #[arg(long, default_value = "OTPKIT_SMS_WEBHOOK_KEY")]
+    sms_webhook_key_env: String,
     /// Connections served at once (more wait in the listen backlog).
     #[arg(long, default_value_t = 1024)]
     connection_limit: usize,
@@ -180,6 +190,8 @@ async fn serve() -> ExitCode {
         issuer: args.issuer,
         max_connections: args.max_connections,
         write_batch: usize::from(args.write_batch),
+        sms_webhook: args.sms_webhook,
+        sms_webhook_key_env: args.sms_webhook_key_env,
     };
     if let Some(Command::Rekey) = args.command {
         return match crate::rekey(&config).await {

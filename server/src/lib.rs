@@ -10,12 +10,15 @@
 
 pub mod api;
 pub mod authentication;
+pub mod clock;
+pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod launch;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
+pub mod sender;
 pub mod service;
 pub mod store;
 
@@ -35,7 +38,8 @@ use zeroize::Zeroizing;
 
 use crate::api::{ApiKey, AppState};
 use crate::error::ApiError;
-use crate::service::{OutboxSender, Service, Settings};
+use crate::sender::{DevOutbox, Sender, Webhook};
+use crate::service::{Service, Settings};
 use crate::store::Store;
 
 /// How to run: the command line, resolved.
@@ -62,6 +66,12 @@ pub struct Config {
     pub write_batch: usize,
     /// The limits: hashing, clients, SMS.
     pub limits: limits::Limits,
+    /// Where SMS messages go: a webhook URL (its key in
+    /// `sms_webhook_key_env`); without one, the `--dev` outbox in `--dev`,
+    /// else none (sending a code answers 503).
+    pub sms_webhook: Option<String>,
+    /// The environment variable holding the webhook's HMAC key.
+    pub sms_webhook_key_env: String,
     /// Connections: how many at once, and how long a client may take.
     pub connections: Connections,
 }
@@ -145,11 +155,34 @@ fn random_text() -> String {
         .to_ascii_lowercase()
 }
 
-/// The application: routes, state, limits.
+/// The configured SMS sender: the webhook, else (`--dev` only) the dev
+/// outbox, else none.
+fn sender(config: &Config, store: &Store) -> Result<Option<Arc<dyn Sender>>, StartError> {
+    if let Some(url) = &config.sms_webhook {
+        let var = &config.sms_webhook_key_env;
+        let key = Zeroizing::new(std::env::var(var).unwrap_or_default());
+        if key.is_empty() {
+            return Err(StartError(format!(
+                "--sms-webhook needs its HMAC key: set {var} (at least {} bytes)",
+                sender::MIN_KEY
+            )));
+        }
+        let webhook = Webhook::new(url, key.as_bytes()).map_err(StartError)?;
+        return Ok(Some(Arc::new(webhook)));
+    }
+    if config.dev {
+        return Ok(Some(Arc::new(DevOutbox::new(store.clone()))));
+    }
+    tracing::warn!("no SMS sender (--sms-webhook): Ding's send and retry answer 503 no_sender");
+    Ok(None)
+}
+
+/// The application: routes, state, limits; and the service, whose
+/// background work [`run`] starts.
 ///
 /// # Errors
 /// Missing or invalid keys.
-pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
+pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), StartError> {
     let (api_key, new_key) = secret(&store, config, &config.api_key_env, "api_key", || {
         format!("otpk_dev_{}", random_text())
     })
@@ -165,13 +198,13 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
     let pepper = Pepper::new(pepper.as_bytes())
         .map_err(|e| StartError(format!("{}: {e}", config.pepper_env)))?;
     let settings = Settings {
-        keyring,
+        keyring: Arc::new(keyring),
         pepper,
         issuer: config.issuer.clone(),
         enrollment: EnrollmentOptions::default(),
         challenge: ChallengePolicy::default(),
     };
-    let sender = Arc::new(OutboxSender::new(store.clone()));
+    let sender = sender(config, &store)?;
     let service = Service::new(store, settings, sender, config.limits.clone());
     let state = AppState {
         service: service.clone(),
@@ -188,9 +221,9 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
         .route("/openapi.json", get(openapi));
     let service_for_timing = service.clone();
     if config.dev {
-        app = app.merge(demo::router(service));
+        app = app.merge(demo::router(service.clone()));
     }
-    Ok(app
+    let app = app
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -199,7 +232,8 @@ pub async fn app(config: &Config, store: Store) -> Result<Router, StartError> {
         ))
         .layer(axum::Extension(api::TrustedProxy(
             config.limits.trusted_proxy,
-        ))))
+        )));
+    Ok((app, service))
 }
 
 /// What `otpkit-server rekey` did.
@@ -313,7 +347,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .await
         .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?
         .with_write_batches(config.write_batch);
-    let app = app(&config, store.clone()).await?;
+    let (app, service) = app(&config, store.clone()).await?;
     let shutdown = shutdown();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -326,8 +360,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tracing::info!("demo: http://{address}/demo");
     }
     let purging = tokio::spawn(purges(store.clone()));
+    let retrying = tokio::spawn(service.delivery().clone().retry_due());
     listen::serve(listener, app, config.connections, shutdown).await;
     purging.abort();
+    retrying.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -339,13 +375,13 @@ async fn purges(store: Store) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         ticks.tick().await;
-        match store.purge(service::now()).await {
+        match store.purge(clock::now()).await {
             Ok((0, 0)) => {}
             Ok((quotas, outbox)) => {
                 tracing::info!(
                     quotas,
                     outbox,
-                    "purged past quota windows and old outbox messages"
+                    "purged past quota windows and old or expired messages"
                 );
             }
             Err(error) => tracing::warn!(%error, "purge failed; the next one retries"),

@@ -5,10 +5,7 @@
 //!
 //! Both the JSON API and the demo pages call these functions.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use std::net::IpAddr;
@@ -20,68 +17,18 @@ use otpkit::record::{EnrollmentOptions, Verification};
 use otpkit::{Keyring, Pepper, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 
 use crate::authentication::Authentication as DingState;
+use crate::clock::{now, now_millis};
+use crate::delivery::Delivery;
 use crate::error::ApiError;
 use crate::limits::{ClientThrottle, HashGate, Limits};
 use crate::metrics::{Metrics, Refusal, Send as SendResult};
+use crate::sender::Sender;
 use crate::store::{OutboxMessage, Store, Table};
-
-/// A future a [`Sender`] returns.
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), ApiError>> + Send + 'a>>;
-
-/// Delivers a one-time code: an SMS gateway in production.
-pub trait Sender: Send + Sync {
-    /// Sends `body` to `phone_number`.
-    fn send<'a>(&'a self, phone_number: &'a str, body: &'a str) -> SendFuture<'a>;
-}
-
-/// The built-in sender: stores each message in the `outbox` table and logs
-/// that it did (the recipient, not the code).
-#[derive(Debug, Clone)]
-pub struct OutboxSender {
-    store: Store,
-}
-
-impl OutboxSender {
-    /// A sender writing to `store`'s outbox.
-    #[must_use]
-    pub const fn new(store: Store) -> Self {
-        Self { store }
-    }
-}
-
-impl Sender for OutboxSender {
-    fn send<'a>(&'a self, phone_number: &'a str, body: &'a str) -> SendFuture<'a> {
-        Box::pin(async move {
-            self.store
-                .push_outbox(phone_number, body, now_millis())
-                .await?;
-            tracing::info!(to = %masked(phone_number), "one-time code stored in the outbox");
-            Ok(())
-        })
-    }
-}
-
-/// A phone number as logs show it: the country code's first digit and the
-/// last two digits, the rest masked (`+1••••••••00` for +14155550100), enough to tell
-/// messages apart without keeping a list of users' numbers in the logs.
-#[must_use]
-pub fn masked(phone_number: &str) -> String {
-    let digits: Vec<char> = phone_number.chars().filter(char::is_ascii_digit).collect();
-    let shown_tail = digits.len().saturating_sub(2).max(1);
-    digits
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| if i == 0 || i >= shown_tail { d } else { '•' })
-        .fold(String::from("+"), |mut out, c| {
-            out.push(c);
-            out
-        })
-}
 
 /// The secrets and settings every request uses.
 pub struct Settings {
     /// Seals TOTP secrets at rest; opens them with any of its keys.
-    pub keyring: Keyring,
+    pub keyring: Arc<Keyring>,
     /// Keys the hashes of backup codes and one-time codes.
     pub pepper: Pepper,
     /// The issuer shown in authenticator apps.
@@ -98,7 +45,7 @@ pub struct Settings {
 pub struct Service {
     store: Store,
     settings: Arc<Settings>,
-    sender: Arc<dyn Sender>,
+    delivery: Delivery,
     limits: Arc<Limits>,
     gate: HashGate,
     throttle: Arc<ClientThrottle>,
@@ -235,6 +182,11 @@ fn send_quotas<'a>(
     )
 }
 
+/// The text of a message carrying `code`.
+fn text_of(code: &str) -> String {
+    format!("Your verification code is {code}")
+}
+
 /// Save `next` only if the transition changed something.
 fn changed(before: &TotpRecord, next: TotpRecord) -> Change<TotpRecord> {
     if &next == before {
@@ -259,20 +211,6 @@ fn verified_for_backup_codes(record: &TotpRecord) -> Result<(), ApiError> {
 /// A request loses a compare-and-set only when another one saved in
 /// between; this many losses in a row means something is wrong.
 const MAX_ROUNDS: usize = 1000;
-
-/// The current Unix time, seconds.
-#[must_use]
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
 
 /// 400 `no_associated_auth_found`, Ding's answer for an authentication
 /// it does not know (or that belongs to another customer).
@@ -345,20 +283,33 @@ pub struct Authentication {
 }
 
 impl Service {
-    /// A service over `store`, sending codes with `sender`, under
-    /// `limits`.
+    /// A service over `store`, sending codes with `sender` (`None`: none
+    /// configured, sends are refused), under `limits`.
     #[must_use]
-    pub fn new(store: Store, settings: Settings, sender: Arc<dyn Sender>, limits: Limits) -> Self {
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        sender: Option<Arc<dyn Sender>>,
+        limits: Limits,
+    ) -> Self {
         let metrics = Arc::new(Metrics::default());
+        let settings = Arc::new(settings);
+        let keyring = Arc::clone(&settings.keyring);
         Self {
+            delivery: Delivery::new(store.clone(), keyring, sender, Arc::clone(&metrics)),
             store,
-            settings: Arc::new(settings),
-            sender,
+            settings,
             gate: HashGate::new(&limits, Arc::clone(&metrics)),
             throttle: Arc::new(ClientThrottle::new(&limits, Arc::clone(&metrics))),
             limits: Arc::new(limits),
             metrics,
         }
+    }
+
+    /// The durable outbox, whose retries [`Delivery::retry_due`] runs.
+    #[must_use]
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
     }
 
     /// The counters `GET /metrics` shows.
@@ -471,11 +422,14 @@ impl Service {
         client: IpAddr,
     ) -> Result<(TotpOutcome, Option<TotpResource>), ApiError> {
         let attempt = self.throttle.begin(client, user_id)?;
+        // One time for the check and, after the codes were made, its
+        // second step: the hashing's time moves no code out of its window.
+        let at = now();
         let step = |record: Option<TotpRecord>, issuing: Option<&(BackupCodes, BackupCodeSet)>| {
             let record = in_state(record, verified)?;
             let verification = match issuing {
-                None => record.begin_verify(&code, now())?,
-                Some((codes, set)) => record.begin_verify_issuing(&code, now(), codes, set)?,
+                None => record.begin_verify(&code, at)?,
+                Some((codes, set)) => record.begin_verify_issuing(&code, at, codes, set)?,
             };
             Ok(match verification {
                 Verification::Decided(next, outcome) => {
@@ -667,6 +621,7 @@ impl Service {
         customer_uuid: &str,
         phone_number: &str,
     ) -> Result<Created, ApiError> {
+        self.delivery.ready()?;
         let sms = &self.limits.sms;
         if !sms.allows(phone_number) {
             self.metrics.refused(Refusal::Region);
@@ -694,27 +649,22 @@ impl Service {
         let uuid = uuid::Uuid::new_v4().to_string();
         let expires_at = challenge.expire_at();
         let json = DingState::new(challenge, created_at).encode(&settings)?;
+        // The message is queued with the authentication (one
+        // transaction), then sent: a failed send is retried, not lost.
+        let (message, queued) =
+            self.delivery
+                .seal(phone_number, text_of(&code.to_string()), now_millis())?;
         self.store
-            .insert_authentication(&uuid, customer_uuid, phone_number, &json)
+            .insert_authentication(&uuid, customer_uuid, phone_number, &json, &queued)
             .await?;
-        self.deliver(phone_number, &code.to_string()).await?;
+        self.delivery
+            .send_now(&message, queued.attempts, queued.due_at)
+            .await;
         Ok(Created::Pending(Authentication {
             uuid,
             created_at,
             expires_at,
         }))
-    }
-
-    /// Sends a code, counted in the metrics.
-    async fn deliver(&self, phone_number: &str, code: &str) -> Result<(), ApiError> {
-        let body = format!("Your verification code is {code}");
-        let sent = self.sender.send(phone_number, &body).await;
-        self.metrics.send(if sent.is_ok() {
-            SendResult::Sent
-        } else {
-            SendResult::Failed
-        });
-        sent
     }
 
     /// Takes one send from each quota of the phone number and the
@@ -885,6 +835,7 @@ impl Service {
         uuid: &str,
         customer_uuid: &str,
     ) -> Result<(Limited<RetryOutcome>, u64), ApiError> {
+        self.delivery.ready()?;
         let phone_number = self.authentication_of(uuid, customer_uuid).await?;
         let at = now();
         if self
@@ -917,7 +868,9 @@ impl Service {
         }
         let (outcome, at) = retried?;
         if let RetryOutcome::Sent { code, .. } = &outcome {
-            self.deliver(&phone_number, &code.to_string()).await?;
+            self.delivery
+                .queue(&phone_number, text_of(&code.to_string()))
+                .await?;
         }
         Ok((Limited::Done(outcome), at))
     }

@@ -68,7 +68,27 @@ pub struct Versioned {
     pub json: String,
 }
 
-/// A message the built-in sender stored.
+/// How long a queued message is tried, seconds: past it, its code has
+/// expired (Ding's codes live 10 minutes at most), so it is dropped.
+pub const MESSAGE_LIFETIME: i64 = 3600;
+
+/// A queued message's row: sealed, with its lease.
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    /// Its id (what the seal is bound to).
+    pub id: String,
+    /// Recipient and text, sealed.
+    pub sealed: String,
+    /// When it was queued, Unix milliseconds.
+    pub created_at: i64,
+    /// Failed sends so far.
+    pub attempts: i64,
+    /// When the next attempt may start (the end of the current lease),
+    /// Unix milliseconds.
+    pub due_at: i64,
+}
+
+/// A message the `--dev` outbox stored.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OutboxMessage {
     /// The recipient.
@@ -332,7 +352,9 @@ impl Store {
         customer_uuid: &str,
         phone_number: &str,
         json: &str,
+        message: &QueuedMessage,
     ) -> Result<(), sqlx::Error> {
+        let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO authentications (uuid, customer_uuid, phone_number, version, challenge) \
              VALUES ($1, $2, $3, 1, $4)",
@@ -341,8 +363,103 @@ impl Store {
         .bind(customer_uuid)
         .bind(phone_number)
         .bind(json)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?;
+        insert_message(&mut transaction, message).await?;
+        transaction.commit().await
+    }
+
+    /// Queues a message.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn insert_message(&self, message: &QueuedMessage) -> Result<(), sqlx::Error> {
+        let mut connection = self.pool.acquire().await?;
+        insert_message(&mut connection, message).await
+    }
+
+    /// Up to `limit` queued messages due by `now` (Unix ms), the most
+    /// overdue first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn due_messages(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<QueuedMessage>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, sealed, created_at, attempts, due_at FROM messages \
+             WHERE due_at <= $1 ORDER BY due_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueuedMessage {
+                    id: row.try_get(0)?,
+                    sealed: row.try_get(1)?,
+                    created_at: row.try_get(2)?,
+                    attempts: row.try_get(3)?,
+                    due_at: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes the lease of a message read with `due_at`, until `until`:
+    /// `false` when another instance took it first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn claim_message(
+        &self,
+        id: &str,
+        due_at: i64,
+        until: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE messages SET due_at = $1 WHERE id = $2 AND due_at = $3")
+            .bind(until)
+            .bind(id)
+            .bind(due_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A failed send: the message (still under the lease ending `due_at`)
+    /// is due again at `next`, after `attempts` failures.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn defer_message(
+        &self,
+        id: &str,
+        due_at: i64,
+        attempts: i64,
+        next: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE messages SET due_at = $1, attempts = $2 WHERE id = $3 AND due_at = $4")
+            .bind(next)
+            .bind(attempts)
+            .bind(id)
+            .bind(due_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A message was taken by its sender: gone.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn delete_message(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM messages WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -487,9 +604,10 @@ impl Store {
 
     /// Deletes what only tells of the past, as of Unix time `now`: quota
     /// windows that ended more than a day ago (a day window, at most two
-    /// days old, is still counted) and outbox messages older than a day
-    /// (they hold the codes sent, in plaintext). Returns how many rows of
-    /// each went.
+    /// days old, is still counted), `--dev` outbox messages older than a
+    /// day (they hold the codes sent, in plaintext), and queued messages
+    /// never taken within [`MESSAGE_LIFETIME`] (their codes have expired).
+    /// Returns how many quota rows and how many messages went.
     ///
     /// # Errors
     /// A database error.
@@ -505,7 +623,23 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        Ok((quotas, outbox))
+        let unsent = sqlx::query("DELETE FROM messages WHERE created_at < $1")
+            .bind(now.saturating_sub(MESSAGE_LIFETIME).saturating_mul(1000))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok((quotas, outbox.saturating_add(unsent)))
+    }
+
+    /// The queued messages (for tests and `keys`-style reports).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn queued_messages(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT COUNT(*) FROM messages")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
     }
 
     /// The `--dev` secret called `name`, made by `make` on first use.
@@ -535,4 +669,23 @@ impl Store {
             .try_get(0)?;
         Ok((value, created))
     }
+}
+
+/// Inserts a queued message on `connection` (a transaction or not).
+async fn insert_message(
+    connection: &mut sqlx::AnyConnection,
+    message: &QueuedMessage,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO messages (id, sealed, created_at, attempts, due_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&message.id)
+    .bind(&message.sealed)
+    .bind(message.created_at)
+    .bind(message.attempts)
+    .bind(message.due_at)
+    .execute(connection)
+    .await?;
+    Ok(())
 }
