@@ -27,8 +27,9 @@
 //! no backup codes: a backup-code hash costs 12 ms by design and is not
 //! what this measures), then each request sends one user's code:
 //! - `right codes`: the current code of the next user in turn: accepted
-//!   the first time in a time step, a replay after that. Every request
-//!   writes (the used step, or a counted failure).
+//!   the first time in a time step (a write: the used step), a replay
+//!   after that (no write since 0.2; a build before it counted replays as
+//!   failures, a write).
 //! - `wrong codes`: a wrong code; each user locks after six, after which
 //!   requests are refused without a write.
 
