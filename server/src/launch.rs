@@ -138,6 +138,10 @@ enum Command {
     /// Re-seal every stored TOTP record under the first of the sealing
     /// keys, then exit: after it, the old keys can be dropped.
     Rekey,
+    /// Count the sealed rows per sealing key (TOTP records, queued
+    /// messages) and how many need `rekey`, then exit: when none does,
+    /// the old keys can be dropped.
+    Keys,
 }
 
 /// Runs `otpkit-server` with the process's arguments until it is stopped:
@@ -193,6 +197,18 @@ async fn serve() -> ExitCode {
         sms_webhook: args.sms_webhook,
         sms_webhook_key_env: args.sms_webhook_key_env,
     };
+    if let Some(Command::Keys) = args.command {
+        return match crate::keys(&config).await {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("otpkit-server: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Some(Command::Rekey) = args.command {
         return match crate::rekey(&config).await {
             Ok(done) => {

@@ -264,7 +264,9 @@ impl std::fmt::Display for Rekeyed {
 /// old form. Each record
 /// is loaded, re-sealed by the library (`StoredTotpRecord::rekey`) and saved
 /// with a compare-and-set, so it is safe beside running servers: a record
-/// a request changed meanwhile is loaded again.
+/// a request changed meanwhile is loaded again. It is resumable: a run
+/// stopped halfway leaves every record it saved on the new key, and the
+/// next run skips those. Progress goes to stderr about every second.
 ///
 /// # Errors
 /// A database that cannot be opened, missing keys, or a record that none
@@ -281,6 +283,11 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
         resealed: 0,
         already: 0,
     };
+    let total = store
+        .count(store::Table::Totp)
+        .await
+        .map_err(|e| StartError(format!("counting records: {e}")))?;
+    let mut progress = Progress::new(total);
     let mut after = String::new();
     loop {
         let users = store
@@ -290,6 +297,7 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
         let Some(last) = users.last() else { break };
         after.clone_from(last);
         for user in &users {
+            progress.tick(done.resealed + done.already);
             // Load, re-seal, compare-and-set; again if a request saved first.
             loop {
                 let Some(row) = store
@@ -326,6 +334,120 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
     }
     store.close().await;
     Ok(done)
+}
+
+/// What `otpkit-server keys` found: which sealing key each sealed row
+/// needs, so an operator knows when an old key can be dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyReport {
+    /// The key that seals now (the first configured).
+    pub sealing: String,
+    /// TOTP records per key id (`(none)` for records stored unsealed).
+    pub records: std::collections::BTreeMap<String, usize>,
+    /// Records `rekey` would re-seal: on another key, or in 0.1's form.
+    pub need_rekey: usize,
+    /// Queued messages per key id (gone within an hour: sent or dropped).
+    pub messages: std::collections::BTreeMap<String, usize>,
+}
+
+impl std::fmt::Display for KeyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "sealing key: {}", self.sealing)?;
+        for (key, n) in &self.records {
+            writeln!(f, "key {key}: {n} TOTP records")?;
+        }
+        for (key, n) in &self.messages {
+            writeln!(f, "key {key}: {n} queued messages")?;
+        }
+        write!(f, "{} records need rekey", self.need_rekey)
+    }
+}
+
+/// Counts the sealed rows per sealing key (`otpkit-server keys`). Reads
+/// only: safe beside running servers.
+///
+/// # Errors
+/// A database that cannot be opened, missing keys, a row that is not a
+/// stored record.
+pub async fn keys(config: &Config) -> Result<KeyReport, StartError> {
+    let store = Store::connect(&config.database, config.max_connections)
+        .await
+        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?;
+    let keyring = keyring(&store, config).await?;
+    let mut report = KeyReport {
+        sealing: keyring.sealing_key_id().to_owned(),
+        ..KeyReport::default()
+    };
+    let mut after = String::new();
+    loop {
+        let users = store
+            .keys_after(store::Table::Totp, &after, 500)
+            .await
+            .map_err(|e| StartError(format!("listing records: {e}")))?;
+        let Some(last) = users.last() else { break };
+        after.clone_from(last);
+        for user in &users {
+            let Some(row) = store
+                .load(store::Table::Totp, user)
+                .await
+                .map_err(|e| StartError(format!("record of {user:?}: {e}")))?
+            else {
+                continue;
+            };
+            let stored: otpkit::StoredTotpRecord = serde_json::from_str(&row.json)
+                .map_err(|e| StartError(format!("record of {user:?}: {e}")))?;
+            let key = stored.key_id().unwrap_or("(none)").to_owned();
+            *report.records.entry(key).or_default() += 1;
+            report.need_rekey += usize::from(stored.needs_rekey(&keyring));
+        }
+    }
+    for sealed in store
+        .sealed_messages()
+        .await
+        .map_err(|e| StartError(format!("listing messages: {e}")))?
+    {
+        let key = sealed
+            .parse::<otpkit::seal::SealedSecret>()
+            .map_or_else(|_| "(unreadable)".to_owned(), |s| s.key_id().to_owned());
+        *report.messages.entry(key).or_default() += 1;
+    }
+    store.close().await;
+    Ok(report)
+}
+
+/// Progress of a long `rekey`, on stderr about every second: rows done of
+/// the total, the rate, the time left.
+struct Progress {
+    total: usize,
+    started: std::time::Instant,
+    shown: std::time::Instant,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            total,
+            started: now,
+            shown: now,
+        }
+    }
+
+    fn tick(&mut self, done: usize) {
+        if self.shown.elapsed() < std::time::Duration::from_secs(1) {
+            return;
+        }
+        self.shown = std::time::Instant::now();
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = done as f64 / seconds;
+        #[allow(clippy::cast_precision_loss)]
+        let left = self.total.saturating_sub(done) as f64 / rate.max(1e-9);
+        eprintln!(
+            "rekey: {done} of {} rows, {rate:.0} rows/s, about {left:.0} s left",
+            self.total
+        );
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C, then finishes the requests in

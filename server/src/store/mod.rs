@@ -269,6 +269,32 @@ impl Store {
         rows.iter().map(|row| row.try_get(0)).collect()
     }
 
+    /// How many rows `table` holds (tombstones aside).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn count(&self, table: Table) -> Result<usize, sqlx::Error> {
+        let (name, _, data) = table.sql();
+        let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {name} WHERE {data} <> ''"))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Every queued message's sealed text.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn sealed_messages(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query("SELECT sealed FROM messages")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect()
+    }
+
     /// Saves `json` under `key` if the row still has `version`: false when
     /// another request saved first (reload and run the transition again).
     /// With batched writes, answered once its batch has committed.
@@ -629,17 +655,6 @@ impl Store {
             .await?
             .rows_affected();
         Ok((quotas, outbox.saturating_add(unsent)))
-    }
-
-    /// The queued messages (for tests and `keys`-style reports).
-    ///
-    /// # Errors
-    /// A database error.
-    pub async fn queued_messages(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query("SELECT COUNT(*) FROM messages")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)
     }
 
     /// The `--dev` secret called `name`, made by `make` on first use.
