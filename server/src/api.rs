@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use otpkit::TotpOutcome;
 use otpkit::challenge::{CheckOutcome, RetryOutcome};
 use otpkit::record::CodeType;
@@ -25,7 +25,7 @@ use subtle::ConstantTimeEq;
 use crate::authentication::{Event, check_status};
 use crate::clock::now;
 use crate::error::{ApiError, ding_shape};
-use crate::service::{Created, Limited, Service};
+use crate::service::{Created, Limited, Service, no_such_authentication};
 
 /// The OpenAPI 3.1 document of every route but the `--dev` ones, served at
 /// `GET /openapi.json`. The tests hold it to the server: every route it
@@ -60,6 +60,98 @@ impl ApiKey {
     }
 }
 
+/// Ding tenants: API keys that act for some customers only, configured
+/// as `KEY=UUID[,UUID…]` entries separated by `;` (or new lines). Only
+/// each key's SHA-256 is kept.
+#[derive(Default)]
+pub struct DingKeys(Vec<([u8; 32], Arc<[String]>)>);
+
+impl DingKeys {
+    /// The tenants `text` lists (empty text: none).
+    ///
+    /// # Errors
+    /// An entry without `=`, a key shorter than 16 characters, a customer
+    /// that is not a UUID, or a key listed twice; the message names the
+    /// entry by its position, never the key.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut keys: Vec<([u8; 32], Arc<[String]>)> = Vec::new();
+        let entries = text
+            .split([';', '\n'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        for (n, entry) in entries.enumerate() {
+            let n = n + 1;
+            let (key, customers) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("entry {n}: expected KEY=CUSTOMER_UUID[,…]"))?;
+            let key = ApiKey::new(key.trim()).map_err(|e| format!("entry {n}: {e}"))?;
+            let customers: Vec<String> = customers
+                .split(',')
+                .map(|c| {
+                    canonical(c.trim()).ok_or_else(|| format!("entry {n}: {c:?} is not a UUID"))
+                })
+                .collect::<Result<_, _>>()?;
+            if keys.iter().any(|(digest, _)| *digest == key.0) {
+                return Err(format!("entry {n}: this key is listed already"));
+            }
+            keys.push((key.0, customers.into()));
+        }
+        Ok(Self(keys))
+    }
+
+    /// The customers of the tenant whose key `presented` is: every key is
+    /// compared, in constant time each.
+    fn customers(&self, presented: &str) -> Option<Arc<[String]>> {
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = None;
+        for (digest, customers) in &self.0 {
+            if bool::from(digest.ct_eq(&presented)) {
+                found = Some(Arc::clone(customers));
+            }
+        }
+        found
+    }
+}
+
+/// Who calls a Ding route: the operator (the main API key: every
+/// customer) or a tenant (its own customers only).
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The main API key.
+    Operator,
+    /// A tenant's key and the customers it may act for.
+    Tenant(Arc<[String]>),
+}
+
+impl Caller {
+    /// Whether this caller may act for `customer` (canonical UUID).
+    #[must_use]
+    pub fn may_act_for(&self, customer: &str) -> bool {
+        match self {
+            Self::Operator => true,
+            Self::Tenant(customers) => customers.iter().any(|c| c == customer),
+        }
+    }
+
+    /// `customer`, if this caller may act for it; else `refused`.
+    fn acting_for(&self, customer: String, refused: fn() -> ApiError) -> Result<String, ApiError> {
+        if self.may_act_for(&customer) {
+            Ok(customer)
+        } else {
+            Err(refused())
+        }
+    }
+}
+
+/// 403 for a tenant's call for a customer not its own.
+fn not_your_customer() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden_customer",
+        "this API key does not act for this customer_uuid",
+    )
+}
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -67,6 +159,8 @@ pub struct AppState {
     pub service: Service,
     /// The API key.
     pub api_key: Arc<ApiKey>,
+    /// Ding tenants' keys.
+    pub ding_keys: Arc<DingKeys>,
 }
 
 /// A JSON body whose rejections answer in the API's error format.
@@ -117,7 +211,10 @@ pub fn router(state: AppState, dev: bool) -> Router {
         .route("/v1/authentication/{auth_uuid}", get(authentication_status))
         .route("/v1/check", post(check))
         .route("/v1/retry", post(retry))
-        .route_layer(auth.clone())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_ding_key,
+        ))
         .layer(middleware::map_response(ding_shape));
     clerk
         .route_layer(auth)
@@ -154,20 +251,41 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match presented_key(request.headers()) {
         Some(key) if state.api_key.matches(key) => next.run(request).await,
-        _ => {
-            let mut response = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid API key is required (x-api-key, or Authorization: Bearer)",
-            )
-            .into_response();
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-            response
-        }
+        _ => unauthorized(),
     }
+}
+
+/// Ding's routes: the main key (every customer) or a tenant's (its own
+/// customers), named to the handlers as a [`Caller`].
+async fn require_ding_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let caller = match presented_key(request.headers()) {
+        Some(key) if state.api_key.matches(key) => Caller::Operator,
+        Some(key) => match state.ding_keys.customers(key) {
+            Some(customers) => Caller::Tenant(customers),
+            None => return unauthorized(),
+        },
+        None => return unauthorized(),
+    };
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+fn unauthorized() -> Response {
+    let mut response = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "a valid API key is required (x-api-key, or Authorization: Bearer)",
+    )
+    .into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    response
 }
 
 /// The reverse proxy whose `X-Forwarded-For` is believed, if any: a
@@ -522,9 +640,10 @@ fn rfc3339(seconds: u64) -> String {
 
 async fn create_authentication(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Body(request): Body<AuthenticationRequest>,
 ) -> Result<Response, ApiError> {
-    let customer = customer_uuid(&request.customer_uuid)?;
+    let customer = caller.acting_for(customer_uuid(&request.customer_uuid)?, not_your_customer)?;
     let phone = phone_number(&request.phone_number)?;
     let created = state
         .service
@@ -554,10 +673,14 @@ async fn create_authentication(
 /// 400 `bad_request`, not a status: no attempt is counted for it.
 async fn check(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Body(request): Body<CheckRequest>,
 ) -> Result<Response, ApiError> {
     let uuid = authentication_uuid(&request.authentication_uuid)?;
-    let customer = customer_uuid(&request.customer_uuid)?;
+    let customer = caller.acting_for(
+        customer_uuid(&request.customer_uuid)?,
+        no_such_authentication,
+    )?;
     let outcome = state
         .service
         .check(&uuid, &customer, request.check_code)
@@ -581,10 +704,14 @@ async fn check(
 /// them optional, not nullable).
 async fn retry(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Body(request): Body<RetryRequest>,
 ) -> Result<Response, ApiError> {
     let uuid = authentication_uuid(&request.authentication_uuid)?;
-    let customer = customer_uuid(&request.customer_uuid)?;
+    let customer = caller.acting_for(
+        customer_uuid(&request.customer_uuid)?,
+        no_such_authentication,
+    )?;
     let (outcome, at) = state.service.retry(&uuid, &customer).await?;
     let (status, next_retry_at, remaining) = match outcome {
         // A send quota is used up: no code was sent.
@@ -629,10 +756,12 @@ fn retry_status(outcome: RetryOutcome) -> (&'static str, Option<u64>, Option<u32
 /// never repeated.
 async fn authentication_status(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(uuid): Path<String>,
 ) -> Result<Response, ApiError> {
     let uuid = authentication_uuid(&uuid)?;
-    let (phone, authentication) = state.service.authentication(&uuid).await?;
+    let (customer, phone, authentication) = state.service.authentication(&uuid).await?;
+    caller.acting_for(customer, no_such_authentication)?;
     let events: Vec<Value> = authentication
         .events
         .iter()
@@ -672,9 +801,10 @@ async fn authentication_status(
 /// Ding's feedback: whether the user behind a number finished onboarding.
 async fn feedback(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Body(request): Body<FeedbackRequest>,
 ) -> Result<Response, ApiError> {
-    let customer = customer_uuid(&request.customer_uuid)?;
+    let customer = caller.acting_for(customer_uuid(&request.customer_uuid)?, not_your_customer)?;
     let phone = phone_number(&request.phone_number)?;
     if !matches!(request.status.as_str(), "onboarded" | "not_onboarded") {
         return Err(ApiError::new(

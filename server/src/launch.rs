@@ -28,6 +28,11 @@ struct Args {
     /// Environment variable holding the pepper (at least 16 bytes).
     #[arg(long, default_value = "OTPKIT_PEPPER")]
     pepper_env: String,
+    /// Environment variable listing Ding tenants: `KEY=CUSTOMER_UUID[,…]`
+    /// entries separated by `;`. A tenant's key calls Ding's routes for its
+    /// customers only (the main API key acts for every customer).
+    #[arg(long, default_value = "OTPKIT_DING_KEYS")]
+    ding_keys_env: String,
     /// Demo mode: /demo pages, /dev/outbox, and keys generated (and kept
     /// in the database) when not configured. Not for production.
     #[arg(long)]
@@ -190,6 +195,7 @@ async fn serve() -> ExitCode {
         api_key_env: args.api_key_env,
         sealing_keys_env: args.sealing_keys_env,
         pepper_env: args.pepper_env,
+        ding_keys_env: args.ding_keys_env,
         dev: args.dev,
         issuer: args.issuer,
         max_connections: args.max_connections,

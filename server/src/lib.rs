@@ -55,6 +55,9 @@ pub struct Config {
     pub sealing_keys_env: String,
     /// The environment variable holding the pepper.
     pub pepper_env: String,
+    /// The environment variable listing Ding tenants' keys
+    /// (`KEY=UUID[,UUID…];…`; unset or empty: none).
+    pub ding_keys_env: String,
     /// Demo pages, the outbox route, and keys generated when missing.
     pub dev: bool,
     /// The issuer shown in authenticator apps.
@@ -193,6 +196,9 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
     }
     let api_key =
         ApiKey::new(&api_key).map_err(|e| StartError(format!("{}: {e}", config.api_key_env)))?;
+    let ding_keys = Zeroizing::new(std::env::var(&config.ding_keys_env).unwrap_or_default());
+    let ding_keys = api::DingKeys::parse(&ding_keys)
+        .map_err(|e| StartError(format!("{}: {e}", config.ding_keys_env)))?;
     let keyring = keyring(&store, config).await?;
     let (pepper, _) = secret(&store, config, &config.pepper_env, "pepper", random_text).await?;
     let pepper = Pepper::new(pepper.as_bytes())
@@ -209,6 +215,7 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
     let state = AppState {
         service: service.clone(),
         api_key: Arc::new(api_key),
+        ding_keys: Arc::new(ding_keys),
     };
     let openapi = || async {
         (

@@ -214,7 +214,7 @@ const MAX_ROUNDS: usize = 1000;
 
 /// 400 `no_associated_auth_found`, Ding's answer for an authentication
 /// it does not know (or that belongs to another customer).
-fn no_such_authentication() -> ApiError {
+pub fn no_such_authentication() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "no_associated_auth_found",
@@ -723,12 +723,16 @@ impl Service {
         }
     }
 
-    /// Ding's status of an authentication: its phone number and state.
+    /// Ding's status of an authentication: its customer, phone number and
+    /// state.
     ///
     /// # Errors
     /// 404 (`no_associated_auth_found`) for an unknown authentication.
-    pub async fn authentication(&self, uuid: &str) -> Result<(String, DingState), ApiError> {
-        let (_, phone) = self
+    pub async fn authentication(
+        &self,
+        uuid: &str,
+    ) -> Result<(String, String, DingState), ApiError> {
+        let (customer, phone) = self
             .store
             .authentication_owner(uuid)
             .await?
@@ -738,7 +742,8 @@ impl Service {
             .load(Table::Authentication, uuid)
             .await?
             .ok_or_else(no_such_authentication)?;
-        Ok((phone, DingState::decode(&row.json, uuid, &self.settings)?))
+        let state = DingState::decode(&row.json, uuid, &self.settings)?;
+        Ok((customer, phone, state))
     }
 
     /// Ding's feedback on a phone number: stored once per status.

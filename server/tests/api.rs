@@ -994,3 +994,123 @@ async fn demo_forms_refuse_empty_tokens_and_other_origins() {
     assert_eq!(response.status(), StatusCode::OK);
     server.stop();
 }
+
+/// Ding tenants: a tenant's key acts for its customers only. Another
+/// customer's authentication is answered as unknown (check, retry,
+/// status), a send or feedback for another customer is 403, and a
+/// tenant's key opens no Clerk route.
+#[tokio::test(flavor = "multi_thread")]
+async fn ding_tenants_act_only_for_their_customers() {
+    const A: &str = "6b1d5a0e-3c4f-4e8a-9f21-0a1b2c3d4e5f";
+    const B: &str = "7c2e6b1f-4d50-4f9b-8a32-1b2c3d4e5f60";
+    let (key_a, key_b) = ("tenant-a-key-0123456789", "tenant-b-key-0123456789");
+    let (_dir, db) = sqlite();
+    let mut command = Server::command(&db, &["--dev"]);
+    // The configured customers in another spelling: compared canonically.
+    command.env(
+        "OTPKIT_DING_KEYS",
+        format!("{key_a}={};\n{key_b}={{{B}}}", A.to_uppercase()),
+    );
+    let server = Server::spawn(command, &db);
+    let (a, b) = (
+        server.client().with_key(Some(key_a)),
+        server.client().with_key(Some(key_b)),
+    );
+    let send =
+        |customer: &str| json!({ "customer_uuid": customer, "phone_number": "+14155550700" });
+    let (status, created) = a.post("/v1/authentication", send(A)).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let uuid = created["authentication_uuid"].as_str().unwrap().to_owned();
+    let code = server.client().last_code("+14155550700").await;
+
+    // B, naming A's customer or its own: answered exactly as an
+    // authentication that does not exist.
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let answers = |uuid: &str, customer: &str| {
+        let (b, uuid, customer, code) = (
+            b.clone(),
+            uuid.to_owned(),
+            customer.to_owned(),
+            code.clone(),
+        );
+        async move {
+            let check = json!({ "customer_uuid": customer, "authentication_uuid": uuid, "check_code": code });
+            let retry = json!({ "customer_uuid": customer, "authentication_uuid": uuid });
+            let shown = |(status, body): (StatusCode, Value)| {
+                (status, body["code"].clone(), body["message"].clone())
+            };
+            [
+                shown(b.post("/v1/check", check).await),
+                shown(b.post("/v1/retry", retry).await),
+                shown(b.get(&format!("/v1/authentication/{uuid}")).await),
+            ]
+        }
+    };
+    let refused = answers(unknown, B).await;
+    assert_eq!(
+        refused[0].1,
+        json!("no_associated_auth_found"),
+        "{refused:?}"
+    );
+    for customer in [A, B] {
+        assert_eq!(answers(&uuid, customer).await, refused, "{customer}");
+    }
+    // A send or feedback for another customer: refused (Ding's shape
+    // knows no 403; its `bad_request`, saying why).
+    let feedback =
+        json!({ "customer_uuid": A, "phone_number": "+14155550700", "status": "onboarded" });
+    for (path, body) in [
+        ("/v1/authentication", send(A)),
+        ("/v1/authentication/feedback", feedback),
+    ] {
+        let (status, body) = b.post(path, body).await;
+        assert_eq!(
+            (status, body["code"].clone()),
+            (StatusCode::BAD_REQUEST, json!("bad_request")),
+            "{body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not act for this customer"),
+            "{body}"
+        );
+    }
+    // A tenant's key is no Clerk key; an unknown key is no key.
+    let (status, _) = a.send("POST", "/v1/users/zed/totp", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let stranger = server.client().with_key(Some("nobody-key-0123456789"));
+    assert_eq!(
+        stranger.post("/v1/authentication", send(A)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A itself: its status, its code; B never spent A's attempts.
+    let (status, body) = a.get(&format!("/v1/authentication/{uuid}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let check = json!({ "customer_uuid": A, "authentication_uuid": uuid, "check_code": code });
+    let (status, body) = a.post("/v1/check", check).await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (StatusCode::OK, json!("valid")),
+        "{body}"
+    );
+    server.stop();
+
+    // A bad list stops the start, naming the entry and never the key.
+    for bad in [
+        "short=".to_owned() + A,
+        format!("{key_a}=not-a-uuid"),
+        key_a.to_owned(),
+    ] {
+        let output = Server::command(&db, &["--dev"])
+            .env("OTPKIT_DING_KEYS", &bad)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(said.contains("OTPKIT_DING_KEYS: entry 1"), "{said}");
+        assert!(!said.contains(key_a) && !said.contains("short"), "{said}");
+    }
+}
