@@ -17,7 +17,10 @@ fn schemathesis_finds_no_5xx_and_every_answer_matches_the_document() {
     // takes every message.
     let url = webhook_taking_everything();
     let mut command = Server::command(&db, &["--sms-webhook", &url]);
-    command.env("OTPKIT_SMS_WEBHOOK_KEY", "a webhook key of at least sixteen bytes");
+    command.env(
+        "OTPKIT_SMS_WEBHOOK_KEY",
+        "a webhook key of at least sixteen bytes",
+    );
     let server = Server::spawn(command, &db);
     let output = run(Command::new("schemathesis")
         .args(["run", &format!("{}/openapi.json", server.base)])
