@@ -93,6 +93,14 @@ struct Args {
     /// bytes).
     #[arg(long, default_value = "OTPKIT_SMS_WEBHOOK_KEY")]
     sms_webhook_key_env: String,
+    /// Seconds between two purges of what only tells of the past (past
+    /// quota windows, old or expired messages, expired authentications).
+    #[arg(long, default_value_t = 600)]
+    purge_every: u64,
+    /// Seconds an expired Ding authentication is kept (its status
+    /// readable) before the purge deletes it.
+    #[arg(long, default_value_t = 86_400)]
+    keep_expired: u64,
     /// Connections served at once (more wait in the listen backlog).
     #[arg(long, default_value_t = 1024)]
     connection_limit: usize,
@@ -189,6 +197,10 @@ async fn serve() -> ExitCode {
             max: args.connection_limit.max(1),
             header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
             request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        },
+        purge: crate::Purge {
+            every: std::time::Duration::from_secs(args.purge_every.max(1)),
+            keep_expired: std::time::Duration::from_secs(args.keep_expired),
         },
         listen: args.listen,
         database: args.database,

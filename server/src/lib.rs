@@ -77,6 +77,26 @@ pub struct Config {
     pub sms_webhook_key_env: String,
     /// Connections: how many at once, and how long a client may take.
     pub connections: Connections,
+    /// The purge's schedule.
+    pub purge: Purge,
+}
+
+/// When the purge runs, and what it keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Purge {
+    /// Time between two purges (each instance runs its own; they agree).
+    pub every: std::time::Duration,
+    /// How long an expired authentication is kept (its status readable).
+    pub keep_expired: std::time::Duration,
+}
+
+impl Default for Purge {
+    fn default() -> Self {
+        Self {
+            every: std::time::Duration::from_secs(600),
+            keep_expired: std::time::Duration::from_secs(86_400),
+        }
+    }
 }
 
 /// What one client may hold of the server's connections.
@@ -488,7 +508,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if config.dev {
         tracing::info!("demo: http://{address}/demo");
     }
-    let purging = tokio::spawn(purges(store.clone()));
+    let purging = tokio::spawn(purges(store.clone(), config.purge));
     let retrying = tokio::spawn(service.delivery().clone().retry_due());
     listen::serve(listener, app, config.connections, shutdown).await;
     purging.abort();
@@ -498,21 +518,24 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Every ten minutes (and at start), [`Store::purge`]: past quota windows
-/// and day-old outbox messages go.
-async fn purges(store: Store) {
-    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(600));
+/// Every `purge.every` (and at start), [`Store::purge`]: past quota
+/// windows, old or expired messages, and authentications expired more than
+/// `purge.keep_expired` ago go.
+async fn purges(store: Store, purge: Purge) {
+    let mut ticks = tokio::time::interval(purge.every);
     loop {
         ticks.tick().await;
-        match store.purge(clock::now()).await {
-            Ok((0, 0)) => {}
-            Ok((quotas, outbox)) => {
-                tracing::info!(
-                    quotas,
-                    outbox,
-                    "purged past quota windows and old or expired messages"
-                );
-            }
+        match store
+            .purge(clock::now(), purge.keep_expired.as_secs())
+            .await
+        {
+            Ok(done) if done == store::Purged::default() => {}
+            Ok(done) => tracing::info!(
+                quotas = done.quotas,
+                messages = done.messages,
+                authentications = done.authentications,
+                "purged what only tells of the past"
+            ),
             Err(error) => tracing::warn!(%error, "purge failed; the next one retries"),
         }
     }

@@ -655,7 +655,14 @@ impl Service {
             self.delivery
                 .seal(phone_number, text_of(&code.to_string()), now_millis())?;
         self.store
-            .insert_authentication(&uuid, customer_uuid, phone_number, &json, &queued)
+            .insert_authentication(
+                &uuid,
+                customer_uuid,
+                phone_number,
+                &json,
+                expires_at,
+                &queued,
+            )
             .await?;
         self.delivery
             .send_now(&message, queued.attempts, queued.due_at)

@@ -120,10 +120,11 @@ async fn rows_sealed_by_0_1_are_refused_until_rekey_binds_them() {
     assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
 }
 
-/// The purge: quota windows that ended more than a day ago and outbox
-/// messages older than a day go; current ones stay.
+/// The purge: quota windows that ended more than a day ago, outbox
+/// messages older than a day, queued messages older than an hour and
+/// authentications expired more than a day ago go; current ones stay.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_purge_drops_past_quota_windows_and_old_outbox_messages() {
+async fn the_purge_drops_only_what_tells_of_the_past() {
     let (_dir, db) = sqlite();
     let store = otpkit_server::store::Store::connect(&db, Some(1))
         .await
@@ -154,8 +155,42 @@ async fn the_purge_drops_past_quota_windows_and_old_outbox_messages() {
         .push_outbox("+14155550100", "new code 222222", (now_i - 60) * 1000)
         .await
         .unwrap();
-    assert_eq!(store.purge(now).await.unwrap(), (1, 1));
-    assert_eq!(store.purge(now).await.unwrap(), (0, 0));
+    // Authentications: one expired two days ago, one an hour ago; each
+    // queued with a message (recent: kept), and a message never taken in
+    // two hours (its code expired long ago: dropped).
+    use otpkit_server::store::{Purged, QueuedMessage};
+    let queued = |id: &str, created_at: i64| QueuedMessage {
+        id: id.to_owned(),
+        sealed: "sealed".to_owned(),
+        created_at,
+        attempts: 3,
+        due_at: created_at,
+    };
+    for (uuid, expired) in [("old-auth", now - 2 * 86_400), ("recent-auth", now - 3600)] {
+        let message = queued(&format!("message-of-{uuid}"), (now_i - 60) * 1000);
+        store
+            .insert_authentication(uuid, "customer", "+14155550100", "{}", expired, &message)
+            .await
+            .unwrap();
+    }
+    store
+        .insert_message(&queued("stale", (now_i - 7200) * 1000))
+        .await
+        .unwrap();
+    let purged = Purged {
+        quotas: 1,
+        messages: 2,
+        authentications: 1,
+    };
+    assert_eq!(store.purge(now, 86_400).await.unwrap(), purged);
+    assert_eq!(store.purge(now, 86_400).await.unwrap(), Purged::default());
+    let owner = |uuid: &'static str| {
+        let store = store.clone();
+        async move { store.authentication_owner(uuid).await.unwrap() }
+    };
+    assert!(owner("old-auth").await.is_none());
+    assert!(owner("recent-auth").await.is_some());
+    assert_eq!(store.sealed_messages().await.unwrap().len(), 2);
     let left = store.outbox("+14155550100").await.unwrap();
     assert_eq!(left.len(), 1);
     assert!(left[0].body.contains("222222"));

@@ -68,6 +68,17 @@ pub struct Versioned {
     pub json: String,
 }
 
+/// What a [`Store::purge`] deleted, rows of each kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Past quota windows.
+    pub quotas: u64,
+    /// Old dev outbox messages and expired queued ones.
+    pub messages: u64,
+    /// Authentications expired long enough ago.
+    pub authentications: u64,
+}
+
 /// How long a queued message is tried, seconds: past it, its code has
 /// expired (Ding's codes live 10 minutes at most), so it is dropped.
 pub const MESSAGE_LIFETIME: i64 = 3600;
@@ -378,17 +389,20 @@ impl Store {
         customer_uuid: &str,
         phone_number: &str,
         json: &str,
+        expires_at: u64,
         message: &QueuedMessage,
     ) -> Result<(), sqlx::Error> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO authentications (uuid, customer_uuid, phone_number, version, challenge) \
-             VALUES ($1, $2, $3, 1, $4)",
+            "INSERT INTO authentications \
+             (uuid, customer_uuid, phone_number, version, challenge, expires_at) \
+             VALUES ($1, $2, $3, 1, $4, $5)",
         )
         .bind(uuid)
         .bind(customer_uuid)
         .bind(phone_number)
         .bind(json)
+        .bind(i64::try_from(expires_at).unwrap_or(i64::MAX))
         .execute(&mut *transaction)
         .await?;
         insert_message(&mut transaction, message).await?;
@@ -631,30 +645,50 @@ impl Store {
     /// Deletes what only tells of the past, as of Unix time `now`: quota
     /// windows that ended more than a day ago (a day window, at most two
     /// days old, is still counted), `--dev` outbox messages older than a
-    /// day (they hold the codes sent, in plaintext), and queued messages
-    /// never taken within [`MESSAGE_LIFETIME`] (their codes have expired).
-    /// Returns how many quota rows and how many messages went.
+    /// day (they hold the codes sent, in plaintext), queued messages never
+    /// taken within [`MESSAGE_LIFETIME`] (their codes have expired), and
+    /// authentications that expired more than `keep_expired` seconds ago
+    /// (their status reads as unknown after that).
     ///
     /// # Errors
     /// A database error.
-    pub async fn purge(&self, now: u64) -> Result<(u64, u64), sqlx::Error> {
+    pub async fn purge(&self, now: u64, keep_expired: u64) -> Result<Purged, sqlx::Error> {
         let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let quotas = sqlx::query("DELETE FROM quota WHERE window_start < $1")
-            .bind(now.saturating_sub(2 * 86_400))
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        let outbox = sqlx::query("DELETE FROM outbox WHERE sent_at < $1")
-            .bind(now.saturating_sub(86_400).saturating_mul(1000))
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        let unsent = sqlx::query("DELETE FROM messages WHERE created_at < $1")
-            .bind(now.saturating_sub(MESSAGE_LIFETIME).saturating_mul(1000))
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok((quotas, outbox.saturating_add(unsent)))
+        let keep_expired = i64::try_from(keep_expired).unwrap_or(i64::MAX);
+        let delete = |sql: &'static str, before: i64| async move {
+            Ok::<_, sqlx::Error>(
+                sqlx::query(sql)
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected(),
+            )
+        };
+        let quotas = delete(
+            "DELETE FROM quota WHERE window_start < $1",
+            now.saturating_sub(2 * 86_400),
+        )
+        .await?;
+        let outbox = delete(
+            "DELETE FROM outbox WHERE sent_at < $1",
+            now.saturating_sub(86_400).saturating_mul(1000),
+        )
+        .await?;
+        let unsent = delete(
+            "DELETE FROM messages WHERE created_at < $1",
+            now.saturating_sub(MESSAGE_LIFETIME).saturating_mul(1000),
+        )
+        .await?;
+        let authentications = delete(
+            "DELETE FROM authentications WHERE expires_at < $1",
+            now.saturating_sub(keep_expired),
+        )
+        .await?;
+        Ok(Purged {
+            quotas,
+            messages: outbox.saturating_add(unsent),
+            authentications,
+        })
     }
 
     /// The `--dev` secret called `name`, made by `make` on first use.
