@@ -1,5 +1,8 @@
-//! A Ding authentication as stored: otpkit's challenge, and the events
-//! Ding's status call reports (each code sent, each check that counted).
+//! A Ding authentication as stored: otpkit's challenge, whose customer and
+//! phone number it is, and the events Ding's status call reports (each
+//! code sent, each check that counted). The service stores it
+//! authenticated as a whole (see `service`), so its owner is checked
+//! against the row's columns on every load.
 //! Events are added only by transitions that change the challenge, so
 //! their number is bounded by its policy (sends ≤ 1 + retries, checks ≤
 //! attempts + 1), however many requests arrive.
@@ -36,6 +39,10 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Authentication {
+    /// The customer it was created for (canonical UUID).
+    pub customer_uuid: String,
+    /// Where its codes go.
+    pub phone_number: String,
     /// The library's state machine.
     pub challenge: OtpChallenge,
     /// What happened, oldest first.
@@ -43,10 +50,13 @@ pub struct Authentication {
 }
 
 impl Authentication {
-    /// A new authentication whose first code goes out at `now`.
+    /// A new authentication of `customer_uuid` to `phone_number` whose
+    /// first code goes out at `now`.
     #[must_use]
-    pub fn new(challenge: OtpChallenge, now: u64) -> Self {
+    pub fn new(customer_uuid: &str, phone_number: &str, challenge: OtpChallenge, now: u64) -> Self {
         let mut authentication = Self {
+            customer_uuid: customer_uuid.to_owned(),
+            phone_number: phone_number.to_owned(),
             challenge,
             events: Vec::new(),
         };
@@ -77,19 +87,6 @@ impl Authentication {
             status: check_status(outcome).to_owned(),
             created_at: now,
         });
-    }
-
-    /// Reads a stored row: this shape, or a bare challenge as rows before
-    /// events were kept hold it (its first send is its only event then).
-    ///
-    /// # Errors
-    /// JSON that is neither.
-    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(json).or_else(|error| {
-            let challenge: OtpChallenge = serde_json::from_str(json).map_err(|_| error)?;
-            let created_at = challenge.created_at();
-            Ok(Self::new(challenge, created_at))
-        })
     }
 }
 

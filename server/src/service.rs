@@ -97,7 +97,8 @@ trait Stored: Sized + Send + 'static {
     const TABLE: Table;
     /// The state stored under `key`.
     fn decode(json: &str, key: &str, settings: &Settings) -> Result<Self, ApiError>;
-    fn encode(&self, settings: &Settings) -> Result<String, ApiError>;
+    /// The JSON to store under `key`.
+    fn encode(&self, key: &str, settings: &Settings) -> Result<String, ApiError>;
 }
 
 impl Stored for TotpRecord {
@@ -120,21 +121,70 @@ impl Stored for TotpRecord {
         Ok(record)
     }
 
-    fn encode(&self, settings: &Settings) -> Result<String, ApiError> {
+    /// Sealed: the record binds its account (the user id) itself.
+    fn encode(&self, _: &str, settings: &Settings) -> Result<String, ApiError> {
         serde_json::to_string(&self.seal(&settings.keyring)?).map_err(|e| ApiError::internal(&e))
     }
+}
+
+/// An authentication as stored: its state's JSON, and a tag that
+/// authenticates it (bound to the row's UUID).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SealedAuthentication {
+    state: String,
+    tag: String,
+}
+
+/// What an authentication's tag binds: the row's UUID and the state's
+/// exact bytes.
+fn authentication_binding(uuid: &str, state: &str) -> Vec<u8> {
+    let mut bound = b"otpkit-server/authentication\0".to_vec();
+    bound.extend_from_slice(uuid.as_bytes());
+    bound.push(0);
+    bound.extend_from_slice(state.as_bytes());
+    bound
 }
 
 impl Stored for DingState {
     const TABLE: Table = Table::Authentication;
 
-    fn decode(json: &str, _: &str, _: &Settings) -> Result<Self, ApiError> {
-        Self::from_json(json)
-            .map_err(|e| ApiError::internal(&format_args!("stored authentication: {e}")))
+    /// Opens the row stored under `uuid`: the tag is the keyring's AEAD
+    /// over the state's digest with the UUID and the state as associated
+    /// data, so a writer without the keys who edits any field (attempts,
+    /// times, the customer, the phone number), copies a row under another
+    /// UUID or writes a state of its own is refused. Rows stored before
+    /// 0.2 (no tag) are refused too: they expired within minutes.
+    fn decode(json: &str, uuid: &str, settings: &Settings) -> Result<Self, ApiError> {
+        let refused = |why: &dyn std::fmt::Display| {
+            ApiError::internal(&format_args!("the stored authentication {uuid}: {why}"))
+        };
+        let sealed: SealedAuthentication = serde_json::from_str(json)
+            .map_err(|e| refused(&format_args!("{e} (stored before 0.2, or changed)")))?;
+        let tag = sealed.tag.parse().map_err(|e| refused(&e))?;
+        let digest = settings
+            .keyring
+            .open(&tag, &authentication_binding(uuid, &sealed.state))
+            .map_err(|e| refused(&e))?;
+        let ours: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(sealed.state.as_bytes()).into();
+        if digest.expose_secret() != ours {
+            return Err(refused(&"its tag is another state's"));
+        }
+        serde_json::from_str(&sealed.state).map_err(|e| refused(&e))
     }
 
-    fn encode(&self, _: &Settings) -> Result<String, ApiError> {
-        serde_json::to_string(self).map_err(|e| ApiError::internal(&e))
+    fn encode(&self, uuid: &str, settings: &Settings) -> Result<String, ApiError> {
+        let state = serde_json::to_string(self).map_err(|e| ApiError::internal(&e))?;
+        let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(state.as_bytes()).into();
+        let tag = settings.keyring.seal(
+            &otpkit::Secret::from_bytes(&digest)?,
+            &authentication_binding(uuid, &state),
+        )?;
+        let sealed = SealedAuthentication {
+            state,
+            tag: tag.to_string(),
+        };
+        serde_json::to_string(&sealed).map_err(|e| ApiError::internal(&e))
     }
 }
 
@@ -180,6 +230,25 @@ fn send_quotas<'a>(
             ),
         ],
     )
+}
+
+/// The authentication, if it is `customer_uuid`'s and goes to
+/// `phone_number` (the row's columns): the authenticated state says whose
+/// it is, so a column a writer changed (another customer, another phone)
+/// is caught.
+fn owned(
+    state: Option<DingState>,
+    customer_uuid: &str,
+    phone_number: &str,
+) -> Result<DingState, ApiError> {
+    let state = state.ok_or_else(no_such_authentication)?;
+    if state.customer_uuid != customer_uuid || state.phone_number != phone_number {
+        return Err(ApiError::internal(&format_args!(
+            "an authentication's customer or phone number column does not match its \
+             authenticated state (a row was changed); customer {customer_uuid}"
+        )));
+    }
+    Ok(state)
 }
 
 /// The text of a message carrying `code`.
@@ -342,7 +411,7 @@ impl Service {
                 .transpose()?;
             let (change, result) = step(state)?;
             let change = match change {
-                Change::Put(state) => Change::Put(state.encode(&self.settings)?),
+                Change::Put(state) => Change::Put(state.encode(key, &self.settings)?),
                 Change::Keep => Change::Keep,
                 Change::Delete => Change::Delete,
             };
@@ -648,7 +717,8 @@ impl Service {
         )?;
         let uuid = uuid::Uuid::new_v4().to_string();
         let expires_at = challenge.expire_at();
-        let json = DingState::new(challenge, created_at).encode(&settings)?;
+        let json = DingState::new(customer_uuid, phone_number, challenge, created_at)
+            .encode(&uuid, &settings)?;
         // The message is queued with the authentication (one
         // transaction), then sent: a failed send is retried, not lost.
         let (message, queued) =
@@ -749,7 +819,11 @@ impl Service {
             .load(Table::Authentication, uuid)
             .await?
             .ok_or_else(no_such_authentication)?;
-        let state = DingState::decode(&row.json, uuid, &self.settings)?;
+        let state = owned(
+            Some(DingState::decode(&row.json, uuid, &self.settings)?),
+            &customer,
+            &phone,
+        )?;
         Ok((customer, phone, state))
     }
 
@@ -815,8 +889,8 @@ impl Service {
         }
         let settings = Arc::clone(&self.settings);
         let outcome = self
-            .transition(uuid, move |state: Option<DingState>| {
-                let mut state = state.ok_or_else(no_such_authentication)?;
+            .transition(uuid, |state: Option<DingState>| {
+                let mut state = owned(state, customer_uuid, &phone_number)?;
                 let now = now();
                 let (next, outcome) = state.challenge.check(&code, Some(&settings.pepper), now)?;
                 if next == state.challenge {
@@ -860,8 +934,8 @@ impl Service {
         }
         let settings = Arc::clone(&self.settings);
         let retried = self
-            .transition(uuid, move |state: Option<DingState>| {
-                let mut state = state.ok_or_else(no_such_authentication)?;
+            .transition(uuid, |state: Option<DingState>| {
+                let mut state = owned(state, customer_uuid, &phone_number)?;
                 let now = now();
                 let (next, outcome) = state.challenge.retry(Some(&settings.pepper), now)?;
                 if next == state.challenge {

@@ -209,3 +209,121 @@ async fn the_purge_drops_only_what_tells_of_the_past() {
     );
     store.close().await;
 }
+
+/// A Ding authentication's row as stored (`{"state", "tag"}`), and its
+/// owner columns.
+async fn authentication_row(database: &str, uuid: &str) -> (String, String, String) {
+    let pool = sqlx::AnyPool::connect(database).await.unwrap();
+    let row: (String, String, String) = sqlx::query_as(
+        "SELECT challenge, customer_uuid, phone_number FROM authentications WHERE uuid = $1",
+    )
+    .bind(uuid)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    row
+}
+
+async fn write_authentication(database: &str, uuid: &str, row: &(String, String, String)) {
+    let pool = sqlx::AnyPool::connect(database).await.unwrap();
+    sqlx::query(
+        "UPDATE authentications SET challenge = $1, customer_uuid = $2, phone_number = $3 \
+         WHERE uuid = $4",
+    )
+    .bind(&row.0)
+    .bind(&row.1)
+    .bind(&row.2)
+    .bind(uuid)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+}
+
+/// A writer without the keys resets an authentication's attempts, copies
+/// another authentication's row over it, or points its phone number or
+/// customer elsewhere: each is refused (a 500, logged), never a fresh
+/// guess or a code sent to another phone; the original row serves again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_authentication_changed_or_moved_by_a_writer_is_refused() {
+    use crate::support::CUSTOMER;
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let (uuid, code) = api.authenticate("+14155550800").await;
+    let (other, _) = api.authenticate("+14155550801").await;
+    let check = |code: &str| json!({ "customer_uuid": CUSTOMER, "authentication_uuid": uuid, "check_code": code });
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..2 {
+        let (status, body) = api.post("/v1/check", check(wrong)).await;
+        assert_eq!(
+            (status, body["status"].clone()),
+            (StatusCode::OK, json!("invalid"))
+        );
+    }
+    let original = authentication_row(&db, &uuid).await;
+    let (copied, _, _) = authentication_row(&db, &other).await;
+
+    // The attempts reset to 0 inside the state, the tag kept.
+    let mut stored: Value = serde_json::from_str(&original.0).unwrap();
+    let mut state: Value = serde_json::from_str(stored["state"].as_str().unwrap()).unwrap();
+    assert_eq!(state["challenge"]["attempts"], json!(2), "{state}");
+    state["challenge"]["attempts"] = json!(0);
+    stored["state"] = json!(state.to_string());
+    let reset = (stored.to_string(), original.1.clone(), original.2.clone());
+    // Another authentication's whole row; the columns moved elsewhere.
+    let moved = (copied, original.1.clone(), original.2.clone());
+    let rephoned = (
+        original.0.clone(),
+        original.1.clone(),
+        "+14155550899".to_owned(),
+    );
+    let recustomered = (
+        original.0.clone(),
+        "00000000-0000-4000-8000-000000000001".to_owned(),
+        original.2.clone(),
+    );
+    for (what, row) in [
+        ("reset", &reset),
+        ("copied", &moved),
+        ("rephoned", &rephoned),
+    ] {
+        write_authentication(&db, &uuid, row).await;
+        let (status, body) = api.post("/v1/check", check(&code)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{what}: {body}");
+        let retry = json!({ "customer_uuid": CUSTOMER, "authentication_uuid": uuid });
+        let (status, body) = api.post("/v1/retry", retry).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{what}: {body}");
+    }
+    let (status, outbox) = api.get("/dev/outbox?phone_number=%2B14155550899").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        outbox["messages"],
+        json!([]),
+        "no code went to the writer's phone"
+    );
+    write_authentication(&db, &uuid, &recustomered).await;
+    let moved_check = json!({
+        "customer_uuid": recustomered.1,
+        "authentication_uuid": uuid,
+        "check_code": code,
+    });
+    let (status, body) = api.post("/v1/check", moved_check).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(
+        server.log().contains("a row was changed"),
+        "{}",
+        server.log()
+    );
+
+    // Put back: the code checks, with the attempts it really has left.
+    write_authentication(&db, &uuid, &original).await;
+    let (status, body) = api.post("/v1/check", check(&code)).await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (StatusCode::OK, json!("valid")),
+        "{body}"
+    );
+    server.stop();
+}

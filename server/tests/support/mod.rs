@@ -384,7 +384,9 @@ pub async fn stored_challenge(database: &str, uuid: &str) -> Value {
         .unwrap()
         .expect("a row");
     store.close().await;
-    let state: Value = serde_json::from_str(&row.json).unwrap();
+    // Stored as {"state": "<JSON>", "tag"}: the state, authenticated.
+    let stored: Value = serde_json::from_str(&row.json).unwrap();
+    let state: Value = serde_json::from_str(stored["state"].as_str().unwrap()).unwrap();
     state["challenge"].clone()
 }
 
