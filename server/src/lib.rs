@@ -375,6 +375,9 @@ pub struct KeyReport {
     pub need_rekey: usize,
     /// Queued messages per key id (gone within an hour: sent or dropped).
     pub messages: std::collections::BTreeMap<String, usize>,
+    /// Ding authentications per key id of their tag (gone once expired
+    /// and purged).
+    pub authentications: std::collections::BTreeMap<String, usize>,
 }
 
 impl std::fmt::Display for KeyReport {
@@ -385,6 +388,9 @@ impl std::fmt::Display for KeyReport {
         }
         for (key, n) in &self.messages {
             writeln!(f, "key {key}: {n} queued messages")?;
+        }
+        for (key, n) in &self.authentications {
+            writeln!(f, "key {key}: {n} Ding authentications")?;
         }
         write!(f, "{} records need rekey", self.need_rekey)
     }
@@ -437,6 +443,22 @@ pub async fn keys(config: &Config) -> Result<KeyReport, StartError> {
             .parse::<otpkit::seal::SealedSecret>()
             .map_or_else(|_| "(unreadable)".to_owned(), |s| s.key_id().to_owned());
         *report.messages.entry(key).or_default() += 1;
+    }
+    for stored in store
+        .stored_authentications()
+        .await
+        .map_err(|e| StartError(format!("listing authentications: {e}")))?
+    {
+        let key = serde_json::from_str::<serde_json::Value>(&stored)
+            .ok()
+            .and_then(|v| {
+                v["tag"]
+                    .as_str()?
+                    .parse::<otpkit::seal::SealedSecret>()
+                    .ok()
+            })
+            .map_or_else(|| "(unreadable)".to_owned(), |s| s.key_id().to_owned());
+        *report.authentications.entry(key).or_default() += 1;
     }
     store.close().await;
     Ok(report)

@@ -233,11 +233,14 @@ async fn rekey_under_load_leaves_nothing_on_the_old_key() {
         "{}",
         String::from_utf8_lossy(&rekeyed.stderr)
     );
+    // A Ding authentication made now is tagged with the new key.
+    server.client().authenticate("+14155550900").await;
     server.stop();
 
     let after = command(&["keys"], &both).output().unwrap();
     let said = String::from_utf8_lossy(&after.stdout).into_owned();
     assert!(said.contains("key next: 24 TOTP records"), "{said}");
+    assert!(said.contains("key next: 1 Ding authentications"), "{said}");
     assert!(!said.contains("key test"), "{said}");
     assert!(said.ends_with("0 records need rekey\n"), "{said}");
 

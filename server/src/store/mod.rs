@@ -293,6 +293,19 @@ impl Store {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
+    /// Every Ding authentication's stored JSON (for `keys`).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn stored_authentications(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query("SELECT challenge FROM authentications WHERE challenge <> ''")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect()
+    }
+
     /// Every queued message's sealed text.
     ///
     /// # Errors
