@@ -216,8 +216,8 @@ async fn enroll(
         return refused;
     }
     let user_id = form.user_id.trim();
-    let created = match crate::api::user_id(user_id) {
-        Ok(id) => service.create_totp(id).await,
+    let created = match demo_user(user_id) {
+        Ok(id) => service.create_totp(&id).await,
         Err(error) => Err(error),
     };
     let shown = created.and_then(|created| enrollment(&created));
@@ -242,6 +242,14 @@ async fn enroll(
     }
 }
 
+/// The stored id of the demo's user `name`: `name (demo)`. The API's user
+/// ids never hold a space or parentheses, so the demo pages (which need no
+/// API key) can never reach a user of the API, nor the API a demo user;
+/// authenticator apps show the account as `name (demo)`.
+fn demo_user(name: &str) -> Result<String, ApiError> {
+    crate::api::user_id(name).map(|name| format!("{name} (demo)"))
+}
+
 /// Checks a submitted code, CSRF token first: the outcome, or the page to
 /// answer with instead (a refused form, a bad user id, an error). A
 /// verified TOTP is expected for sign-in, an unverified one for enrollment.
@@ -255,9 +263,9 @@ async fn submitted_code(
     if let Some(refused) = csrf_refusal(headers, &form.csrf) {
         return Err(Box::new(refused));
     }
-    let outcome = match crate::api::user_id(&form.user_id) {
+    let outcome = match demo_user(&form.user_id) {
         Ok(id) => service
-            .check_totp(id, form.code, verified, client.0)
+            .check_totp(&id, form.code, verified, client.0)
             .await
             .map(|(outcome, _)| outcome),
         Err(error) => Err(error),

@@ -1114,3 +1114,73 @@ async fn ding_tenants_act_only_for_their_customers() {
         assert!(!said.contains(key_a) && !said.contains("short"), "{said}");
     }
 }
+
+/// The demo pages (no API key) live in their own namespace: enrolling
+/// "alice" there leaves the API's alice untouched (her pending enrollment,
+/// her backup codes), and a demo form naming an API user reaches nobody.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_users_live_apart_from_the_apis() {
+    let (_dir, db) = sqlite();
+    let server = Server::start(&db);
+    let api = server.client();
+    let alice = api.enroll("alice").await;
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/demo", server.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, token)| token.to_owned())
+        .unwrap();
+    let post = |path: &str, form: Vec<(&str, String)>| {
+        let mut form = form;
+        form.push(("csrf", token.clone()));
+        http.post(format!("{}{path}", server.base))
+            .header("cookie", format!("otpkit_demo_csrf={token}"))
+            .header("origin", server.base.clone())
+            .form(&form)
+            .send()
+    };
+    // The demo enrolls its own alice: shown as "alice (demo)".
+    let enrolled = post("/demo/enroll", vec![("user_id", "alice".to_owned())])
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status(), StatusCode::OK);
+    assert!(
+        enrolled
+            .text()
+            .await
+            .unwrap()
+            .contains("alice%20%28demo%29")
+    );
+    // The API's alice still has her own pending enrollment: her code
+    // verifies it (the demo did not replace it).
+    let (status, body) = api
+        .post(
+            "/v1/users/alice/totp/attempt_verification",
+            json!({ "code": code_at(&alice, 0) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Her code on the demo's sign-in reaches the demo's alice, not her.
+    let signed = post(
+        "/demo/sign-in",
+        vec![
+            ("user_id", "alice".to_owned()),
+            ("code", code_at(&alice, 1)),
+        ],
+    )
+    .await
+    .unwrap();
+    let said = signed.text().await.unwrap();
+    assert!(!said.contains("Valid: signed in"), "{said}");
+    assert!(said.contains("not verified"), "the demo's alice has not verified: {said}");
+    let (_, read) = api.get("/v1/users/alice/totp").await;
+    assert_eq!(read["verified"], json!(true), "{read}");
+    server.stop();
+}

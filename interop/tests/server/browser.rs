@@ -146,7 +146,8 @@ async fn enroll_scan_verify_and_sign_in_in_chromium() {
     let uri: OtpAuthUri = decoded[0].parse().unwrap();
     assert_eq!(
         (uri.issuer(), uri.account()),
-        (Some("otpkit demo"), "browser-user")
+        // The demo's own namespace: no API user is reachable from it.
+        (Some("otpkit demo"), "browser-user (demo)")
     );
     let key = client
         .find(Locator::Id("key"))
