@@ -1179,7 +1179,10 @@ async fn demo_users_live_apart_from_the_apis() {
     .unwrap();
     let said = signed.text().await.unwrap();
     assert!(!said.contains("Valid: signed in"), "{said}");
-    assert!(said.contains("not verified"), "the demo's alice has not verified: {said}");
+    assert!(
+        said.contains("not verified"),
+        "the demo's alice has not verified: {said}"
+    );
     let (_, read) = api.get("/v1/users/alice/totp").await;
     assert_eq!(read["verified"], json!(true), "{read}");
     server.stop();
