@@ -101,6 +101,10 @@ struct Args {
     /// readable) before the purge deletes it.
     #[arg(long, default_value_t = 86_400)]
     keep_expired: u64,
+    /// Seconds an unverified TOTP enrollment may wait for its first code
+    /// (unchanged) before the purge removes it.
+    #[arg(long, default_value_t = 86_400)]
+    enrollment_grace: u64,
     /// Connections served at once (more wait in the listen backlog).
     #[arg(long, default_value_t = 1024)]
     connection_limit: usize,
@@ -201,6 +205,7 @@ async fn serve() -> ExitCode {
         purge: crate::Purge {
             every: std::time::Duration::from_secs(args.purge_every.max(1)),
             keep_expired: std::time::Duration::from_secs(args.keep_expired),
+            enrollment_grace: std::time::Duration::from_secs(args.enrollment_grace),
         },
         listen: args.listen,
         database: args.database,

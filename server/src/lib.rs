@@ -88,6 +88,8 @@ pub struct Purge {
     pub every: std::time::Duration,
     /// How long an expired authentication is kept (its status readable).
     pub keep_expired: std::time::Duration,
+    /// How long an unverified enrollment may wait for its first code.
+    pub enrollment_grace: std::time::Duration,
 }
 
 impl Default for Purge {
@@ -95,6 +97,7 @@ impl Default for Purge {
         Self {
             every: std::time::Duration::from_secs(600),
             keep_expired: std::time::Duration::from_secs(86_400),
+            enrollment_grace: std::time::Duration::from_secs(86_400),
         }
     }
 }
@@ -541,21 +544,24 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 }
 
 /// Every `purge.every` (and at start), [`Store::purge`]: past quota
-/// windows, old or expired messages, and authentications expired more than
-/// `purge.keep_expired` ago go.
+/// windows, old or expired messages, authentications expired more than
+/// `purge.keep_expired` ago, and unverified enrollments idle longer than
+/// `purge.enrollment_grace` go.
 async fn purges(store: Store, purge: Purge) {
     let mut ticks = tokio::time::interval(purge.every);
     loop {
         ticks.tick().await;
-        match store
-            .purge(clock::now(), purge.keep_expired.as_secs())
-            .await
-        {
+        let (keep, grace) = (
+            purge.keep_expired.as_secs(),
+            purge.enrollment_grace.as_secs(),
+        );
+        match store.purge(clock::now(), keep, grace).await {
             Ok(done) if done == store::Purged::default() => {}
             Ok(done) => tracing::info!(
                 quotas = done.quotas,
                 messages = done.messages,
                 authentications = done.authentications,
+                enrollments = done.enrollments,
                 "purged what only tells of the past"
             ),
             Err(error) => tracing::warn!(%error, "purge failed; the next one retries"),

@@ -22,6 +22,7 @@ async fn row(database: &str, user: &str) -> String {
 }
 
 async fn write_row(database: &str, user: &str, record: &str) {
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(database).await.unwrap();
     sqlx::query("UPDATE totp SET record = $1 WHERE user_id = $2")
         .bind(record)
@@ -181,9 +182,13 @@ async fn the_purge_drops_only_what_tells_of_the_past() {
         quotas: 1,
         messages: 2,
         authentications: 1,
+        enrollments: 0,
     };
-    assert_eq!(store.purge(now, 86_400).await.unwrap(), purged);
-    assert_eq!(store.purge(now, 86_400).await.unwrap(), Purged::default());
+    assert_eq!(store.purge(now, 86_400, 86_400).await.unwrap(), purged);
+    assert_eq!(
+        store.purge(now, 86_400, 86_400).await.unwrap(),
+        Purged::default()
+    );
     let owner = |uuid: &'static str| {
         let store = store.clone();
         async move { store.authentication_owner(uuid).await.unwrap() }
@@ -213,6 +218,7 @@ async fn the_purge_drops_only_what_tells_of_the_past() {
 /// A Ding authentication's row as stored (`{"state", "tag"}`), and its
 /// owner columns.
 async fn authentication_row(database: &str, uuid: &str) -> (String, String, String) {
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(database).await.unwrap();
     let row: (String, String, String) = sqlx::query_as(
         "SELECT challenge, customer_uuid, phone_number FROM authentications WHERE uuid = $1",
@@ -226,6 +232,7 @@ async fn authentication_row(database: &str, uuid: &str) -> (String, String, Stri
 }
 
 async fn write_authentication(database: &str, uuid: &str, row: &(String, String, String)) {
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(database).await.unwrap();
     sqlx::query(
         "UPDATE authentications SET challenge = $1, customer_uuid = $2, phone_number = $3 \
@@ -326,4 +333,10 @@ async fn an_authentication_changed_or_moved_by_a_writer_is_refused() {
         "{body}"
     );
     server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unverified_enrollments_past_their_grace_are_purged() {
+    let (_dir, db) = sqlite();
+    crate::support::scenarios::purge_of_unverified_enrollments(&db).await;
 }

@@ -163,3 +163,11 @@ async fn fifty_sends_to_one_number_across_instances_deliver_at_most_the_quota() 
     let delivered = scenarios::outbox_codes(&clients[0], "+14155550900").await;
     assert_eq!(delivered.len(), 5, "{delivered:?}");
 }
+
+/// The purge's JSON query on PostgreSQL (its own syntax): unverified
+/// enrollments past their grace become tombstones, verified ones stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn unverified_enrollments_past_their_grace_are_purged_on_postgres() {
+    let db = postgres().await;
+    scenarios::purge_of_unverified_enrollments(&db).await;
+}

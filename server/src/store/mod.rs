@@ -77,6 +77,8 @@ pub struct Purged {
     pub messages: u64,
     /// Authentications expired long enough ago.
     pub authentications: u64,
+    /// Unverified enrollments past their grace period (now tombstones).
+    pub enrollments: u64,
 }
 
 /// How long a queued message is tried, seconds: past it, its code has
@@ -661,13 +663,20 @@ impl Store {
     /// day (they hold the codes sent, in plaintext), queued messages never
     /// taken within [`MESSAGE_LIFETIME`] (their codes have expired), and
     /// authentications that expired more than `keep_expired` seconds ago
-    /// (their status reads as unknown after that).
+    /// (their status reads as unknown after that), and unverified TOTP
+    /// enrollments untouched for `enrollment_grace` seconds.
     ///
     /// # Errors
     /// A database error.
-    pub async fn purge(&self, now: u64, keep_expired: u64) -> Result<Purged, sqlx::Error> {
+    pub async fn purge(
+        &self,
+        now: u64,
+        keep_expired: u64,
+        enrollment_grace: u64,
+    ) -> Result<Purged, sqlx::Error> {
         let now = i64::try_from(now).unwrap_or(i64::MAX);
         let keep_expired = i64::try_from(keep_expired).unwrap_or(i64::MAX);
+        let enrollment_grace = i64::try_from(enrollment_grace).unwrap_or(i64::MAX);
         let delete = |sql: &'static str, before: i64| async move {
             Ok::<_, sqlx::Error>(
                 sqlx::query(sql)
@@ -701,7 +710,35 @@ impl Store {
             quotas,
             messages: outbox.saturating_add(unsent),
             authentications,
+            enrollments: self.purge_enrollments(now, enrollment_grace).await?,
         })
+    }
+
+    /// Unverified enrollments not touched for `grace` seconds become
+    /// tombstones (emptied, their version bumped, as a delete does: a
+    /// request still in flight on one loses its compare-and-set and finds
+    /// no TOTP, and a new enrollment of the user never reuses a version).
+    async fn purge_enrollments(&self, now: i64, grace: i64) -> Result<u64, sqlx::Error> {
+        // The stored form's plain fields (the secret is the only sealed
+        // one), read by each database's JSON functions.
+        let (verified, updated_at) = match self.backend {
+            Backend::Sqlite => (
+                "json_extract(record, '$.verified') = 0",
+                "json_extract(record, '$.updated_at')",
+            ),
+            Backend::Postgres => (
+                "(record::jsonb ->> 'verified') = 'false'",
+                "(record::jsonb ->> 'updated_at')::bigint",
+            ),
+        };
+        let done = sqlx::query(&format!(
+            "UPDATE totp SET record = '', version = version + 1 \
+             WHERE record <> '' AND {verified} AND {updated_at} < $1"
+        ))
+        .bind(now.saturating_sub(grace))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// The `--dev` secret called `name`, made by `make` on first use.

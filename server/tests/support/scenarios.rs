@@ -200,3 +200,52 @@ pub async fn outbox_codes(api: &Client, phone: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// The purge of unverified enrollments, on `db`: none goes within its
+/// grace; past it, the unverified ones become tombstones (the API finds no
+/// TOTP; the user enrolls again, at a version never used before) and the
+/// verified one stays and signs in.
+pub async fn purge_of_unverified_enrollments(db: &str) {
+    use otpkit_server::store::Store;
+    let server = super::Server::start(db);
+    let api = server.client();
+    api.enroll("idle-1").await;
+    api.enroll("idle-2").await;
+    let (uri, _) = api.enroll_verified("kept").await;
+    let store = Store::connect(db, Some(1)).await.unwrap();
+    let now = super::unix_now();
+    let day = 86_400;
+    let purged = store.purge(now, day, 2 * day).await.unwrap();
+    assert_eq!(purged.enrollments, 0, "within the grace");
+    let purged = store.purge(now + 3 * day, 10 * day, 2 * day).await.unwrap();
+    assert_eq!(purged.enrollments, 2, "past the grace");
+    assert_eq!(
+        store
+            .purge(now + 3 * day, 10 * day, 2 * day)
+            .await
+            .unwrap()
+            .enrollments,
+        0
+    );
+    store.close().await;
+    for user in ["idle-1", "idle-2"] {
+        let (status, _) = api.get(&format!("/v1/users/{user}/totp")).await;
+        assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "{user}");
+    }
+    let again = api.enroll("idle-1").await;
+    let (status, body) = api
+        .post(
+            "/v1/users/idle-1/totp/attempt_verification",
+            json!({ "code": code_at(&again, 0) }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let (status, body) = api
+        .post(
+            "/v1/users/kept/verify_totp",
+            json!({ "code": code_at(&uri, 1) }),
+        )
+        .await;
+    assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
+    server.stop();
+}
