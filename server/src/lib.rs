@@ -318,27 +318,12 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
         .await
         .map_err(|e| StartError(format!("counting records: {e}")))?;
     let mut progress = Progress::new(total);
-    let mut after = String::new();
-    loop {
-        let users = store
-            .keys_after(store::Table::Totp, &after, 500)
-            .await
-            .map_err(|e| StartError(format!("listing records: {e}")))?;
-        let Some(last) = users.last() else { break };
-        after.clone_from(last);
+    let mut pages = RecordPages::default();
+    while let Some(users) = pages.next(&store).await? {
         for user in &users {
             progress.tick(done.resealed + done.already);
             // Load, re-seal, compare-and-set; again if a request saved first.
-            loop {
-                let Some(row) = store
-                    .load(store::Table::Totp, user)
-                    .await
-                    .map_err(|e| failed(user, &e))?
-                else {
-                    break;
-                };
-                let stored: otpkit::StoredTotpRecord =
-                    serde_json::from_str(&row.json).map_err(|e| failed(user, &e))?;
+            while let Some((version, stored)) = stored_record(&store, user).await? {
                 if !stored.needs_rekey(&keyring) {
                     done.already += 1;
                     break;
@@ -352,7 +337,7 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
                 let resealed = record.seal(&keyring).map_err(|e| failed(user, &e))?;
                 let json = serde_json::to_string(&resealed).map_err(|e| failed(user, &e))?;
                 if store
-                    .compare_and_set(store::Table::Totp, user, row.version, json)
+                    .compare_and_set(store::Table::Totp, user, version, json)
                     .await
                     .map_err(|e| failed(user, &e))?
                 {
@@ -364,6 +349,46 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
     }
     store.close().await;
     Ok(done)
+}
+
+/// The users with a TOTP record, 500 at a time in key order (a page
+/// survives writes between pages: each starts after the last key seen).
+#[derive(Default)]
+struct RecordPages {
+    after: String,
+}
+
+impl RecordPages {
+    /// The next page, `None` after the last.
+    async fn next(&mut self, store: &Store) -> Result<Option<Vec<String>>, StartError> {
+        let users = store
+            .keys_after(store::Table::Totp, &self.after, 500)
+            .await
+            .map_err(|e| StartError(format!("listing records: {e}")))?;
+        let Some(last) = users.last() else {
+            return Ok(None);
+        };
+        self.after.clone_from(last);
+        Ok(Some(users))
+    }
+}
+
+/// A user's stored record and its version, unopened (`None`: deleted
+/// meanwhile).
+async fn stored_record(
+    store: &Store,
+    user: &str,
+) -> Result<Option<(i64, otpkit::StoredTotpRecord)>, StartError> {
+    let failed = |e: &dyn std::fmt::Display| StartError(format!("record of {user:?}: {e}"));
+    let Some(row) = store
+        .load(store::Table::Totp, user)
+        .await
+        .map_err(|e| failed(&e))?
+    else {
+        return Ok(None);
+    };
+    let stored = serde_json::from_str(&row.json).map_err(|e| failed(&e))?;
+    Ok(Some((row.version, stored)))
 }
 
 /// What `otpkit-server keys` found: which sealing key each sealed row
@@ -414,24 +439,12 @@ pub async fn keys(config: &Config) -> Result<KeyReport, StartError> {
         sealing: keyring.sealing_key_id().to_owned(),
         ..KeyReport::default()
     };
-    let mut after = String::new();
-    loop {
-        let users = store
-            .keys_after(store::Table::Totp, &after, 500)
-            .await
-            .map_err(|e| StartError(format!("listing records: {e}")))?;
-        let Some(last) = users.last() else { break };
-        after.clone_from(last);
+    let mut pages = RecordPages::default();
+    while let Some(users) = pages.next(&store).await? {
         for user in &users {
-            let Some(row) = store
-                .load(store::Table::Totp, user)
-                .await
-                .map_err(|e| StartError(format!("record of {user:?}: {e}")))?
-            else {
+            let Some((_, stored)) = stored_record(&store, user).await? else {
                 continue;
             };
-            let stored: otpkit::StoredTotpRecord = serde_json::from_str(&row.json)
-                .map_err(|e| StartError(format!("record of {user:?}: {e}")))?;
             let key = stored.key_id().unwrap_or("(none)").to_owned();
             *report.records.entry(key).or_default() += 1;
             report.need_rekey += usize::from(stored.needs_rekey(&keyring));

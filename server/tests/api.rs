@@ -944,19 +944,7 @@ async fn no_answer_may_be_cached() {
 async fn demo_forms_refuse_empty_tokens_and_other_origins() {
     let (_dir, db) = sqlite();
     let server = Server::start(&db);
-    let http = reqwest::Client::new();
-    let page = http
-        .get(format!("{}/demo", server.base))
-        .send()
-        .await
-        .unwrap();
-    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let token = cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.split_once('='))
-        .map(|(_, token)| token.to_owned())
-        .unwrap();
+    let (http, token) = demo_session(&server).await;
     let post = |cookie: String, token: String, origin: Option<String>| {
         let mut request = http
             .post(format!("{}/demo/enroll", server.base))
@@ -1124,19 +1112,7 @@ async fn demo_users_live_apart_from_the_apis() {
     let server = Server::start(&db);
     let api = server.client();
     let alice = api.enroll("alice").await;
-    let http = reqwest::Client::new();
-    let page = http
-        .get(format!("{}/demo", server.base))
-        .send()
-        .await
-        .unwrap();
-    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let token = cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.split_once('='))
-        .map(|(_, token)| token.to_owned())
-        .unwrap();
+    let (http, token) = demo_session(&server).await;
     let post = |path: &str, form: Vec<(&str, String)>| {
         let mut form = form;
         form.push(("csrf", token.clone()));
@@ -1186,4 +1162,23 @@ async fn demo_users_live_apart_from_the_apis() {
     let (_, read) = api.get("/v1/users/alice/totp").await;
     assert_eq!(read["verified"], json!(true), "{read}");
     server.stop();
+}
+
+/// A browser's visit to the demo: its client and the page's CSRF token
+/// (the cookie's value).
+async fn demo_session(server: &Server) -> (reqwest::Client, String) {
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/demo", server.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, token)| token.to_owned())
+        .unwrap();
+    (http, token)
 }

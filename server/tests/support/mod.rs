@@ -104,6 +104,24 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Whether the server logs `needle` within 5 s (its stderr is read by
+    /// a thread: a line written before an answer may be read after it).
+    pub fn logs(&self, needle: &str) -> bool {
+        self.logs_any(&[needle])
+    }
+
+    /// Whether the server logs one of `needles` within 5 s.
+    pub fn logs_any(&self, needles: &[&str]) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !needles.iter().any(|needle| self.log().contains(needle)) {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }
