@@ -33,10 +33,15 @@ struct Args {
     /// customers only (the main API key acts for every customer).
     #[arg(long, default_value = "OTPKIT_DING_KEYS")]
     ding_keys_env: String,
-    /// Demo mode: /demo pages, /dev/outbox, and keys generated (and kept
-    /// in the database) when not configured. Not for production.
+    /// Demo mode, on loopback only: /demo pages, /dev/outbox, and the
+    /// demo's own keys, generated at first start into a 0600 file beside
+    /// the database (refuses production keys in the environment).
     #[arg(long)]
     dev: bool,
+    /// Where `--dev` keeps its keys (default: `FILE.dev-keys` beside a
+    /// SQLite database `FILE`; PostgreSQL needs it).
+    #[arg(long, requires = "dev")]
+    dev_keys: Option<std::path::PathBuf>,
     /// The issuer authenticator apps show.
     #[arg(long, default_value = "otpkit demo")]
     issuer: String,
@@ -214,6 +219,7 @@ async fn serve() -> ExitCode {
         pepper_env: args.pepper_env,
         ding_keys_env: args.ding_keys_env,
         dev: args.dev,
+        dev_keys: args.dev_keys,
         issuer: args.issuer,
         max_connections: args.max_connections,
         write_batch: usize::from(args.write_batch),

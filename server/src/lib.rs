@@ -13,6 +13,7 @@ pub mod authentication;
 pub mod clock;
 pub mod delivery;
 pub mod demo;
+pub mod dev_keys;
 pub mod error;
 pub mod launch;
 pub mod limits;
@@ -29,14 +30,14 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::get;
+use otpkit::Keyring;
 use otpkit::Pepper;
 use otpkit::challenge::ChallengePolicy;
 use otpkit::record::EnrollmentOptions;
-use otpkit::seal::SealingKey;
-use otpkit::{Keyring, Secret};
 use zeroize::Zeroizing;
 
 use crate::api::{ApiKey, AppState};
+use crate::dev_keys::DevKeys;
 use crate::error::ApiError;
 use crate::sender::{DevOutbox, Sender, Webhook};
 use crate::service::{Service, Settings};
@@ -58,8 +59,12 @@ pub struct Config {
     /// The environment variable listing Ding tenants' keys
     /// (`KEY=UUID[,UUID…];…`; unset or empty: none).
     pub ding_keys_env: String,
-    /// Demo pages, the outbox route, and keys generated when missing.
+    /// Demo pages, the outbox route, and the demo's own keys (refusing
+    /// production keys).
     pub dev: bool,
+    /// Where `--dev` keeps its keys (default: beside a SQLite database,
+    /// `FILE.dev-keys`).
+    pub dev_keys: Option<std::path::PathBuf>,
     /// The issuer shown in authenticator apps.
     pub issuer: String,
     /// The database pool's size (default: 4 on SQLite, 16 on PostgreSQL).
@@ -137,48 +142,77 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// A configured secret: from its environment variable, or in `--dev`
-/// from the database (generated at first start). Returns it and whether it
-/// was just generated. The text is wiped when dropped, once parsed into the
-/// key types that keep it.
-async fn secret(
-    store: &Store,
-    config: &Config,
-    var: &str,
-    what: &str,
-    generate: impl FnOnce() -> String,
-) -> Result<(Zeroizing<String>, bool), StartError> {
+/// A production secret from its environment variable (wiped when
+/// dropped, once parsed into the key types that keep it).
+fn from_env(var: &str, what: &str) -> Result<Zeroizing<String>, StartError> {
     match std::env::var(var) {
-        Ok(value) if !value.is_empty() => Ok((Zeroizing::new(value), false)),
-        _ if config.dev => store
-            .dev_secret(what, generate)
-            .await
-            .map(|(value, generated)| (Zeroizing::new(value), generated))
-            .map_err(|e| StartError(format!("reading the dev {what}: {e}"))),
+        Ok(value) if !value.is_empty() => Ok(Zeroizing::new(value)),
         _ => Err(StartError(format!(
             "no {what}: set {var} (or run with --dev to generate one for a demo)"
         ))),
     }
 }
 
-/// The configured sealing keys (in `--dev`, generated at first start).
-async fn keyring(store: &Store, config: &Config) -> Result<Keyring, StartError> {
-    let (keys, _) = secret(
-        store,
-        config,
+/// `--dev`'s keys, from their file (written at first start). Refuses
+/// production keys in the environment, and moves keys an older `--dev`
+/// server kept in the database into the file.
+async fn demo_keys(store: &Store, config: &Config) -> Result<DevKeys, StartError> {
+    let set: Vec<&str> = [
+        &config.api_key_env,
         &config.sealing_keys_env,
-        "sealing_keys",
-        || SealingKey::generate().to_text().to_string(),
-    )
-    .await?;
-    keys.parse()
-        .map_err(|e| StartError(format!("{}: {e}", config.sealing_keys_env)))
+        &config.pepper_env,
+    ]
+    .into_iter()
+    .filter(|var| std::env::var_os(var).is_some_and(|value| !value.is_empty()))
+    .map(String::as_str)
+    .collect();
+    if !set.is_empty() {
+        return Err(StartError(format!(
+            "--dev makes its own keys and refuses production ones: unset {} (or run without --dev)",
+            set.join(", ")
+        )));
+    }
+    let path = dev_keys::path(&config.database, config.dev_keys.as_deref())?;
+    let database = |e: sqlx::Error| StartError(format!("reading the old --dev keys: {e}"));
+    let legacy = store.legacy_dev_secrets().await.map_err(database)?;
+    let legacy = DevKeys::from_pairs(legacy);
+    let (keys, created) = dev_keys::load_or_create(&path, legacy.clone())?;
+    if created {
+        // Printed once, at first start; the file keeps it.
+        println!(
+            "dev API key: {} (kept with the other --dev keys in {})",
+            *keys.api_key,
+            path.display()
+        );
+    }
+    if let Some(legacy) = legacy {
+        if legacy != keys {
+            return Err(StartError(format!(
+                "the database holds the keys an older --dev server sealed its records with, and \
+                 {} holds others: delete that file to move the database's keys into it",
+                path.display()
+            )));
+        }
+        store.forget_legacy_dev_secrets().await.map_err(database)?;
+        tracing::info!(file = %path.display(), "moved the --dev keys out of the database");
+    }
+    Ok(keys)
 }
 
-fn random_text() -> String {
-    Secret::generate_for(otpkit::Algorithm::Sha256)
-        .to_base32()
-        .to_ascii_lowercase()
+/// The configured sealing keys (in `--dev`, the demo's).
+async fn keyring(store: &Store, config: &Config) -> Result<Keyring, StartError> {
+    let (keys, var) = if config.dev {
+        (
+            demo_keys(store, config).await?.sealing_keys,
+            "the --dev keys' sealing_keys",
+        )
+    } else {
+        (
+            from_env(&config.sealing_keys_env, "sealing keys")?,
+            config.sealing_keys_env.as_str(),
+        )
+    };
+    keys.parse().map_err(|e| StartError(format!("{var}: {e}")))
 }
 
 /// The configured SMS sender: the webhook, else (`--dev` only) the dev
@@ -209,23 +243,34 @@ fn sender(config: &Config, store: &Store) -> Result<Option<Arc<dyn Sender>>, Sta
 /// # Errors
 /// Missing or invalid keys.
 pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), StartError> {
-    let (api_key, new_key) = secret(&store, config, &config.api_key_env, "api_key", || {
-        format!("otpk_dev_{}", random_text())
-    })
-    .await?;
-    if new_key {
-        // Printed once, at first start; only its holder can call the API.
-        println!("dev API key (shown once): {}", *api_key);
-    }
-    let api_key =
-        ApiKey::new(&api_key).map_err(|e| StartError(format!("{}: {e}", config.api_key_env)))?;
+    let (api_key, keyring, pepper, vars) = if config.dev {
+        let keys = demo_keys(&store, config).await?;
+        let what =
+            ["api_key", "sealing_keys", "pepper"].map(|name| format!("the --dev keys' {name}"));
+        (keys.api_key, keys.sealing_keys, keys.pepper, what)
+    } else {
+        (
+            from_env(&config.api_key_env, "api_key")?,
+            from_env(&config.sealing_keys_env, "sealing keys")?,
+            from_env(&config.pepper_env, "pepper")?,
+            [
+                &config.api_key_env,
+                &config.sealing_keys_env,
+                &config.pepper_env,
+            ]
+            .map(String::clone),
+        )
+    };
+    let [api_key_var, keyring_var, pepper_var] = vars;
+    let api_key = ApiKey::new(&api_key).map_err(|e| StartError(format!("{api_key_var}: {e}")))?;
+    let keyring: Keyring = keyring
+        .parse()
+        .map_err(|e| StartError(format!("{keyring_var}: {e}")))?;
+    let pepper =
+        Pepper::new(pepper.as_bytes()).map_err(|e| StartError(format!("{pepper_var}: {e}")))?;
     let ding_keys = Zeroizing::new(std::env::var(&config.ding_keys_env).unwrap_or_default());
     let ding_keys = api::DingKeys::parse(&ding_keys)
         .map_err(|e| StartError(format!("{}: {e}", config.ding_keys_env)))?;
-    let keyring = keyring(&store, config).await?;
-    let (pepper, _) = secret(&store, config, &config.pepper_env, "pepper", random_text).await?;
-    let pepper = Pepper::new(pepper.as_bytes())
-        .map_err(|e| StartError(format!("{}: {e}", config.pepper_env)))?;
     let settings = Settings {
         keyring: Arc::new(keyring),
         pepper,
@@ -529,6 +574,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
              the outbox are for this machine",
             config.listen
         )));
+    }
+    if config.dev {
+        // Before the database: a PostgreSQL demo needs --dev-keys.
+        dev_keys::path(&config.database, config.dev_keys.as_deref())?;
     }
     let store = Store::connect(&config.database, config.max_connections)
         .await

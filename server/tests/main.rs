@@ -11,6 +11,7 @@ mod api;
 mod at_rest;
 mod batch;
 mod delivery;
+mod dev;
 mod limits;
 mod races;
 mod restart;

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
+use zeroize::Zeroizing;
 
 pub mod batch;
 
@@ -741,32 +742,32 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The `--dev` secret called `name`, made by `make` on first use.
-    /// Several instances starting at once agree on one value. Returns
-    /// the value and whether this call created it.
+    /// The secrets a `--dev` server before 0.2 kept in the database
+    /// (`dev_secrets`: name and value), to move into its keys file.
     ///
     /// # Errors
     /// A database error.
-    pub async fn dev_secret(
+    pub async fn legacy_dev_secrets(
         &self,
-        name: &str,
-        make: impl FnOnce() -> String,
-    ) -> Result<(String, bool), sqlx::Error> {
-        let created = sqlx::query(
-            "INSERT INTO dev_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(make())
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            == 1;
-        let value = sqlx::query("SELECT value FROM dev_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        Ok((value, created))
+    ) -> Result<Vec<(String, Zeroizing<String>)>, sqlx::Error> {
+        let rows = sqlx::query("SELECT name, value FROM dev_secrets")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, Zeroizing::new(row.try_get(1)?))))
+            .collect()
+    }
+
+    /// Deletes the keys [`Store::legacy_dev_secrets`] read, once they are
+    /// in the keys file.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn forget_legacy_dev_secrets(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM dev_secrets")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 

@@ -28,7 +28,47 @@ pub struct Server {
     child: Option<Child>,
     pub base: String,
     pub database: String,
+    /// The API key it answers to.
+    pub api_key: String,
     log: Arc<Mutex<String>>,
+}
+
+/// Where a `--dev` server on `database` keeps its keys: beside a SQLite
+/// file (the server's default), else (PostgreSQL, given as `--dev-keys`)
+/// a file in the temp dir named after the database, which every instance
+/// on it shares.
+pub fn dev_keys_file(database: &str) -> PathBuf {
+    if let Some(file) = database.strip_prefix("sqlite://") {
+        return PathBuf::from(format!("{}.dev-keys", file.split('?').next().unwrap()));
+    }
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    database.hash(&mut hasher);
+    std::env::temp_dir().join(format!("otpkit-test-{:016x}.dev-keys", hasher.finish()))
+}
+
+/// Writes `text` to a new file only its owner may read (mode 0600).
+pub fn write_private(path: &Path, text: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// The API key a `--dev` server on `database` reads from its keys file.
+pub fn dev_api_key(database: &str) -> String {
+    let file = dev_keys_file(database);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    text.lines()
+        .find_map(|line| line.strip_prefix("api_key="))
+        .unwrap_or_else(|| panic!("no api_key in {}", file.display()))
+        .to_owned()
 }
 
 /// A SQLite database file in a fresh temp dir (kept alive by the guard).
@@ -56,14 +96,37 @@ impl Server {
 
     /// [`Server::command`] for another build of the server (a bench's
     /// baseline).
+    ///
+    /// In production mode the keys come from the environment; `--dev`
+    /// refuses those, so for it the same keys go into its keys file
+    /// ([`dev_keys_file`], unless one is there) and the environment's are
+    /// removed.
     pub fn command_of(binary: &str, database: &str, args: &[&str]) -> Command {
         let mut command = Command::new(binary);
         command
             .args(["--listen", "127.0.0.1:0", "--database", database])
-            .args(args)
-            .env("OTPKIT_API_KEY", API_KEY)
-            .env("OTPKIT_SEALING_KEYS", SEALING_KEYS)
-            .env("OTPKIT_PEPPER", PEPPER)
+            .args(args);
+        if args.contains(&"--dev") {
+            let file = dev_keys_file(database);
+            if !file.exists() {
+                write_private(
+                    &file,
+                    &format!("api_key={API_KEY}\nsealing_keys={SEALING_KEYS}\npepper={PEPPER}\n"),
+                );
+            }
+            if !database.starts_with("sqlite:") {
+                command.arg("--dev-keys").arg(&file);
+            }
+            for var in ["OTPKIT_API_KEY", "OTPKIT_SEALING_KEYS", "OTPKIT_PEPPER"] {
+                command.env_remove(var);
+            }
+        } else {
+            command
+                .env("OTPKIT_API_KEY", API_KEY)
+                .env("OTPKIT_SEALING_KEYS", SEALING_KEYS)
+                .env("OTPKIT_PEPPER", PEPPER);
+        }
+        command
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
@@ -73,6 +136,7 @@ impl Server {
 
     /// Runs `command` and waits until the server listens.
     pub fn spawn(mut command: Command, database: &str) -> Self {
+        let dev = command.get_args().any(|arg| arg == "--dev");
         let mut child = command.spawn().expect("the server binary starts");
         let stderr = child.stderr.take().expect("piped stderr");
         let log = Arc::new(Mutex::new(String::new()));
@@ -95,6 +159,11 @@ impl Server {
             child: Some(child),
             base,
             database: database.to_owned(),
+            api_key: if dev {
+                dev_api_key(database)
+            } else {
+                API_KEY.to_owned()
+            },
             log,
         }
     }
@@ -156,8 +225,10 @@ impl Server {
         child.wait().expect("wait");
     }
 
+    /// A client with the API key: the test's, or the one a `--dev`
+    /// server generated.
     pub fn client(&self) -> Client {
-        Client::new(&self.base)
+        Client::new(&self.base).with_key(Some(&self.api_key))
     }
 
     /// A client connecting from 127.0.0.`n` (every 127.0.0.0/8 address
@@ -165,6 +236,7 @@ impl Server {
     /// limits count.
     pub fn client_at(&self, n: u8) -> Client {
         Client::from_address(&self.base, std::net::Ipv4Addr::new(127, 0, 0, n).into())
+            .with_key(Some(&self.api_key))
     }
 }
 
@@ -256,7 +328,7 @@ impl Client {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
-            .bearer_auth(API_KEY)
+            .bearer_auth(self.key.as_deref().unwrap_or_default())
             .header("content-type", content_type)
             .body(body)
             .send()
