@@ -1,5 +1,5 @@
 # A throwaway PostgreSQL cluster for the tests: `source` this file, then
-# `pg_start` (exports OTPKIT_TEST_POSTGRES) and `pg_stop`. The cluster lives
+# `pg_start` (exports OTPKIT_TEST_POSTGRES and OTPKIT_TEST_POSTGRES_DATA) and `pg_stop`. The cluster lives
 # in a temp directory, listens on a free loopback port only, runs as an
 # unprivileged user (`postgres` when we are root: PostgreSQL refuses root),
 # trusts local connections, and is deleted by pg_stop. fsync is off (the
@@ -25,6 +25,8 @@ pg_start() {
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=400 ${PG_SETTINGS--c fsync=off}" \
     start >/dev/null
   export OTPKIT_TEST_POSTGRES="postgres://otpkit@127.0.0.1:$PG_PORT/postgres"
+  # Its files, for the tests that search them for a code left readable.
+  export OTPKIT_TEST_POSTGRES_DATA="$PG_DIR/data"
   echo "throwaway PostgreSQL at $OTPKIT_TEST_POSTGRES"
 }
 

@@ -165,15 +165,19 @@ impl Delivery {
     }
 
     /// Every second, claims the messages that are due (a failed send's
-    /// retry, or one whose sender crashed) and sends them. Runs until the
-    /// process ends.
-    pub async fn retry_due(self) {
+    /// retry, or one whose sender crashed) and sends them, until `stop`
+    /// says so; a round under way is finished first, so a clean shutdown
+    /// never leaves a message claimed (it would wait for its lease to end).
+    pub async fn retry_due(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         if self.sender.is_none() {
             return;
         }
         let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
             if let Err(error) = self.retry_once().await {
                 tracing::warn!(%error, "retrying queued messages failed; the next tick tries again");
             }

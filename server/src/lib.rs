@@ -596,10 +596,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tracing::info!("demo: http://{address}/demo");
     }
     let purging = tokio::spawn(purges(store.clone(), config.purge));
-    let retrying = tokio::spawn(service.delivery().clone().retry_due());
+    let (stop_retrying, stop) = tokio::sync::watch::channel(false);
+    let retrying = tokio::spawn(service.delivery().clone().retry_due(stop));
     listen::serve(listener, app, config.connections, shutdown).await;
     purging.abort();
-    retrying.abort();
+    // A retry round under way finishes (a send is bounded by the sender's
+    // timeout), so no message stays claimed by a stopped instance.
+    let _ = stop_retrying.send(true);
+    let _ = retrying.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -7,67 +7,14 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::support::writer::{self, row, write_row};
 use crate::support::{SEALING_KEYS, Server, code_at, sqlite, verdict};
 
-async fn row(database: &str, user: &str) -> String {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(database).await.unwrap();
-    let (record,): (String,) = sqlx::query_as("SELECT record FROM totp WHERE user_id = $1")
-        .bind(user)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    record
-}
-
-async fn write_row(database: &str, user: &str, record: &str) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(database).await.unwrap();
-    sqlx::query("UPDATE totp SET record = $1 WHERE user_id = $2")
-        .bind(record)
-        .bind(user)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-}
-
+/// The SQLite half of the scenario; PostgreSQL's is in the interop tests.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_row_copied_over_another_users_or_changed_is_refused() {
     let (_dir, db) = sqlite();
-    let server = Server::start(&db);
-    let api = server.client();
-    let (mallory, _) = api.enroll_verified("mallory").await;
-    let (victim, _) = api.enroll_verified("victim").await;
-    let original = row(&db, "victim").await;
-    let verify = |code: String| {
-        let api = api.clone();
-        async move {
-            api.post("/v1/users/victim/verify_totp", json!({ "code": code }))
-                .await
-        }
-    };
-
-    // Mallory's own row over the victim's: her codes do not sign in as
-    // the victim.
-    write_row(&db, "victim", &row(&db, "mallory").await).await;
-    let (status, body) = verify(code_at(&mallory, 1)).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
-
-    // The victim's row with its lockout weakened, or its failures reset.
-    let mut weakened: Value = serde_json::from_str(&original).unwrap();
-    weakened["lockout"] =
-        json!({"free_failures": 20, "cooldown": 1, "max_lock": 1, "quiet_period": 2});
-    write_row(&db, "victim", &weakened.to_string()).await;
-    let (status, _) = verify("000000".into()).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(server.logs_any(&["another account's", "does not open"]));
-
-    // Put back as it was, it serves again.
-    write_row(&db, "victim", &original).await;
-    let (status, body) = verify(code_at(&victim, 1)).await;
-    assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
+    writer::rows_moved_or_changed_are_refused(&db).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,7 +7,8 @@
 //! throwaway cluster); each test gets its own database.
 
 use crate::server_support::{
-    CUSTOMER, Client, Server, many_clients, postgres, scenarios, stored_record, verdict, wrong_code,
+    CUSTOMER, Client, Server, many_clients, postgres, scenarios, stored_record, verdict, writer,
+    wrong_code,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -170,4 +171,43 @@ async fn fifty_sends_to_one_number_across_instances_deliver_at_most_the_quota() 
 async fn unverified_enrollments_past_their_grace_are_purged_on_postgres() {
     let db = postgres().await;
     scenarios::purge_of_unverified_enrollments(&db).await;
+}
+
+/// A database writer without the keys, on PostgreSQL: a row copied from
+/// another user (whole, or its sealed secret alone) or edited in place is
+/// refused, never a sign-in.
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_moved_or_changed_by_a_writer_are_refused_on_postgres() {
+    let db = postgres().await;
+    writer::rows_moved_or_changed_are_refused(&db).await;
+}
+
+/// The delete / re-create race, eight times, across instances: the
+/// verification in flight on one, the deletion and re-creation on another.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_flight_verifications_never_land_on_a_re_created_enrollment_on_postgres() {
+    let db = postgres().await;
+    let servers: Vec<Server> = (0..INSTANCES)
+        .map(|_| Server::start_with(&db, &[]))
+        .collect();
+    writer::in_flight_verifications_never_land_on_a_re_created_enrollment(&servers, 8).await;
+    for server in servers {
+        server.stop();
+    }
+}
+
+/// After a send, no file of the PostgreSQL cluster holds the SMS code
+/// (the search does find a `--dev` outbox's).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sent_code_is_nowhere_in_the_postgres_files() {
+    let (db, dev_db) = (postgres().await, postgres().await);
+    writer::a_sent_code_is_nowhere_in_the_database_files(&db, &dev_db).await;
+}
+
+/// Messages a failing receiver missed arrive exactly once after a
+/// restart, with three instances' retry workers competing for them.
+#[tokio::test(flavor = "multi_thread")]
+async fn missed_messages_arrive_once_across_three_restarted_instances() {
+    let db = postgres().await;
+    writer::messages_a_failing_receiver_missed_arrive_once_after_a_restart(&db, INSTANCES).await;
 }

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod scenarios;
+pub mod webhook;
+pub mod writer;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
