@@ -55,6 +55,26 @@ fn context(id: &str) -> Vec<u8> {
     format!("otpkit-server/message:{id}").into_bytes()
 }
 
+/// A queued message's sealed text (`sealed`, of message `id`) sealed
+/// again under the first of `keyring`'s keys (`otpkit-server rekey`);
+/// `None` when it is on that key already.
+///
+/// # Errors
+/// A text no configured key opens for this id.
+pub fn reseal(id: &str, sealed: &str, keyring: &Keyring) -> Result<Option<String>, String> {
+    let sealed: otpkit::seal::SealedSecret = sealed.parse().map_err(|e| format!("{e}"))?;
+    if sealed.key_id() == keyring.sealing_key_id() {
+        return Ok(None);
+    }
+    let plain = keyring
+        .open(&sealed, &context(id))
+        .map_err(|e| e.to_string())?;
+    let again = keyring
+        .seal(&plain, &context(id))
+        .map_err(|e| e.to_string())?;
+    Ok(Some(again.to_string()))
+}
+
 impl Delivery {
     /// A delivery through `sender` (`None`: no sender configured; sending
     /// a code is refused), sealing with `keyring`.

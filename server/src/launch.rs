@@ -227,7 +227,7 @@ async fn serve() -> ExitCode {
         sms_webhook_key_env: args.sms_webhook_key_env,
     };
     if let Some(Command::Keys) = args.command {
-        return match crate::keys(&config).await {
+        return match crate::operations::keys(&config).await {
             Ok(report) => {
                 println!("{report}");
                 ExitCode::SUCCESS
@@ -239,7 +239,7 @@ async fn serve() -> ExitCode {
         };
     }
     if let Some(Command::Rekey) = args.command {
-        return match crate::rekey(&config).await {
+        return match crate::operations::rekey(&config).await {
             Ok(done) => {
                 println!("{done}");
                 ExitCode::SUCCESS

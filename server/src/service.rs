@@ -96,9 +96,9 @@ enum Change<S> {
 trait Stored: Sized + Send + 'static {
     const TABLE: Table;
     /// The state stored under `key`.
-    fn decode(json: &str, key: &str, settings: &Settings) -> Result<Self, ApiError>;
+    fn decode(json: &str, key: &str, keyring: &Keyring) -> Result<Self, ApiError>;
     /// The JSON to store under `key`.
-    fn encode(&self, key: &str, settings: &Settings) -> Result<String, ApiError>;
+    fn encode(&self, key: &str, keyring: &Keyring) -> Result<String, ApiError>;
 }
 
 impl Stored for TotpRecord {
@@ -107,10 +107,10 @@ impl Stored for TotpRecord {
     /// Opens the record and checks that it is the user's: the sealed
     /// secret binds every field, the account (the user id) among them, so
     /// a row copied over another user's, or changed at all, is refused.
-    fn decode(json: &str, user_id: &str, settings: &Settings) -> Result<Self, ApiError> {
+    fn decode(json: &str, user_id: &str, keyring: &Keyring) -> Result<Self, ApiError> {
         let stored: StoredTotpRecord = serde_json::from_str(json)
             .map_err(|e| ApiError::internal(&format_args!("stored TOTP record: {e}")))?;
-        let record = stored.open(&settings.keyring).map_err(|e| {
+        let record = stored.open(keyring).map_err(|e| {
             ApiError::internal(&format_args!("the stored TOTP record of {user_id:?}: {e}"))
         })?;
         if record.account() != user_id {
@@ -122,8 +122,8 @@ impl Stored for TotpRecord {
     }
 
     /// Sealed: the record binds its account (the user id) itself.
-    fn encode(&self, _: &str, settings: &Settings) -> Result<String, ApiError> {
-        serde_json::to_string(&self.seal(&settings.keyring)?).map_err(|e| ApiError::internal(&e))
+    fn encode(&self, _: &str, keyring: &Keyring) -> Result<String, ApiError> {
+        serde_json::to_string(&self.seal(keyring)?).map_err(|e| ApiError::internal(&e))
     }
 }
 
@@ -155,15 +155,14 @@ impl Stored for DingState {
     /// times, the customer, the phone number), copies a row under another
     /// UUID or writes a state of its own is refused. Rows stored before
     /// 0.2 (no tag) are refused too: they expired within minutes.
-    fn decode(json: &str, uuid: &str, settings: &Settings) -> Result<Self, ApiError> {
+    fn decode(json: &str, uuid: &str, keyring: &Keyring) -> Result<Self, ApiError> {
         let refused = |why: &dyn std::fmt::Display| {
             ApiError::internal(&format_args!("the stored authentication {uuid}: {why}"))
         };
         let sealed: SealedAuthentication = serde_json::from_str(json)
             .map_err(|e| refused(&format_args!("{e} (stored before 0.2, or changed)")))?;
         let tag = sealed.tag.parse().map_err(|e| refused(&e))?;
-        let digest = settings
-            .keyring
+        let digest = keyring
             .open(&tag, &authentication_binding(uuid, &sealed.state))
             .map_err(|e| refused(&e))?;
         let ours: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(sealed.state.as_bytes()).into();
@@ -173,10 +172,10 @@ impl Stored for DingState {
         serde_json::from_str(&sealed.state).map_err(|e| refused(&e))
     }
 
-    fn encode(&self, uuid: &str, settings: &Settings) -> Result<String, ApiError> {
+    fn encode(&self, uuid: &str, keyring: &Keyring) -> Result<String, ApiError> {
         let state = serde_json::to_string(self).map_err(|e| ApiError::internal(&e))?;
         let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(state.as_bytes()).into();
-        let tag = settings.keyring.seal(
+        let tag = keyring.seal(
             &otpkit::Secret::from_bytes(&digest)?,
             &authentication_binding(uuid, &state),
         )?;
@@ -186,6 +185,28 @@ impl Stored for DingState {
         };
         serde_json::to_string(&sealed).map_err(|e| ApiError::internal(&e))
     }
+}
+
+/// `json`, a Ding authentication stored under `uuid`, with its tag made
+/// again under the first sealing key (`otpkit-server rekey`); `None` when
+/// it is on that key already.
+///
+/// # Errors
+/// A row no configured key opens, or one that was changed.
+pub fn retag_authentication(
+    json: &str,
+    uuid: &str,
+    keyring: &Keyring,
+) -> Result<Option<String>, ApiError> {
+    let sealed: SealedAuthentication =
+        serde_json::from_str(json).map_err(|e| ApiError::internal(&e))?;
+    let tag: otpkit::seal::SealedSecret = sealed.tag.parse().map_err(|e| ApiError::internal(&e))?;
+    if tag.key_id() == keyring.sealing_key_id() {
+        return Ok(None);
+    }
+    DingState::decode(json, uuid, keyring)?
+        .encode(uuid, keyring)
+        .map(Some)
 }
 
 /// The send quotas of a phone number and of a customer, hour and day:
@@ -407,11 +428,11 @@ impl Service {
             let row = self.store.load(S::TABLE, key).await?;
             let version = row.as_ref().map(|row| row.version);
             let state = row
-                .map(|row| S::decode(&row.json, key, &self.settings))
+                .map(|row| S::decode(&row.json, key, &self.settings.keyring))
                 .transpose()?;
             let (change, result) = step(state)?;
             let change = match change {
-                Change::Put(state) => Change::Put(state.encode(key, &self.settings)?),
+                Change::Put(state) => Change::Put(state.encode(key, &self.settings.keyring)?),
                 Change::Keep => Change::Keep,
                 Change::Delete => Change::Delete,
             };
@@ -574,7 +595,7 @@ impl Service {
     pub async fn totp(&self, user_id: &str) -> Result<TotpResource, ApiError> {
         let row = self.store.load(Table::Totp, user_id).await?;
         let row = row.ok_or_else(|| ApiError::not_found("TOTP"))?;
-        Ok(TotpRecord::decode(&row.json, user_id, &self.settings)?.resource())
+        Ok(TotpRecord::decode(&row.json, user_id, &self.settings.keyring)?.resource())
     }
 
     /// Clerk's `createBackupCode`: a new set replacing the old one, returned
@@ -593,7 +614,7 @@ impl Service {
     ) -> Result<(BackupCodes, u64), ApiError> {
         let row = self.store.load(Table::Totp, user_id).await?;
         let row = row.ok_or_else(|| ApiError::not_found("TOTP"))?;
-        let seen = TotpRecord::decode(&row.json, user_id, &self.settings)?;
+        let seen = TotpRecord::decode(&row.json, user_id, &self.settings.keyring)?;
         verified_for_backup_codes(&seen)?;
         let settings = Arc::clone(&self.settings);
         let now = now();
@@ -718,7 +739,7 @@ impl Service {
         let uuid = uuid::Uuid::new_v4().to_string();
         let expires_at = challenge.expire_at();
         let json = DingState::new(customer_uuid, phone_number, challenge, created_at)
-            .encode(&uuid, &settings)?;
+            .encode(&uuid, &settings.keyring)?;
         // The message is queued with the authentication (one
         // transaction), then sent: a failed send is retried, not lost.
         let (message, queued) =
@@ -820,7 +841,7 @@ impl Service {
             .await?
             .ok_or_else(no_such_authentication)?;
         let state = owned(
-            Some(DingState::decode(&row.json, uuid, &self.settings)?),
+            Some(DingState::decode(&row.json, uuid, &self.settings.keyring)?),
             &customer,
             &phone,
         )?;

@@ -106,32 +106,42 @@ async fn a_sigkill_mid_race_leaves_whole_records() {
     server.stop();
 }
 
-/// Key rotation to the end: records sealed with the old key are re-sealed
-/// by `otpkit-server rekey` under the new one, after which the server runs
-/// with the new key alone and every user still signs in.
+/// Key rotation to the end: every sealed row on the old key — TOTP
+/// records, a queued message its receiver has not taken, a Ding
+/// authentication's tag — is re-sealed by `otpkit-server rekey` under the
+/// new one, after which the server runs with the new key alone: every user
+/// signs in, the queued message is delivered and its code checks.
 #[tokio::test(flavor = "multi_thread")]
 async fn rekey_reseals_every_record_so_the_old_key_can_go() {
     use crate::support::SEALING_KEYS;
+    use crate::support::webhook::{Receiver, WEBHOOK_KEY, check, code_of, production, send};
     let new_key =
         "otpkit-key:v1:next:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
     let (_dir, db) = sqlite();
-    let server = Server::start(&db);
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    *receiver.failing.lock().unwrap() = true;
+    let server = production(&db, &url);
     let api = server.client();
     let mut uris = Vec::new();
     for user in ["ann", "ben", "cat"] {
         uris.push((user, api.enroll_verified(user).await.0));
     }
     api.enroll("dan").await; // unverified: re-sealed too
+    // Its message stays queued: the receiver is down.
+    let (_, created) = send(&api, "+14155550700").await;
+    let uuid = created["authentication_uuid"].as_str().unwrap().to_owned();
     server.stop();
 
-    let rekey = |keys: String| {
-        let mut command = Server::command(&db, &["rekey"]);
+    let command = |args: &[&str], keys: &str| {
+        let mut command = Server::command(&db, args);
         command
             .env("OTPKIT_SEALING_KEYS", keys)
             .stdout(std::process::Stdio::piped());
-        command.output().unwrap()
+        command
     };
-    let output = rekey(format!("{new_key},{SEALING_KEYS}"));
+    let both = format!("{new_key},{SEALING_KEYS}");
+    let output = command(&["rekey"], &both).output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -139,23 +149,34 @@ async fn rekey_reseals_every_record_so_the_old_key_can_go() {
     );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "re-sealed 4 records under key next; 0 were already"
+        "re-sealed 4 records under key next; 0 were already\n\
+         re-sealed 1 queued messages and 1 Ding authentications"
     );
     for user in ["ann", "ben", "cat", "dan"] {
         let stored: otpkit::StoredTotpRecord =
             serde_json::from_value(stored_record(&db, user).await).unwrap();
         assert_eq!(stored.key_id(), Some("next"), "{user}");
     }
+    let keys = command(&["keys"], &both).output().unwrap();
+    let said = String::from_utf8_lossy(&keys.stdout).into_owned();
+    assert!(!said.contains("key test"), "{said}");
+    assert!(said.contains("key next: 1 queued messages"), "{said}");
+    assert!(said.contains("key next: 1 Ding authentications"), "{said}");
     // Again: nothing left to do.
-    let output = rekey(format!("{new_key},{SEALING_KEYS}"));
+    let output = command(&["rekey"], &both).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "re-sealed 0 records under key next; 4 were already"
+        "re-sealed 0 records under key next; 4 were already\n\
+         re-sealed 0 queued messages and 0 Ding authentications"
     );
 
-    // The new key alone opens everything.
-    let mut command = Server::command(&db, &[]);
-    command.env("OTPKIT_SEALING_KEYS", new_key);
+    // The new key alone opens everything: the records, the queued message
+    // (delivered now the receiver is back), the authentication.
+    *receiver.failing.lock().unwrap() = false;
+    let mut command = Server::command(&db, &["--sms-webhook", &url]);
+    command
+        .env("OTPKIT_SEALING_KEYS", new_key)
+        .env("OTPKIT_SMS_WEBHOOK_KEY", WEBHOOK_KEY);
     let server = Server::spawn(command, &db);
     let api = server.client();
     for (user, uri) in &uris {
@@ -167,106 +188,20 @@ async fn rekey_reseals_every_record_so_the_old_key_can_go() {
             .await;
         assert_eq!(status, StatusCode::OK, "{user}: {body}");
     }
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got.len(), 1, "the queued message is delivered");
+    assert_eq!(
+        check(&api, &uuid, &code_of(&got[0])).await["status"],
+        json!("valid")
+    );
+    assert!(!server.log().contains("does not open"), "{}", server.log());
     server.stop();
 }
 
-/// Rotation while serving: a server on `new,old` takes a load of
-/// verifications (every one a write racing `rekey`'s compare-and-sets)
-/// while `rekey` runs; then `keys` counts no record on the old key, and a
-/// server with the new key alone signs every user in.
+/// Rotation while serving, on SQLite (PostgreSQL's run is in the interop
+/// tests).
 #[tokio::test(flavor = "multi_thread")]
 async fn rekey_under_load_leaves_nothing_on_the_old_key() {
-    use crate::support::SEALING_KEYS;
-    let new_key =
-        "otpkit-key:v1:next:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
-    let both = format!("{new_key},{SEALING_KEYS}");
     let (_dir, db) = sqlite();
-    let server = Server::start(&db);
-    let api = server.client();
-    let mut users = Vec::new();
-    for n in 0..24 {
-        let user = format!("load-{n}");
-        let (uri, backup) = api.enroll_verified(&user).await;
-        users.push((user, uri, backup));
-    }
-    server.stop();
-    let command = |args: &[&str], keys: &str| {
-        let mut command = Server::command(&db, args);
-        command
-            .env("OTPKIT_SEALING_KEYS", keys)
-            .stdout(std::process::Stdio::piped());
-        command
-    };
-    let before = command(&["keys"], &both).output().unwrap();
-    let said = String::from_utf8_lossy(&before.stdout).into_owned();
-    assert!(said.contains("key test: 24 TOTP records"), "{said}");
-    assert!(said.contains("24 records need rekey"), "{said}");
-
-    // The serving instance is a --dev one (its outbox takes the SMS sent
-    // below) whose keys file holds both keys.
-    crate::support::write_private(
-        &crate::support::dev_keys_file(&db),
-        &format!(
-            "api_key={}\nsealing_keys={both}\npepper={}\n",
-            crate::support::API_KEY,
-            crate::support::PEPPER
-        ),
-    );
-    let server = Server::start(&db);
-    let load: Vec<_> = users
-        .iter()
-        .enumerate()
-        .map(|(n, (user, uri, _))| {
-            let api = server.client_at(u8::try_from(n + 2).unwrap());
-            let (path, uri) = (format!("/v1/users/{user}/verify_totp"), uri.clone());
-            tokio::spawn(async move {
-                for _ in 0..2 {
-                    let (status, _) = api.post(&path, json!({ "code": wrong_code(&uri) })).await;
-                    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-                }
-                let (status, body) = api.post(&path, json!({ "code": code_at(&uri, 1) })).await;
-                assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
-            })
-        })
-        .collect();
-    let mut rekey = command(&["rekey"], &both);
-    let rekeyed = tokio::task::spawn_blocking(move || rekey.output().unwrap())
-        .await
-        .unwrap();
-    for task in load {
-        task.await.unwrap();
-    }
-    assert!(
-        rekeyed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rekeyed.stderr)
-    );
-    // A Ding authentication made now is tagged with the new key.
-    server.client().authenticate("+14155550900").await;
-    server.stop();
-
-    let after = command(&["keys"], &both).output().unwrap();
-    let said = String::from_utf8_lossy(&after.stdout).into_owned();
-    assert!(said.contains("key next: 24 TOTP records"), "{said}");
-    assert!(said.contains("key next: 1 Ding authentications"), "{said}");
-    assert!(!said.contains("key test"), "{said}");
-    assert!(said.ends_with("0 records need rekey\n"), "{said}");
-
-    // The old key dropped: every record opens, every user signs in.
-    let server = Server::spawn(command(&[], new_key), &db);
-    let api = server.client();
-    for (user, _, backup) in &users {
-        let (status, body) = api
-            .post(
-                &format!("/v1/users/{user}/verify_totp"),
-                json!({ "code": backup[0] }),
-            )
-            .await;
-        assert_eq!(
-            verdict(status, &body)["code_type"],
-            json!("backup_code"),
-            "{body}"
-        );
-    }
-    server.stop();
+    crate::support::writer::rekey_under_load_leaves_nothing_on_the_old_key(&db, 1).await;
 }

@@ -211,3 +211,11 @@ async fn missed_messages_arrive_once_across_three_restarted_instances() {
     let db = postgres().await;
     writer::messages_a_failing_receiver_missed_arrive_once_after_a_restart(&db, INSTANCES).await;
 }
+
+/// Key rotation while three instances serve a load of verifications:
+/// `rekey` leaves nothing on the old key, which can then be dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn rekey_under_load_across_instances_leaves_nothing_on_the_old_key() {
+    let db = postgres().await;
+    writer::rekey_under_load_leaves_nothing_on_the_old_key(&db, INSTANCES).await;
+}

@@ -309,17 +309,38 @@ impl Store {
             .collect()
     }
 
-    /// Every queued message's sealed text.
+    /// Every queued message's id and sealed text.
     ///
     /// # Errors
     /// A database error.
-    pub async fn sealed_messages(&self) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query("SELECT sealed FROM messages")
+    pub async fn sealed_messages(&self) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query("SELECT id, sealed FROM messages ORDER BY id")
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| row.try_get(0))
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .collect()
+    }
+
+    /// Replaces a queued message's sealed text if it is still `old`:
+    /// false when it was sent (deleted) meanwhile.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn reseal_message(
+        &self,
+        id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE messages SET sealed = $1 WHERE id = $2 AND sealed = $3")
+            .bind(new)
+            .bind(id)
+            .bind(old)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(done == 1)
     }
 
     /// Saves `json` under `key` if the row still has `version`: false when

@@ -255,3 +255,101 @@ pub async fn messages_a_failing_receiver_missed_arrive_once_after_a_restart(
         );
     }
 }
+
+/// Rotation while serving: `instances` servers on `new,old` take a load of
+/// verifications from 24 client addresses (every one a write racing
+/// `rekey`'s compare-and-sets) while `rekey` runs; then `keys` counts no
+/// row on the old key, and a server with the new key alone signs every
+/// user in.
+pub async fn rekey_under_load_leaves_nothing_on_the_old_key(db: &str, instances: usize) {
+    use super::{SEALING_KEYS, wrong_code};
+    let new_key =
+        "otpkit-key:v1:next:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+    let both = format!("{new_key},{SEALING_KEYS}");
+    let server = Server::start_with(db, &[]);
+    let api = server.client();
+    let mut users = Vec::new();
+    for n in 0..24 {
+        let user = format!("load-{n}");
+        let (uri, backup) = api.enroll_verified(&user).await;
+        users.push((user, uri, backup));
+    }
+    server.stop();
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let command = |args: &[&str], keys: &str| {
+        let mut command = Server::command(db, args);
+        command
+            .env("OTPKIT_SEALING_KEYS", keys)
+            .env("OTPKIT_SMS_WEBHOOK_KEY", super::webhook::WEBHOOK_KEY)
+            .stdout(std::process::Stdio::piped());
+        command
+    };
+    let before = command(&["keys"], &both).output().unwrap();
+    let said = String::from_utf8_lossy(&before.stdout).into_owned();
+    assert!(said.contains("key test: 24 TOTP records"), "{said}");
+    assert!(said.contains("24 records need rekey"), "{said}");
+
+    let servers: Vec<Server> = (0..instances)
+        .map(|_| Server::spawn(command(&["--sms-webhook", &url], &both), db))
+        .collect();
+    let load: Vec<_> = users
+        .iter()
+        .enumerate()
+        .map(|(n, (user, uri, _))| {
+            let api = servers[n % instances].client_at(u8::try_from(n + 2).unwrap());
+            let (path, uri) = (format!("/v1/users/{user}/verify_totp"), uri.clone());
+            tokio::spawn(async move {
+                for _ in 0..2 {
+                    let (status, _) = api.post(&path, json!({ "code": wrong_code(&uri) })).await;
+                    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+                }
+                let (status, body) = api.post(&path, json!({ "code": code_at(&uri, 1) })).await;
+                assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
+            })
+        })
+        .collect();
+    let mut rekey = command(&["rekey"], &both);
+    let rekeyed = tokio::task::spawn_blocking(move || rekey.output().unwrap())
+        .await
+        .unwrap();
+    for task in load {
+        task.await.unwrap();
+    }
+    assert!(
+        rekeyed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rekeyed.stderr)
+    );
+    // A Ding authentication made now is tagged with the new key.
+    let (status, body) = send(&servers[0].client(), "+14155550900").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for server in servers {
+        server.stop();
+    }
+
+    let after = command(&["keys"], &both).output().unwrap();
+    let said = String::from_utf8_lossy(&after.stdout).into_owned();
+    assert!(said.contains("key next: 24 TOTP records"), "{said}");
+    assert!(said.contains("key next: 1 Ding authentications"), "{said}");
+    assert!(!said.contains("key test"), "{said}");
+    assert!(said.ends_with("0 records need rekey\n"), "{said}");
+
+    // The old key dropped: every record opens, every user signs in.
+    let server = Server::spawn(command(&[], new_key), db);
+    let api = server.client();
+    for (user, _, backup) in &users {
+        let (status, body) = api
+            .post(
+                &format!("/v1/users/{user}/verify_totp"),
+                json!({ "code": backup[0] }),
+            )
+            .await;
+        assert_eq!(
+            verdict(status, &body)["code_type"],
+            json!("backup_code"),
+            "{body}"
+        );
+    }
+    server.stop();
+}
