@@ -5,7 +5,8 @@
 //!   is sealed with the server's keyring, bound to its id; the database
 //!   holds no code in clear (the `--dev` outbox aside).
 //! - **Neither lost nor burnt**: the message is stored before the request
-//!   is answered (with its authentication, in one transaction), then sent
+//!   is answered (with its authentication, or with a retry's saved state,
+//!   in one transaction), then sent
 //!   at once; a send that fails leaves it queued (the request still
 //!   succeeds: no retry of the user's is used up) and a worker on every
 //!   instance tries it again, backing off from 1 s to 5 min.
@@ -170,18 +171,6 @@ impl Delivery {
                 }
             }
         }
-    }
-
-    /// Queues and sends a message outside any other write (a retry's new
-    /// code).
-    ///
-    /// # Errors
-    /// As [`Delivery::seal`]; a database error (nothing queued).
-    pub async fn queue(&self, to: &str, text: String) -> Result<(), ApiError> {
-        let (message, row) = self.seal(to, text, now_millis())?;
-        self.store.insert_message(&row).await?;
-        self.send_now(&message, 0, row.due_at).await;
-        Ok(())
     }
 
     /// Every second, claims the messages that are due (a failed send's

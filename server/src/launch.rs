@@ -84,6 +84,10 @@ struct Args {
     /// Codes checked for one phone number per day.
     #[arg(long, default_value_t = 30)]
     sms_checks_per_day: u32,
+    /// Seconds a Ding authentication waits before a retry may send a new
+    /// code (1 to 3600).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    sms_retry_cooldown: u64,
     /// Country calling codes that may receive SMS codes (`1,33,44`); all
     /// when not given.
     #[arg(long, value_delimiter = ',')]
@@ -220,6 +224,8 @@ async fn serve() -> ExitCode {
         ding_keys_env: args.ding_keys_env,
         dev: args.dev,
         dev_keys: args.dev_keys,
+        challenge: otpkit::challenge::ChallengePolicy::default()
+            .retry_cooldown(args.sms_retry_cooldown),
         issuer: args.issuer,
         max_connections: args.max_connections,
         write_batch: usize::from(args.write_batch),

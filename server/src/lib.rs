@@ -68,6 +68,9 @@ pub struct Config {
     pub dev_keys: Option<std::path::PathBuf>,
     /// The issuer shown in authenticator apps.
     pub issuer: String,
+    /// Ding authentications' policy: digits, lifetime, attempts, retries
+    /// and their cool-down.
+    pub challenge: ChallengePolicy,
     /// The database pool's size (default: 4 on SQLite, 16 on PostgreSQL).
     pub max_connections: Option<u32>,
     /// The most compare-and-sets committed in one transaction (1: one
@@ -277,7 +280,7 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
         pepper,
         issuer: config.issuer.clone(),
         enrollment: EnrollmentOptions::default(),
-        challenge: ChallengePolicy::default(),
+        challenge: config.challenge,
     };
     let sender = sender(config, &store)?;
     let service = Service::new(store, settings, sender, config.limits.clone());

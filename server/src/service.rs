@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::limits::{ClientThrottle, HashGate, Limits};
 use crate::metrics::{Metrics, Refusal, Send as SendResult};
 use crate::sender::Sender;
-use crate::store::{OutboxMessage, Store, Table};
+use crate::store::{OutboxMessage, QueuedMessage, Store, Table};
 
 /// The secrets and settings every request uses.
 pub struct Settings {
@@ -88,6 +88,9 @@ enum Change<S> {
     Keep,
     /// Save this state.
     Put(S),
+    /// Save this state and, in the same transaction, queue this message
+    /// (a retry's new code).
+    PutAndQueue(S, QueuedMessage),
     /// Delete the row.
     Delete,
 }
@@ -433,6 +436,9 @@ impl Service {
             let (change, result) = step(state)?;
             let change = match change {
                 Change::Put(state) => Change::Put(state.encode(key, &self.settings.keyring)?),
+                Change::PutAndQueue(state, message) => {
+                    Change::PutAndQueue(state.encode(key, &self.settings.keyring)?, message)
+                }
                 Change::Keep => Change::Keep,
                 Change::Delete => Change::Delete,
             };
@@ -443,10 +449,15 @@ impl Service {
                         .compare_and_set(S::TABLE, key, version, json)
                         .await?
                 }
+                (Change::PutAndQueue(json, message), Some(version)) => {
+                    self.store
+                        .compare_and_set_queuing(S::TABLE, key, version, json, &message)
+                        .await?
+                }
                 (Change::Put(json), None) if S::TABLE == Table::Totp => {
                     self.store.insert_totp(key, &json).await?
                 }
-                (Change::Put(_), None) => {
+                (Change::Put(_) | Change::PutAndQueue(..), None) => {
                     return Err(ApiError::internal(&"a transition created a challenge row"));
                 }
                 (Change::Delete, Some(version)) => {
@@ -954,30 +965,39 @@ impl Service {
             return Ok((Limited::Refused, at));
         }
         let settings = Arc::clone(&self.settings);
+        let delivery = &self.delivery;
         let retried = self
             .transition(uuid, |state: Option<DingState>| {
                 let mut state = owned(state, customer_uuid, &phone_number)?;
                 let now = now();
                 let (next, outcome) = state.challenge.retry(Some(&settings.pepper), now)?;
                 if next == state.challenge {
-                    return Ok((Change::Keep, (outcome, now)));
+                    return Ok((Change::Keep, (outcome, now, None)));
                 }
                 state.challenge = next;
-                if matches!(outcome, RetryOutcome::Sent { .. }) {
-                    state.sent(now);
-                }
-                Ok((Change::Put(state), (outcome, now)))
+                let RetryOutcome::Sent { code, .. } = &outcome else {
+                    return Ok((Change::Put(state), (outcome, now, None)));
+                };
+                // The new code's message is queued with the saved state
+                // (one transaction), then sent: a crash between costs
+                // neither the retry nor the message.
+                state.sent(now);
+                let (message, queued) =
+                    delivery.seal(&phone_number, text_of(&code.to_string()), now_millis())?;
+                let due_at = queued.due_at;
+                Ok((
+                    Change::PutAndQueue(state, queued),
+                    (outcome, now, Some((message, due_at))),
+                ))
             })
             .await;
-        if !matches!(retried, Ok((RetryOutcome::Sent { .. }, _))) {
+        if !matches!(retried, Ok((RetryOutcome::Sent { .. }, _, _))) {
             self.give_back_send_quotas(customer_uuid, &phone_number, at)
                 .await?;
         }
-        let (outcome, at) = retried?;
-        if let RetryOutcome::Sent { code, .. } = &outcome {
-            self.delivery
-                .queue(&phone_number, text_of(&code.to_string()))
-                .await?;
+        let (outcome, at, queued) = retried?;
+        if let Some((message, due_at)) = queued {
+            self.delivery.send_now(&message, 0, due_at).await;
         }
         Ok((Limited::Done(outcome), at))
     }

@@ -372,6 +372,41 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// [`Store::compare_and_set`] and, in the same transaction, queues
+    /// `message`: both or neither (a retry's new code is never saved
+    /// without its message, nor queued for a retry that lost its race).
+    /// Not batched: retries are rare.
+    ///
+    /// # Errors
+    /// A database error (nothing saved).
+    pub async fn compare_and_set_queuing(
+        &self,
+        table: Table,
+        key: &str,
+        version: i64,
+        json: String,
+        message: &QueuedMessage,
+    ) -> Result<bool, sqlx::Error> {
+        let (name, key_column, data) = table.sql();
+        let mut transaction = self.pool.begin().await?;
+        let done = sqlx::query(&format!(
+            "UPDATE {name} SET {data} = $1, version = version + 1 \
+             WHERE {key_column} = $2 AND version = $3"
+        ))
+        .bind(json)
+        .bind(key)
+        .bind(version)
+        .execute(&mut *transaction)
+        .await?;
+        if done.rows_affected() != 1 {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
+        insert_message(&mut transaction, message).await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
     /// Deletes the state under `key` if the row still has `version`. The
     /// row stays as a tombstone (an empty state) with its version bumped,
     /// so versions only ever grow: a request that read the deleted state
@@ -446,7 +481,8 @@ impl Store {
         transaction.commit().await
     }
 
-    /// Queues a message.
+    /// Queues a message on its own (the service queues each with the
+    /// write it belongs to).
     ///
     /// # Errors
     /// A database error.
