@@ -2,16 +2,25 @@
 //! connections held at once (past it, new ones wait in the kernel's
 //! backlog instead of taking file descriptors), a header-read timeout (a
 //! client that sends its request slowly, or not at all, is dropped), and
-//! a request timeout (503 after it). Each request carries its peer address
-//! as `ConnectInfo`, for the per-client limits.
+//! a request timeout (503 after it), and a lingering close: a body the
+//! application answered without reading (413 for one over the limit, a
+//! 401 before the JSON) is read and dropped, up to [`DRAIN_LIMIT`], before
+//! the answer goes out, so the client reads the answer instead of a
+//! connection reset (closing a socket with unread data resets it). Each
+//! request carries its peer address as `ConnectInfo`, for the per-client
+//! limits.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use http_body_util::BodyExt;
+use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -20,6 +29,69 @@ use tower::ServiceExt;
 
 use crate::Connections;
 use crate::error::ApiError;
+
+/// The most of an unread body read and dropped before answering; past it
+/// the connection is closed (and the client may see a reset).
+pub const DRAIN_LIMIT: usize = 8 << 20;
+
+/// A request body the application reads through, while the listener keeps
+/// hold of it: what the application left unread is drained after it
+/// answered.
+struct Shared(Arc<Mutex<Option<Incoming>>>);
+
+impl http_body::Body for Shared {
+    type Data = axum::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match slot.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .is_none_or(http_body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map_or_else(
+                || http_body::SizeHint::with_exact(0),
+                http_body::Body::size_hint,
+            )
+    }
+}
+
+/// Reads and drops what is left of `body`, up to [`DRAIN_LIMIT`] bytes:
+/// whether it all came (else the connection must close).
+async fn drain(mut body: Incoming) -> bool {
+    let mut read = 0;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return false };
+        if let Some(data) = frame.data_ref() {
+            read += data.len();
+            if read > DRAIN_LIMIT {
+                return false;
+            }
+        }
+    }
+    true
+}
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
 /// the connections in flight to finish their requests.
@@ -60,27 +132,47 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let request_timeout = limits.request_timeout;
-        let service = hyper::service::service_fn(
-            move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                let app = app.clone();
-                async move {
-                    let request = request.map(axum::body::Body::new);
-                    let response =
-                        match tokio::time::timeout(request_timeout, app.oneshot(request)).await {
-                            Ok(Ok(response)) => response,
-                            Ok(Err(never)) => match never {},
-                            Err(_) => ApiError::new(
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                "request_timeout",
-                                "the request took too long to answer",
-                            )
-                            .into_response(),
-                        };
-                    Ok::<_, Infallible>(response)
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let app = app.clone();
+            async move {
+                let started = tokio::time::Instant::now();
+                let (mut parts, body) = request.into_parts();
+                parts.extensions.insert(ConnectInfo(peer));
+                let slot = Arc::new(Mutex::new(Some(body)));
+                let request = hyper::Request::from_parts(
+                    parts,
+                    axum::body::Body::new(Shared(Arc::clone(&slot))),
+                );
+                let mut response =
+                    match tokio::time::timeout(request_timeout, app.oneshot(request)).await {
+                        Ok(Ok(response)) => response,
+                        Ok(Err(never)) => match never {},
+                        Err(_) => ApiError::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "request_timeout",
+                            "the request took too long to answer",
+                        )
+                        .into_response(),
+                    };
+                let unread = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+                    .filter(|body| !http_body::Body::is_end_stream(body));
+                if let Some(body) = unread {
+                    // Within what is left of the request's time.
+                    let left = request_timeout.saturating_sub(started.elapsed());
+                    let drained = tokio::time::timeout(left, drain(body)).await;
+                    if !matches!(drained, Ok(true)) {
+                        response.headers_mut().insert(
+                            axum::http::header::CONNECTION,
+                            axum::http::HeaderValue::from_static("close"),
+                        );
+                    }
                 }
-            },
-        );
+                Ok::<_, Infallible>(response)
+            }
+        });
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
