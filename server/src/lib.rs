@@ -383,6 +383,7 @@ async fn purges(store: Store, purge: Purge) {
                 messages = done.messages,
                 authentications = done.authentications,
                 enrollments = done.enrollments,
+                tombstones = done.tombstones,
                 "purged what only tells of the past"
             ),
             Err(error) => tracing::warn!(%error, "purge failed; the next one retries"),

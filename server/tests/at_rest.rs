@@ -130,6 +130,7 @@ async fn the_purge_drops_only_what_tells_of_the_past() {
         messages: 2,
         authentications: 1,
         enrollments: 0,
+        tombstones: 0,
     };
     assert_eq!(store.purge(now, 86_400, 86_400).await.unwrap(), purged);
     assert_eq!(
@@ -282,4 +283,87 @@ async fn an_authentication_changed_or_moved_by_a_writer_is_refused() {
 async fn unverified_enrollments_past_their_grace_are_purged() {
     let (_dir, db) = sqlite();
     crate::support::scenarios::purge_of_unverified_enrollments(&db).await;
+}
+
+/// A deleted TOTP leaves a tombstone (its version kept, so nothing in
+/// flight can save over a new enrollment); the purge dates it when it
+/// first sees it and deletes it a day later, not before. A tombstone
+/// filled again and emptied again is dated anew.
+#[tokio::test(flavor = "multi_thread")]
+async fn tombstones_go_a_day_after_the_purge_first_sees_them() {
+    use otpkit_server::store::{Store, TOMBSTONE_KEEP};
+    let (_dir, db) = sqlite();
+    let server = Server::start_with(&db, &[]);
+    let api = server.client();
+    for user in ["gone", "back"] {
+        api.enroll_verified(user).await;
+        let (status, _) = api
+            .send("DELETE", &format!("/v1/users/{user}/totp"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let rows = || async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db).await.unwrap();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT user_id, version FROM totp ORDER BY user_id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        rows
+    };
+    assert_eq!(rows().await.len(), 2, "two tombstones");
+    let store = Store::connect(&db, Some(1)).await.unwrap();
+    let now = crate::support::unix_now();
+    let keep = u64::try_from(TOMBSTONE_KEEP).unwrap();
+    assert_eq!(
+        store.purge(now, 86_400, 86_400).await.unwrap().tombstones,
+        0
+    );
+    // "back" enrolls again (its tombstone filled, at its next version) and
+    // is deleted again: its tombstone is new.
+    api.enroll("back").await;
+    let (status, _) = api.send("DELETE", "/v1/users/back/totp", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        store
+            .purge(now + keep - 60, 86_400, 86_400)
+            .await
+            .unwrap()
+            .tombstones,
+        0,
+        "within the day"
+    );
+    let later = now + keep + 60;
+    assert_eq!(
+        store.purge(later, 86_400, 86_400).await.unwrap().tombstones,
+        1
+    );
+    assert_eq!(
+        rows().await,
+        vec![("back".to_owned(), 5)],
+        "only the new one is left"
+    );
+    assert_eq!(
+        store
+            .purge(later + keep, 86_400, 86_400)
+            .await
+            .unwrap()
+            .tombstones,
+        1
+    );
+    store.close().await;
+    assert!(rows().await.is_empty());
+    // A user whose tombstone went enrolls again from version 1.
+    let uri = api.enroll("gone").await;
+    assert_eq!(rows().await, vec![("gone".to_owned(), 1)]);
+    let (status, body) = api
+        .post(
+            "/v1/users/gone/totp/attempt_verification",
+            json!({ "code": code_at(&uri, 0) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    server.stop();
 }

@@ -80,7 +80,18 @@ pub struct Purged {
     pub authentications: u64,
     /// Unverified enrollments past their grace period (now tombstones).
     pub enrollments: u64,
+    /// Tombstones of deleted TOTP rows, a day after the purge first saw
+    /// them.
+    pub tombstones: u64,
 }
+
+/// How long a tombstone (a deleted TOTP row, its version kept) stays after
+/// the purge first sees it, seconds. It exists so that a request that read
+/// the deleted state cannot save over a state created after the deletion
+/// (ABA); no request lives anywhere near a day (`--request-timeout`,
+/// `rekey` reloads each row just before its compare-and-set), so after it
+/// the row can go: a new enrollment then starts at version 1 again.
+pub const TOMBSTONE_KEEP: i64 = 86_400;
 
 /// How long a queued message is tried, seconds: past it, its code has
 /// expired (Ding's codes live 10 minutes at most), so it is dropped.
@@ -442,7 +453,7 @@ impl Store {
         let done = sqlx::query(
             "INSERT INTO totp (user_id, version, record) VALUES ($1, 1, $2) \
              ON CONFLICT (user_id) DO UPDATE SET record = excluded.record, \
-             version = totp.version + 1 WHERE totp.record = ''",
+             version = totp.version + 1, deleted_at = NULL WHERE totp.record = ''",
         )
         .bind(user_id)
         .bind(json)
@@ -721,8 +732,10 @@ impl Store {
     /// day (they hold the codes sent, in plaintext), queued messages never
     /// taken within [`MESSAGE_LIFETIME`] (their codes have expired), and
     /// authentications that expired more than `keep_expired` seconds ago
-    /// (their status reads as unknown after that), and unverified TOTP
-    /// enrollments untouched for `enrollment_grace` seconds.
+    /// (their status reads as unknown after that), unverified TOTP
+    /// enrollments untouched for `enrollment_grace` seconds (they become
+    /// tombstones), and tombstones [`TOMBSTONE_KEEP`] after a purge first
+    /// saw them.
     ///
     /// # Errors
     /// A database error.
@@ -735,7 +748,7 @@ impl Store {
         let now = i64::try_from(now).unwrap_or(i64::MAX);
         let keep_expired = i64::try_from(keep_expired).unwrap_or(i64::MAX);
         let enrollment_grace = i64::try_from(enrollment_grace).unwrap_or(i64::MAX);
-        let delete = |sql: &'static str, before: i64| async move {
+        let execute = |sql: &'static str, before: i64| async move {
             Ok::<_, sqlx::Error>(
                 sqlx::query(sql)
                     .bind(before)
@@ -744,31 +757,44 @@ impl Store {
                     .rows_affected(),
             )
         };
-        let quotas = delete(
+        let quotas = execute(
             "DELETE FROM quota WHERE window_start < $1",
             now.saturating_sub(2 * 86_400),
         )
         .await?;
-        let outbox = delete(
+        let outbox = execute(
             "DELETE FROM outbox WHERE sent_at < $1",
             now.saturating_sub(86_400).saturating_mul(1000),
         )
         .await?;
-        let unsent = delete(
+        let unsent = execute(
             "DELETE FROM messages WHERE created_at < $1",
             now.saturating_sub(MESSAGE_LIFETIME).saturating_mul(1000),
         )
         .await?;
-        let authentications = delete(
+        let authentications = execute(
             "DELETE FROM authentications WHERE expires_at < $1",
             now.saturating_sub(keep_expired),
+        )
+        .await?;
+        let enrollments = self.purge_enrollments(now, enrollment_grace).await?;
+        // Tombstones: dated when first seen, deleted a day after.
+        execute(
+            "UPDATE totp SET deleted_at = $1 WHERE record = '' AND deleted_at IS NULL",
+            now,
+        )
+        .await?;
+        let tombstones = execute(
+            "DELETE FROM totp WHERE record = '' AND deleted_at < $1",
+            now.saturating_sub(TOMBSTONE_KEEP),
         )
         .await?;
         Ok(Purged {
             quotas,
             messages: outbox.saturating_add(unsent),
             authentications,
-            enrollments: self.purge_enrollments(now, enrollment_grace).await?,
+            enrollments,
+            tombstones,
         })
     }
 
