@@ -25,7 +25,8 @@ use subtle::ConstantTimeEq;
 use crate::authentication::{Event, check_status};
 use crate::clock::now;
 use crate::error::{ApiError, ding_shape};
-use crate::service::{Created, Limited, Service, no_such_authentication};
+use crate::service::Service;
+use crate::service::ding::{Created, Limited, no_such_authentication};
 
 /// The OpenAPI 3.1 document of every route but the `--dev` ones, served at
 /// `GET /openapi.json`. The tests hold it to the server: every route it

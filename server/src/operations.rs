@@ -157,7 +157,7 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
                     .await
                     .map_err(|e| StartError(format!("authentication {uuid}: {e}")))?;
                 let Some(row) = loaded else { break };
-                match crate::service::retag_authentication(&row.json, uuid, &keyring) {
+                match crate::service::ding::retag_authentication(&row.json, uuid, &keyring) {
                     Ok(None) => break,
                     Ok(Some(json)) => {
                         if store
