@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::StartError;
+use crate::error::StartError;
 
 /// The three secrets a server needs, as text (wiped when dropped; no
 /// `Debug`, so never logged).

@@ -229,3 +229,15 @@ impl From<QueryRejection> for ApiError {
         Self::new(rejection.status(), "invalid_query", rejection.body_text())
     }
 }
+
+/// A failure to start, with what to do about it.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}

@@ -206,7 +206,7 @@ async fn serve() -> ExitCode {
     }
     let config = Config {
         limits: args.limits(),
-        connections: crate::Connections {
+        connections: crate::listen::Connections {
             max: args.connection_limit.max(1),
             header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
             request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),

@@ -40,6 +40,7 @@ use zeroize::Zeroizing;
 use crate::api::{ApiKey, AppState};
 use crate::dev_keys::DevKeys;
 use crate::error::ApiError;
+use crate::error::StartError;
 use crate::sender::{DevOutbox, Sender, Webhook};
 use crate::service::{Service, Settings};
 use crate::store::Store;
@@ -85,7 +86,7 @@ pub struct Config {
     /// The environment variable holding the webhook's HMAC key.
     pub sms_webhook_key_env: String,
     /// Connections: how many at once, and how long a client may take.
-    pub connections: Connections,
+    pub connections: listen::Connections,
     /// The purge's schedule.
     pub purge: Purge,
 }
@@ -110,41 +111,6 @@ impl Default for Purge {
         }
     }
 }
-
-/// What one client may hold of the server's connections.
-#[derive(Debug, Clone, Copy)]
-pub struct Connections {
-    /// Connections served at once; more wait in the kernel's backlog.
-    pub max: usize,
-    /// Time to send a request's headers, from the connection's start or
-    /// the previous request's end (a slowloris holds a connection this
-    /// long at most).
-    pub header_timeout: std::time::Duration,
-    /// Time to answer a request, body read included.
-    pub request_timeout: std::time::Duration,
-}
-
-impl Default for Connections {
-    fn default() -> Self {
-        Self {
-            max: 1024,
-            header_timeout: std::time::Duration::from_secs(5),
-            request_timeout: std::time::Duration::from_secs(15),
-        }
-    }
-}
-
-/// A failure to start, with what to do about it.
-#[derive(Debug)]
-pub struct StartError(pub String);
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StartError {}
 
 /// A production secret from its environment variable (wiped when
 /// dropped, once parsed into the key types that keep it).

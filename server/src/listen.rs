@@ -27,8 +27,30 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::Connections;
 use crate::error::ApiError;
+
+/// What one client may hold of the server's connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max: usize,
+    /// Time to send a request's headers, from the connection's start or
+    /// the previous request's end (a slowloris holds a connection this
+    /// long at most).
+    pub header_timeout: std::time::Duration,
+    /// Time to answer a request, body read included.
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            max: 1024,
+            header_timeout: std::time::Duration::from_secs(5),
+            request_timeout: std::time::Duration::from_secs(15),
+        }
+    }
+}
 
 /// The most of an unread body read and dropped before answering; past it
 /// the connection is closed (and the client may see a reset).
