@@ -834,3 +834,26 @@ async fn outbox(
     let messages = state.service.outbox(&query.phone_number).await?;
     Ok(Json(json!({ "messages": messages })).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ApiKey;
+
+    #[test]
+    fn the_api_key_matches_itself_only() {
+        let key = ApiKey::new("test-api-key-0123456789abcdef").unwrap();
+        assert!(key.matches("test-api-key-0123456789abcdef"));
+        for other in [
+            "",
+            "test-api-key-0123456789abcde",
+            "test-api-key-0123456789abcdef0",
+            "TEST-API-KEY-0123456789ABCDEF",
+            " test-api-key-0123456789abcdef",
+        ] {
+            assert!(!key.matches(other), "{other:?}");
+        }
+        // Only the digest is kept: nothing of the key's text or length.
+        assert_eq!(std::mem::size_of::<ApiKey>(), 32);
+        assert!(ApiKey::new("short").is_err());
+    }
+}
