@@ -25,8 +25,11 @@ use otpkit::backup::BackupCodeOptions;
 use otpkit::record::EnrollmentOptions;
 use otpkit::{BackupCodeSet, Keyring, Pepper, Secret, Totp, TotpRecord};
 
+#[path = "common/stored_form.rs"]
+mod stored_form;
 #[path = "../tests/support/mod.rs"]
 mod support;
+use stored_form::{Form, form_of, stored_for};
 
 /// The binary the launcher starts: this package's, built for the bench.
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
@@ -53,7 +56,7 @@ fn now() -> u64 {
 
 /// Seeds `USERS` verified records, all with one set of backup codes
 /// (hashed once: the set is data, and the flood's codes are wrong anyway).
-async fn seed(database: &str, binary: &str) -> Vec<Totp> {
+async fn seed(database: &str, binary: &str, form: Form) -> Vec<Totp> {
     // Migrated by the build under test (a baseline may know fewer
     // migrations than this build).
     // (Killed, not stopped: its migrations committed before it listened.)
@@ -73,7 +76,7 @@ async fn seed(database: &str, binary: &str) -> Vec<Totp> {
             .unwrap()
             .with_backup_codes(set.clone())
             .unwrap();
-        let json = stored_for(binary, &record, &keyring);
+        let json = stored_for(form, &record, &keyring);
         sqlx::query("INSERT INTO totp (user_id, version, record) VALUES ($1, 1, $2)")
             .bind(&user)
             .bind(&json)
@@ -233,13 +236,17 @@ fn main() {
         "| server | cheap p50 | cheap p99 | cheap req/s | flood answered/s | flood refused (429)/s | hashes/s | runs (cheap p99) |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    let forms: Vec<Form> = modes
+        .iter()
+        .map(|(_, binary, _)| form_of(binary, &runtime))
+        .collect();
     let mut runs: Vec<Vec<Run>> = modes.iter().map(|_| Vec::new()).collect();
     for _ in 0..repeat {
         for (mode, (_, binary, args)) in modes.iter().enumerate() {
             for file in ["flood.db", "flood.db-wal", "flood.db-shm"] {
                 let _ = std::fs::remove_file(dir.path().join(file));
             }
-            let totps = Arc::new(runtime.block_on(seed(&database, binary)));
+            let totps = Arc::new(runtime.block_on(seed(&database, binary, forms[mode])));
             let server = Server::spawn(Server::command_of(binary, &database, args), &database);
             runs[mode].push(runtime.block_on(flood(&server.base, totps, seconds)));
             server.stop();
@@ -267,28 +274,4 @@ fn main() {
             all.join(", ")
         );
     }
-}
-
-/// A sealed record as `binary` stores it: this build's form, or, for a
-/// baseline from before this build's stored form, otpkit 0.1's (version 1,
-/// the secret bound to `totp-record:<id>`, without the fields added since:
-/// its loader refuses unknown fields and later versions).
-fn stored_for(binary: &str, record: &TotpRecord, keyring: &Keyring) -> String {
-    let mut json = serde_json::to_value(record.seal(keyring).unwrap()).unwrap();
-    if binary != SERVER_BIN {
-        let object = json.as_object_mut().unwrap();
-        object.remove("backup_lockout");
-        if let Some(lockout) = object.get_mut("lockout").and_then(|l| l.as_object_mut()) {
-            lockout.remove("max_lock");
-            lockout.remove("quiet_period");
-        }
-        let id = object["id"].as_str().unwrap().to_owned();
-        let context = format!("totp-record:{id}");
-        let sealed = keyring
-            .seal(record.totp().secret(), context.as_bytes())
-            .unwrap();
-        object.insert("version".into(), serde_json::json!(1));
-        object.insert("secret".into(), serde_json::json!(sealed.to_string()));
-    }
-    json.to_string()
 }

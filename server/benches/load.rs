@@ -42,8 +42,11 @@ use otpkit::{Keyring, Secret, Totp, TotpRecord};
 
 // The tests' server launcher and keys: a release server on a free
 // loopback port, started and stopped the same way.
+#[path = "common/stored_form.rs"]
+mod stored_form;
 #[path = "../tests/support/mod.rs"]
 mod support;
+use stored_form::{Form, form_of, stored_for};
 
 /// The binary the launcher starts: this package's, built for the bench.
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
@@ -66,8 +69,7 @@ fn now() -> u64 {
 
 /// Seeds `users` verified records (in one transaction); returns their
 /// generators.
-async fn seed(database: &str, users: usize, binary: &str) -> Vec<Totp> {
-    // Migrated by the server's own code first.
+async fn seed(database: &str, users: usize, binary: &str, form: Form) -> Vec<Totp> {
     // Migrated by the build under test (a baseline may know fewer
     // migrations than this build).
     // (Killed, not stopped: its migrations committed before it listened.)
@@ -82,7 +84,7 @@ async fn seed(database: &str, users: usize, binary: &str) -> Vec<Totp> {
         let user = format!("user-{i}");
         let record =
             TotpRecord::import("bench", &user, Secret::generate(), &options, None, now()).unwrap();
-        let json = stored_for(binary, &record, &keyring);
+        let json = stored_for(form, &record, &keyring);
         sqlx::query("INSERT INTO totp (user_id, version, record) VALUES ($1, 1, $2)")
             .bind(&user)
             .bind(&json)
@@ -226,17 +228,18 @@ fn main() {
     // (build, binary, --write-batch): this build unbatched and batched,
     // and the baseline's the same way when one is given.
     let baseline = std::env::var("OTPKIT_BENCH_BASELINE").ok();
-    let mut modes: Vec<(&str, String, &str)> = vec![
-        ("this build", SERVER_BIN.to_owned(), "1"),
-        ("this build", SERVER_BIN.to_owned(), "64"),
+    let mut modes: Vec<(&str, String, &str, Form)> = vec![
+        ("this build", SERVER_BIN.to_owned(), "1", Form::Current),
+        ("this build", SERVER_BIN.to_owned(), "64", Form::Current),
     ];
     if let Some(baseline) = &baseline {
+        let form = form_of(baseline, &runtime);
         // A baseline from before batching has one mode (and no flag).
         if batches(baseline) {
-            modes.push(("baseline", baseline.clone(), "1"));
-            modes.push(("baseline", baseline.clone(), "64"));
+            modes.push(("baseline", baseline.clone(), "1", form));
+            modes.push(("baseline", baseline.clone(), "64", form));
         } else {
-            modes.push(("baseline", baseline.clone(), UNBATCHED));
+            modes.push(("baseline", baseline.clone(), UNBATCHED, form));
         }
     }
     for (name, database, instances) in targets {
@@ -245,7 +248,7 @@ fn main() {
             // machine falls on all of them.
             let mut runs: Vec<Vec<Report>> = modes.iter().map(|_| Vec::new()).collect();
             for _ in 0..repeat {
-                for (mode, (_, binary, batch)) in modes.iter().enumerate() {
+                for (mode, (_, binary, batch, form)) in modes.iter().enumerate() {
                     let run = || -> Report {
                         if name == "PostgreSQL" {
                             runtime.block_on(reset_postgres(&database));
@@ -254,7 +257,8 @@ fn main() {
                                 let _ = std::fs::remove_file(dir.path().join(file));
                             }
                         }
-                        let totps = Arc::new(runtime.block_on(seed(&database, users, binary)));
+                        let totps =
+                            Arc::new(runtime.block_on(seed(&database, users, binary, *form)));
                         let mut args: Vec<String> = std::env::var("OTPKIT_BENCH_MAX_CONNECTIONS")
                             .map(|n| vec!["--max-connections".to_owned(), n])
                             .unwrap_or_default();
@@ -289,7 +293,7 @@ fn main() {
                 .collect();
             for (mode, reports) in runs.iter().enumerate() {
                 let median = &reports[reports.len() / 2];
-                let (build, _, batch) = &modes[mode];
+                let (build, _, batch, _) = &modes[mode];
                 let writes = match *batch {
                     UNBATCHED => "no batching",
                     "1" => "one per transaction",
@@ -337,28 +341,4 @@ async fn reset_postgres(database: &str) {
         sqlx::query(statement).execute(&pool).await.unwrap();
     }
     pool.close().await;
-}
-
-/// A sealed record as `binary` stores it: this build's form, or, for a
-/// baseline from before this build's stored form, otpkit 0.1's (version 1,
-/// the secret bound to `totp-record:<id>`, without the fields added since:
-/// its loader refuses unknown fields and later versions).
-fn stored_for(binary: &str, record: &TotpRecord, keyring: &Keyring) -> String {
-    let mut json = serde_json::to_value(record.seal(keyring).unwrap()).unwrap();
-    if binary != SERVER_BIN {
-        let object = json.as_object_mut().unwrap();
-        object.remove("backup_lockout");
-        if let Some(lockout) = object.get_mut("lockout").and_then(|l| l.as_object_mut()) {
-            lockout.remove("max_lock");
-            lockout.remove("quiet_period");
-        }
-        let id = object["id"].as_str().unwrap().to_owned();
-        let context = format!("totp-record:{id}");
-        let sealed = keyring
-            .seal(record.totp().secret(), context.as_bytes())
-            .unwrap();
-        object.insert("version".into(), serde_json::json!(1));
-        object.insert("secret".into(), serde_json::json!(sealed.to_string()));
-    }
-    json.to_string()
 }
