@@ -288,7 +288,9 @@ async fn unverified_enrollments_past_their_grace_are_purged() {
 /// A deleted TOTP leaves a tombstone (its version kept, so nothing in
 /// flight can save over a new enrollment); the purge dates it when it
 /// first sees it and deletes it a day later, not before. A tombstone
-/// filled again and emptied again is dated anew.
+/// filled again and emptied again is dated anew. Once tombstones are gone,
+/// a new enrollment starts above the highest version they had: no (user,
+/// version) pair is used twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn tombstones_go_a_day_after_the_purge_first_sees_them() {
     use otpkit_server::store::{Store, TOMBSTONE_KEEP};
@@ -355,9 +357,10 @@ async fn tombstones_go_a_day_after_the_purge_first_sees_them() {
     );
     store.close().await;
     assert!(rows().await.is_empty());
-    // A user whose tombstone went enrolls again from version 1.
+    // A user whose tombstone went enrolls again above every version a
+    // purged tombstone had ("back" reached 5).
     let uri = api.enroll("gone").await;
-    assert_eq!(rows().await, vec![("gone".to_owned(), 1)]);
+    assert_eq!(rows().await, vec![("gone".to_owned(), 6)]);
     let (status, body) = api
         .post(
             "/v1/users/gone/totp/attempt_verification",

@@ -88,9 +88,9 @@ pub struct Purged {
 /// How long a tombstone (a deleted TOTP row, its version kept) stays after
 /// the purge first sees it, seconds. It exists so that a request that read
 /// the deleted state cannot save over a state created after the deletion
-/// (ABA); no request lives anywhere near a day (`--request-timeout`,
-/// `rekey` reloads each row just before its compare-and-set), so after it
-/// the row can go: a new enrollment then starts at version 1 again.
+/// (ABA). When it goes, the highest version it had is kept in
+/// `version_floor` and a new row starts above it, so even then no (key,
+/// version) pair is used twice.
 pub const TOMBSTONE_KEEP: i64 = 86_400;
 
 /// How long a queued message is tried, seconds: past it, its code has
@@ -443,15 +443,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Creates a user's TOTP: a new row at version 1, or the user's
-    /// tombstone filled again at its next version; false if the user has
-    /// one.
+    /// Creates a user's TOTP: a new row just above the version floor (1
+    /// until a tombstone was purged), or the user's tombstone filled again
+    /// at its next version; false if the user has one.
     ///
     /// # Errors
     /// A database error.
     pub async fn insert_totp(&self, user_id: &str, json: &str) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
-            "INSERT INTO totp (user_id, version, record) VALUES ($1, 1, $2) \
+            "INSERT INTO totp (user_id, version, record) \
+             VALUES ($1, (SELECT floor FROM version_floor WHERE name = 'totp') + 1, $2) \
              ON CONFLICT (user_id) DO UPDATE SET record = excluded.record, \
              version = totp.version + 1, deleted_at = NULL WHERE totp.record = ''",
         )
@@ -778,17 +779,7 @@ impl Store {
         )
         .await?;
         let enrollments = self.purge_enrollments(now, enrollment_grace).await?;
-        // Tombstones: dated when first seen, deleted a day after.
-        execute(
-            "UPDATE totp SET deleted_at = $1 WHERE record = '' AND deleted_at IS NULL",
-            now,
-        )
-        .await?;
-        let tombstones = execute(
-            "DELETE FROM totp WHERE record = '' AND deleted_at < $1",
-            now.saturating_sub(TOMBSTONE_KEEP),
-        )
-        .await?;
+        let tombstones = self.purge_tombstones(now).await?;
         Ok(Purged {
             quotas,
             messages: outbox.saturating_add(unsent),
@@ -796,6 +787,34 @@ impl Store {
             enrollments,
             tombstones,
         })
+    }
+
+    /// Tombstones: dated when a purge first sees them, deleted
+    /// [`TOMBSTONE_KEEP`] after, in one transaction with the version floor
+    /// raised to the highest version deleted (a new row starts above it).
+    async fn purge_tombstones(&self, now: i64) -> Result<u64, sqlx::Error> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE totp SET deleted_at = $1 WHERE record = '' AND deleted_at IS NULL")
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        let before = now.saturating_sub(TOMBSTONE_KEEP);
+        sqlx::query(
+            "UPDATE version_floor SET floor = (SELECT MAX(v) FROM (\
+             SELECT floor AS v FROM version_floor WHERE name = 'totp' UNION ALL \
+             SELECT version AS v FROM totp WHERE record = '' AND deleted_at < $1) AS versions) \
+             WHERE name = 'totp'",
+        )
+        .bind(before)
+        .execute(&mut *transaction)
+        .await?;
+        let deleted = sqlx::query("DELETE FROM totp WHERE record = '' AND deleted_at < $1")
+            .bind(before)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        transaction.commit().await?;
+        Ok(deleted)
     }
 
     /// Unverified enrollments not touched for `grace` seconds become

@@ -247,5 +247,33 @@ pub async fn purge_of_unverified_enrollments(db: &str) {
         )
         .await;
     assert_eq!(verdict(status, &body)["verified"], json!(true), "{body}");
+    // idle-2's tombstone goes a day after the purge first saw it; it then
+    // enrolls above every version a purged tombstone had.
+    let before = stored_version(db, "idle-2").await; // its tombstone's
+    let store = Store::connect(db, Some(1)).await.unwrap();
+    let purged = store
+        .purge(now + 10 * day, 20 * day, 20 * day)
+        .await
+        .unwrap();
+    assert_eq!(purged.tombstones, 1, "idle-2's");
+    store.close().await;
+    api.enroll("idle-2").await;
+    assert!(
+        stored_version(db, "idle-2").await > before,
+        "a version never used"
+    );
     server.stop();
+}
+
+/// The version of `user`'s TOTP row.
+async fn stored_version(db: &str, user: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(db).await.unwrap();
+    let (version,): (i64,) = sqlx::query_as("SELECT version FROM totp WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    version
 }
