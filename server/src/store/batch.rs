@@ -155,7 +155,16 @@ async fn commit(
     let mut transaction = connection.begin().await?;
     let mut saved = Vec::with_capacity(batch.len());
     for write in batch {
-        saved.push(update(&mut transaction, write).await?);
+        saved.push(
+            super::update_if_version(
+                &mut transaction,
+                write.table,
+                &write.key,
+                write.version,
+                &write.json,
+            )
+            .await?,
+        );
     }
     transaction.commit().await?;
     Ok(saved)
@@ -219,19 +228,4 @@ async fn update_rows(
         .iter()
         .map(|write| updated.contains(&write.key))
         .collect())
-}
-
-/// One row's compare-and-set inside a transaction.
-async fn update(connection: &mut AnyConnection, write: &Write) -> Result<bool, sqlx::Error> {
-    let (name, key_column, data) = write.table.sql();
-    let done = sqlx::query(&format!(
-        "UPDATE {name} SET {data} = $1, version = version + 1 \
-         WHERE {key_column} = $2 AND version = $3"
-    ))
-    .bind(&write.json)
-    .bind(&write.key)
-    .bind(write.version)
-    .execute(&mut *connection)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }

@@ -370,17 +370,8 @@ impl Store {
         if let Some(writer) = &self.writer {
             return writer.compare_and_set(table, key, version, json).await;
         }
-        let (name, key_column, data) = table.sql();
-        let done = sqlx::query(&format!(
-            "UPDATE {name} SET {data} = $1, version = version + 1 \
-             WHERE {key_column} = $2 AND version = $3"
-        ))
-        .bind(json)
-        .bind(key)
-        .bind(version)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut connection = self.pool.acquire().await?;
+        update_if_version(&mut connection, table, key, version, &json).await
     }
 
     /// [`Store::compare_and_set`] and, in the same transaction, queues
@@ -398,18 +389,8 @@ impl Store {
         json: String,
         message: &QueuedMessage,
     ) -> Result<bool, sqlx::Error> {
-        let (name, key_column, data) = table.sql();
         let mut transaction = self.pool.begin().await?;
-        let done = sqlx::query(&format!(
-            "UPDATE {name} SET {data} = $1, version = version + 1 \
-             WHERE {key_column} = $2 AND version = $3"
-        ))
-        .bind(json)
-        .bind(key)
-        .bind(version)
-        .execute(&mut *transaction)
-        .await?;
-        if done.rows_affected() != 1 {
+        if !update_if_version(&mut transaction, table, key, version, &json).await? {
             transaction.rollback().await?;
             return Ok(false);
         }
@@ -871,6 +852,29 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// The compare-and-set itself, on `connection` (a transaction or not):
+/// `json` saved under `key` and the version bumped if the row still has
+/// `version`.
+async fn update_if_version(
+    connection: &mut sqlx::AnyConnection,
+    table: Table,
+    key: &str,
+    version: i64,
+    json: &str,
+) -> Result<bool, sqlx::Error> {
+    let (name, key_column, data) = table.sql();
+    let done = sqlx::query(&format!(
+        "UPDATE {name} SET {data} = $1, version = version + 1 \
+         WHERE {key_column} = $2 AND version = $3"
+    ))
+    .bind(json)
+    .bind(key)
+    .bind(version)
+    .execute(connection)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Inserts a queued message on `connection` (a transaction or not).
