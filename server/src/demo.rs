@@ -313,7 +313,7 @@ async fn verify(
             |token| {
                 format!(
                     "<p id=\"result\" data-outcome=\"{0}\">That code was not accepted ({0}).</p>{1}",
-                    crate::api::reason(&refused).0,
+                    crate::api::clerk::reason(&refused).0,
                     code_form(
                         "/demo/verify",
                         token,
@@ -397,7 +397,7 @@ async fn sign_in(
     page(&headers, status, "Sign in", |token| {
         format!(
             "<p id=\"result\" data-outcome=\"{}\" role=\"status\">{}</p>{}",
-            crate::api::reason(&outcome).0,
+            crate::api::clerk::reason(&outcome).0,
             escape(&message),
             code_form("/demo/sign-in", token, &user_id, "Another code")
         )
