@@ -256,7 +256,7 @@ fn demo_user(name: &str) -> Result<String, ApiError> {
 async fn submitted_code(
     service: &Service,
     headers: &HeaderMap,
-    client: crate::api::ClientIp,
+    client: crate::client::Peer,
     form: CodeForm,
     verified: bool,
 ) -> Result<TotpOutcome, Box<Response>> {
@@ -265,7 +265,7 @@ async fn submitted_code(
     }
     let outcome = match demo_user(&form.user_id) {
         Ok(id) => service
-            .check_totp(&id, form.code, verified, client.0)
+            .check_totp(&id, form.code, verified, Some(&client.0))
             .await
             .map(|(outcome, _)| outcome),
         Err(error) => Err(error),
@@ -276,7 +276,7 @@ async fn submitted_code(
 async fn verify(
     State(service): State<Service>,
     headers: HeaderMap,
-    client: crate::api::ClientIp,
+    client: crate::client::Peer,
     Form(form): Form<CodeForm>,
 ) -> Response {
     let user_id = form.user_id.clone();
@@ -356,7 +356,7 @@ async fn sign_in_form(
 async fn sign_in(
     State(service): State<Service>,
     headers: HeaderMap,
-    client: crate::api::ClientIp,
+    client: crate::client::Peer,
     Form(form): Form<CodeForm>,
 ) -> Response {
     let user_id = form.user_id.clone();

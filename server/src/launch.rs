@@ -63,9 +63,12 @@ struct Args {
     /// (429) for that user, until an hour passes with none (1 to 20).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     client_failures: u32,
-    /// A reverse proxy's address: its `X-Forwarded-For` names the client.
-    #[arg(long)]
-    trusted_proxy: Option<std::net::IpAddr>,
+    /// Peers whose `X-Forwarded-For` names the end user: the app's
+    /// backends or a proxy in front, as addresses and CIDR ranges
+    /// (`10.0.0.5,10.0.1.0/24`; the flag may repeat). From any other peer
+    /// no end user is named: the per-user budgets alone apply.
+    #[arg(long, value_delimiter = ',', value_parser = trusted_proxy)]
+    trusted_proxy: Vec<crate::client::TrustedProxies>,
     /// SMS codes to one phone number per hour.
     #[arg(long, default_value_t = 5)]
     sms_phone_per_hour: u32,
@@ -138,7 +141,11 @@ impl Args {
             hash_concurrency,
             hash_queue: self.hash_queue.unwrap_or(4 * hash_concurrency),
             client_failures: self.client_failures,
-            trusted_proxy: self.trusted_proxy,
+            trusted_proxies: self
+                .trusted_proxy
+                .iter()
+                .flat_map(|list| list.nets().iter().copied())
+                .collect(),
             sms: crate::limits::SmsLimits {
                 phone_per_hour: self.sms_phone_per_hour,
                 phone_per_day: self.sms_phone_per_day,
@@ -156,6 +163,11 @@ impl Args {
             ..default
         }
     }
+}
+
+/// One `--trusted-proxy` entry: an address or a CIDR range.
+fn trusted_proxy(text: &str) -> Result<crate::client::TrustedProxies, String> {
+    text.parse()
 }
 
 /// What to do instead of serving.

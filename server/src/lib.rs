@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod authentication;
+pub mod client;
 pub mod clock;
 pub mod delivery;
 pub mod demo;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod launch;
 pub mod limits;
 pub mod listen;
+pub mod logs;
 pub mod metrics;
 pub mod operations;
 pub mod sender;
@@ -275,8 +277,8 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
             service_for_timing,
             api::timed,
         ))
-        .layer(axum::Extension(api::TrustedProxy(
-            config.limits.trusted_proxy,
+        .layer(axum::Extension(Arc::new(
+            config.limits.trusted_proxies.clone(),
         )));
     Ok((app, service))
 }

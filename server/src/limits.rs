@@ -6,13 +6,13 @@
 //! the database; the hash gate and the client throttle are per instance.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::client::{Client, TrustedProxies};
 use crate::error::ApiError;
 use crate::metrics::{Metrics, Refusal};
 
@@ -33,9 +33,10 @@ pub struct Limits {
     /// The quiet period that clears a client's count: at least the
     /// record's own, so the client's count never clears before the user's.
     pub client_quiet: Duration,
-    /// A reverse proxy whose `X-Forwarded-For` names the client; requests
-    /// from any other peer are their own client.
-    pub trusted_proxy: Option<IpAddr>,
+    /// The peers whose `X-Forwarded-For` names the end user (the app's
+    /// backends, a proxy in front); from any other peer no end user is
+    /// named and the per-client throttle does not apply.
+    pub trusted_proxies: TrustedProxies,
     /// SMS quotas.
     pub sms: SmsLimits,
 }
@@ -51,7 +52,7 @@ impl Default for Limits {
             // never clears before the user's (their clocks differ by the
             // time a request takes, and the record's counts whole seconds).
             client_quiet: Duration::from_secs(3660),
-            trusted_proxy: None,
+            trusted_proxies: TrustedProxies::default(),
             sms: SmsLimits::default(),
         }
     }
@@ -191,19 +192,32 @@ impl Drop for Ticket {
     }
 }
 
-/// Wrong codes per (client, user) in this instance: past the limit, the
-/// client is refused for that user until a quiet period passes. An attempt
-/// is counted when it starts and given back if it was not a wrong code, so
-/// concurrent requests cannot slip past the limit.
+/// Wrong codes per (client, user) in this instance, for clients a trusted
+/// peer names ([`EndUser::Named`](crate::client::EndUser)): past the
+/// limit, the client is refused for that user until a quiet period passes.
+/// An attempt is counted when it starts and given back if it was not a
+/// wrong code, so concurrent requests cannot slip past the limit.
 ///
 /// Entries are keyed by a keyed hash of (client, user), in shards, so a
 /// request allocates nothing and contends only with its shard; two pairs
 /// that collide (odds 2⁻⁶⁴ per pair) share a count, which only throttles.
+///
+/// **Bounded memory, no scans.** Each shard keeps two generations of at
+/// most [`GENERATION`] entries: a pair is looked up in the current one,
+/// then the previous one (and moved forward); when the current one is
+/// full it becomes the previous one and the old previous one is dropped
+/// whole. So the table never holds more than `2 × 16 × GENERATION`
+/// pairs (65 536, about 2 MiB), a request does one or two hash lookups,
+/// and what is evicted is the pairs not seen since their shard filled
+/// twice: the least recently seen. An evicted count is forgotten, so an
+/// attacker who floods the table with new pairs gets its count back; what
+/// it meets then is the user's own budget, kept in the record, which no
+/// flood evicts.
 pub struct ClientThrottle {
     limit: u32,
     quiet: Duration,
     keys: std::hash::RandomState,
-    shards: Box<[Mutex<HashMap<u64, Entry>>]>,
+    shards: Box<[Mutex<Shard>]>,
     metrics: Arc<Metrics>,
 }
 
@@ -213,10 +227,52 @@ struct Entry {
     last: Instant,
 }
 
+/// Two generations of entries.
+#[derive(Default)]
+struct Shard {
+    current: HashMap<u64, Entry>,
+    previous: HashMap<u64, Entry>,
+}
+
 /// Shards of the throttle's table.
 const SHARDS: usize = 16;
-/// Entries a shard keeps before its stale ones are swept.
-const SWEEP_AT: usize = 8192;
+/// Entries of one generation of one shard.
+pub const GENERATION: usize = 2048;
+
+impl Shard {
+    /// The entry of `key` in the current generation, moved there (or made)
+    /// if needed; a full generation is retired first.
+    fn entry(&mut self, key: u64, now: Instant) -> &mut Entry {
+        if !self.current.contains_key(&key) {
+            let moved = self.previous.remove(&key).unwrap_or(Entry {
+                counted: 0,
+                last: now,
+            });
+            if self.current.len() >= GENERATION {
+                std::mem::swap(&mut self.current, &mut self.previous);
+                self.current.clear();
+            }
+            self.current.insert(key, moved);
+        }
+        self.current.get_mut(&key).expect("inserted above")
+    }
+
+    fn get_mut(&mut self, key: u64) -> Option<&mut Entry> {
+        match self.current.get_mut(&key) {
+            Some(entry) => Some(entry),
+            None => self.previous.get_mut(&key),
+        }
+    }
+
+    fn remove(&mut self, key: u64) {
+        self.current.remove(&key);
+        self.previous.remove(&key);
+    }
+
+    fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+}
 
 impl ClientThrottle {
     /// A throttle for `limits`, counting into `metrics`.
@@ -226,42 +282,52 @@ impl ClientThrottle {
             limit: limits.client_failures.max(1),
             quiet: limits.client_quiet,
             keys: std::hash::RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             metrics,
         }
     }
 
-    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
+    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, Shard> {
         let shard = usize::try_from(key % SHARDS as u64).unwrap_or(0);
         self.shards[shard]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The pairs held, across shards (at most `2 × 16 ×` [`GENERATION`]).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        (0..SHARDS as u64).map(|s| self.shard(s).len()).sum()
+    }
+
+    /// Whether no pair is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Counts an attempt by `client` at `user`, or refuses it.
     ///
     /// # Errors
     /// 429 `too_many_requests` when the client is throttled for this user.
-    pub fn begin(&self, client: IpAddr, user: &str) -> Result<Attempt<'_>, ApiError> {
+    pub fn begin(&self, client: &Client, user: &str) -> Result<Attempt<'_>, ApiError> {
         use std::hash::BuildHasher as _;
         let key = self.keys.hash_one((client, user));
         let now = Instant::now();
-        let mut entries = self.shard(key);
-        if entries.len() >= SWEEP_AT {
-            let quiet = self.quiet;
-            entries.retain(|_, e| now.duration_since(e.last) < quiet);
-        }
-        let entry = entries.entry(key).or_insert(Entry {
-            counted: 0,
-            last: now,
-        });
+        let mut shard = self.shard(key);
+        let entry = shard.entry(key, now);
         if now.duration_since(entry.last) >= self.quiet {
             entry.counted = 0;
         }
         if entry.counted >= self.limit {
             let left = self.quiet.saturating_sub(now.duration_since(entry.last));
-            drop(entries);
+            drop(shard);
             self.metrics.refused(Refusal::ClientThrottled);
+            tracing::info!(
+                user = %crate::logs::masked_user(user),
+                retry_after = left.as_secs(),
+                "client throttled: too many wrong codes from one named client for one user"
+            );
             return Err(too_many(
                 "too many wrong codes from this client for this user; try again later",
                 left.as_secs(),
@@ -293,7 +359,7 @@ impl Attempt<'_> {
     /// It was a right code: the client starts again from nothing.
     pub fn right(mut self) {
         if let Some(key) = self.key.take() {
-            self.throttle.shard(key).remove(&key);
+            self.throttle.shard(key).remove(key);
         }
     }
 }
@@ -301,7 +367,7 @@ impl Attempt<'_> {
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take()
-            && let Some(entry) = self.throttle.shard(key).get_mut(&key)
+            && let Some(entry) = self.throttle.shard(key).get_mut(key)
         {
             entry.counted = entry.counted.saturating_sub(1);
         }
@@ -319,19 +385,52 @@ mod tests {
             ..Limits::default()
         };
         let throttle = ClientThrottle::new(&limits, Arc::default());
-        let (a, b) = ("127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
+        let a = Client::Address("127.0.0.2".parse().unwrap());
+        let b = Client::Address("127.0.0.3".parse().unwrap());
         // Given back when not a wrong code (a replay, an error).
-        drop(throttle.begin(a, "u").unwrap());
+        drop(throttle.begin(&a, "u").unwrap());
         for _ in 0..3 {
-            throttle.begin(a, "u").unwrap().wrong();
+            throttle.begin(&a, "u").unwrap().wrong();
         }
         assert_eq!(
-            throttle.begin(a, "u").err().map(|e| e.status),
+            throttle.begin(&a, "u").err().map(|e| e.status),
             Some(StatusCode::TOO_MANY_REQUESTS)
         );
         // Another user, another client: untouched.
-        throttle.begin(a, "v").unwrap().right();
-        throttle.begin(b, "u").unwrap().right();
+        throttle.begin(&a, "v").unwrap().right();
+        throttle.begin(&b, "u").unwrap().right();
+    }
+
+    #[test]
+    fn the_table_is_bounded_and_evicts_the_least_recently_seen() {
+        let throttle = ClientThrottle::new(&Limits::default(), Arc::default());
+        let stranger = Client::Address("198.51.100.7".parse().unwrap());
+        for _ in 0..3 {
+            throttle.begin(&stranger, "victim").unwrap().wrong();
+        }
+        // A flood of new pairs, ten times the table.
+        let bound = 2 * SHARDS * GENERATION;
+        for n in 0..10 * bound {
+            let client = Client::Unparsed(format!("flood-{n}").into());
+            throttle.begin(&client, "u").unwrap().wrong();
+            assert!(throttle.shard(n as u64).len() <= 2 * GENERATION);
+        }
+        assert!(throttle.len() <= bound, "{} > {bound}", throttle.len());
+        assert!(throttle.len() > bound / 2, "{}", throttle.len());
+        // The stranger's count was evicted with the rest: it may try
+        // again (and meets the user's own budget in the record).
+        throttle.begin(&stranger, "victim").unwrap().wrong();
+        // A pair seen often stays: counted across a flood of one
+        // generation's worth per shard.
+        let regular = Client::Address("203.0.113.9".parse().unwrap());
+        throttle.begin(&regular, "v").unwrap().wrong();
+        for n in 0..SHARDS * GENERATION / 2 {
+            let client = Client::Unparsed(format!("again-{n}").into());
+            throttle.begin(&client, "u").unwrap().wrong();
+        }
+        throttle.begin(&regular, "v").unwrap().wrong();
+        throttle.begin(&regular, "v").unwrap().wrong();
+        assert!(throttle.begin(&regular, "v").is_err(), "kept and counted");
     }
 
     #[test]

@@ -15,3 +15,4 @@ mod dev;
 mod limits;
 mod races;
 mod restart;
+mod topology;

@@ -15,7 +15,8 @@ use serde_json::json;
 use crate::clock::now;
 use crate::error::ApiError;
 
-use super::{AppState, Body, ClientIp, UserId};
+use super::{AppState, Body, UserId};
+use crate::client::EndUser;
 
 /// Clerk's routes (the API key is checked by the router).
 pub(super) fn routes() -> Router<AppState> {
@@ -90,12 +91,12 @@ async fn disable_mfa(
 async fn attempt_verification(
     State(state): State<AppState>,
     UserId(id): UserId,
-    ClientIp(client): ClientIp,
+    end_user: EndUser,
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
     let (outcome, resource) = state
         .service
-        .check_totp(&id, request.code, false, client)
+        .check_totp(&id, request.code, false, end_user.client())
         .await?;
     match (outcome, resource) {
         (TotpOutcome::Valid { backup_codes, .. }, Some(resource)) => {
@@ -116,12 +117,12 @@ async fn attempt_verification(
 async fn verify_totp(
     State(state): State<AppState>,
     UserId(id): UserId,
-    ClientIp(client): ClientIp,
+    end_user: EndUser,
     Body(request): Body<CodeRequest>,
 ) -> Result<Response, ApiError> {
     match state
         .service
-        .check_totp(&id, request.code, true, client)
+        .check_totp(&id, request.code, true, end_user.client())
         .await?
         .0
     {

@@ -9,10 +9,9 @@
 pub mod clerk;
 pub mod ding;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -261,54 +260,6 @@ fn unauthorized() -> Response {
         header::HeaderValue::from_static("Bearer"),
     );
     response
-}
-
-/// The reverse proxy whose `X-Forwarded-For` is believed, if any: a
-/// request extension the app's router adds.
-#[derive(Debug, Clone, Copy)]
-pub struct TrustedProxy(pub Option<IpAddr>);
-
-/// The client a request comes from, as the per-client limits count it: the
-/// peer address, or, when the peer is the [`TrustedProxy`], the last
-/// address its `X-Forwarded-For` names (the one it saw). An IPv6 address
-/// counts as its /64, the block one subscriber usually holds. Without
-/// connection info (the router used in-process) every request is
-/// `0.0.0.0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        let trusted = parts.extensions.get::<TrustedProxy>().and_then(|t| t.0);
-        let client = match forwarded_for(&parts.headers) {
-            Some(forwarded) if trusted == Some(peer) => forwarded,
-            _ => peer,
-        };
-        Ok(Self(per_subscriber(client)))
-    }
-}
-
-/// The last address of the last `X-Forwarded-For` header.
-fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
-    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
-}
-
-/// An IPv4 address as is; an IPv6 address cut to its /64.
-fn per_subscriber(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
-        },
-        v4 @ IpAddr::V4(_) => v4,
-    }
 }
 
 /// `GET /metrics`: the counters in Prometheus' text format (behind the

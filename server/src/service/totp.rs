@@ -3,7 +3,6 @@
 //! backup codes, deletions. Each is a load, a library transition and a
 //! compare-and-set through the shared transition loop.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -12,6 +11,7 @@ use otpkit::clerk::DeletedTotp;
 use otpkit::record::Verification;
 use otpkit::{Keyring, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 
+use crate::client::Client;
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::store::Table;
@@ -74,6 +74,32 @@ impl Stored for TotpRecord {
     }
 }
 
+/// A line for a lock: the failure that locked a kind of code, and a code
+/// refused because its kind is locked.
+fn log_refusal(user_id: &str, outcome: &TotpOutcome) {
+    if let TotpOutcome::Locked { code_type, until } = outcome {
+        tracing::info!(
+            user = %crate::logs::masked_user(user_id),
+            code_type = code_type.as_str(),
+            locked_until = until,
+            "code refused: this kind of code is locked for the user"
+        );
+    } else if let TotpOutcome::Invalid {
+        code_type,
+        failures,
+        locked_until: Some(until),
+    } = outcome
+    {
+        tracing::info!(
+            user = %crate::logs::masked_user(user_id),
+            code_type = code_type.as_str(),
+            failures,
+            locked_until = until,
+            "wrong code: the user's codes of this kind are now locked"
+        );
+    }
+}
+
 /// Save `next` only if the transition changed something.
 fn changed(before: &TotpRecord, next: TotpRecord) -> Change<TotpRecord> {
     if &next == before {
@@ -120,7 +146,9 @@ impl Service {
     }
 
     /// Checks a code against the user's TOTP: `attempt_verification` on an
-    /// unverified one, `verify_totp` on a verified one, from `client`.
+    /// unverified one, `verify_totp` on a verified one, for `client` when
+    /// a trusted peer named the end user (then the per-client throttle
+    /// applies too; without one, the record's budgets alone).
     /// Every outcome that changed the record is saved, failures included.
     ///
     /// In one pass: the client's throttle; then load → the library's cheap
@@ -139,9 +167,11 @@ impl Service {
         user_id: &str,
         code: String,
         verified: bool,
-        client: IpAddr,
+        client: Option<&Client>,
     ) -> Result<(TotpOutcome, Option<TotpResource>), ApiError> {
-        let attempt = self.throttle.begin(client, user_id)?;
+        let attempt = client
+            .map(|client| self.throttle.begin(client, user_id))
+            .transpose()?;
         // One time for the check and, after the codes were made, its
         // second step: the hashing's time moves no code out of its window.
         let at = now();
@@ -210,10 +240,11 @@ impl Service {
             }
         };
         self.metrics.verification(&outcome);
-        match &outcome {
-            TotpOutcome::Valid { .. } => attempt.right(),
-            TotpOutcome::Invalid { .. } => attempt.wrong(),
-            _ => drop(attempt),
+        log_refusal(user_id, &outcome);
+        match (&outcome, attempt) {
+            (TotpOutcome::Valid { .. }, Some(attempt)) => attempt.right(),
+            (TotpOutcome::Invalid { .. }, Some(attempt)) => attempt.wrong(),
+            _ => {}
         }
         Ok((outcome, resource))
     }

@@ -268,6 +268,9 @@ pub struct Client {
     http: reqwest::Client,
     pub base: String,
     key: Option<String>,
+    /// The end user this client names in `X-Forwarded-For`, as an app's
+    /// backend does for a server that trusts it.
+    forwarded_for: Option<String>,
 }
 
 impl Client {
@@ -288,6 +291,7 @@ impl Client {
                 .expect("a client"),
             base: base.to_owned(),
             key: Some(API_KEY.to_owned()),
+            forwarded_for: None,
         }
     }
 
@@ -296,11 +300,22 @@ impl Client {
         self
     }
 
+    /// This client, naming `end_user` in `X-Forwarded-For` on every
+    /// request (as `http_headers={"X-Forwarded-For": ip}` does with
+    /// Clerk's Python SDK).
+    pub fn for_end_user(mut self, end_user: &str) -> Self {
+        self.forwarded_for = Some(end_user.to_owned());
+        self
+    }
+
     pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(key) = &self.key {
             request = request.bearer_auth(key);
+        }
+        if let Some(end_user) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", end_user);
         }
         if let Some(body) = body {
             request = request.json(&body);
