@@ -235,16 +235,25 @@ mod tests {
         assert!(trusted.contains(ip("::ffff:10.0.0.5")), "IPv4-mapped");
         assert!(!trusted.contains(ip("2001:db8::1")));
         let refused = "10.0.0.5,my-proxy".parse::<TrustedProxies>().unwrap_err();
-        assert!(refused.contains("entry 2") && !refused.contains("my-proxy"), "{refused}");
+        assert!(
+            refused.contains("entry 2") && !refused.contains("my-proxy"),
+            "{refused}"
+        );
     }
 
     #[test]
     fn only_a_trusted_peer_names_the_end_user() {
         let trusted: TrustedProxies = "10.0.0.0/24".parse().unwrap();
         let xff = headers(&["198.51.100.7"]);
-        assert_eq!(EndUser::of(ip("10.0.0.9"), &xff, &trusted), named("198.51.100.7"));
+        assert_eq!(
+            EndUser::of(ip("10.0.0.9"), &xff, &trusted),
+            named("198.51.100.7")
+        );
         // Another peer, whatever it claims, names nobody: it is a backend.
-        assert_eq!(EndUser::of(ip("10.0.1.9"), &xff, &trusted), EndUser::Unnamed);
+        assert_eq!(
+            EndUser::of(ip("10.0.1.9"), &xff, &trusted),
+            EndUser::Unnamed
+        );
         // A trusted peer without the header names nobody either.
         assert_eq!(
             EndUser::of(ip("10.0.0.9"), &HeaderMap::new(), &trusted),
@@ -272,7 +281,11 @@ mod tests {
             (&["\"[2001:db8:1:2::5]:443\""], "2001:db8:1:2::"),
             (&["::ffff:198.51.100.7"], "198.51.100.7"),
         ] {
-            assert_eq!(EndUser::of(peer, &headers(values), &trusted), named(expected), "{values:?}");
+            assert_eq!(
+                EndUser::of(peer, &headers(values), &trusted),
+                named(expected),
+                "{values:?}"
+            );
         }
         // Every entry trusted: nobody named.
         assert_eq!(

@@ -350,6 +350,7 @@ async fn purges(store: Store, purge: Purge) {
                 quotas = done.quotas,
                 messages = done.messages,
                 authentications = done.authentications,
+                feedback = done.feedback,
                 enrollments = done.enrollments,
                 tombstones = done.tombstones,
                 "purged what only tells of the past"

@@ -18,33 +18,43 @@ pub enum Refusal {
     ClientThrottled,
     /// Every hashing slot and queue place was taken.
     HashQueueFull,
-    /// The phone number's send quota is used up.
+    /// The phone number's send quota for this customer is used up.
     PhoneQuota,
+    /// The phone number's ceiling across customers is reached.
+    PhoneAllCustomers,
     /// The customer's send quota is used up.
     CustomerQuota,
     /// The phone number's check cap is reached.
     PhoneChecks,
+    /// The customer's feedback quota is used up.
+    FeedbackQuota,
     /// The phone number's country calling code is not allowed.
     Region,
 }
 
 impl Refusal {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 8] = [
         Self::ClientThrottled,
         Self::HashQueueFull,
         Self::PhoneQuota,
+        Self::PhoneAllCustomers,
         Self::CustomerQuota,
         Self::PhoneChecks,
+        Self::FeedbackQuota,
         Self::Region,
     ];
 
-    const fn label(self) -> &'static str {
+    /// The `reason` label.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
         match self {
             Self::ClientThrottled => "client_throttled",
             Self::HashQueueFull => "hash_queue_full",
             Self::PhoneQuota => "phone_quota",
+            Self::PhoneAllCustomers => "phone_all_customers",
             Self::CustomerQuota => "customer_quota",
             Self::PhoneChecks => "phone_checks",
+            Self::FeedbackQuota => "feedback_quota",
             Self::Region => "region",
         }
     }

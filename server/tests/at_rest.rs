@@ -125,10 +125,20 @@ async fn the_purge_drops_only_what_tells_of_the_past() {
         .insert_message(&queued("stale", (now_i - 7200) * 1000))
         .await
         .unwrap();
+    // Feedback: one given 31 days ago (gone), one yesterday (kept).
+    for (uuid, days) in [("old-feedback", 31), ("new-feedback", 1)] {
+        let created_at = (now_i - days * 86_400) * 1000;
+        let stored = store
+            .insert_feedback(uuid, "customer", "+14155550100", uuid, created_at)
+            .await
+            .unwrap();
+        assert!(stored);
+    }
     let purged = Purged {
         quotas: 1,
         messages: 2,
         authentications: 1,
+        feedback: 1,
         enrollments: 0,
         tombstones: 0,
     };

@@ -67,10 +67,7 @@ async fn from_one_backend_twelve_wrong_codes_leave_the_users_backup_code_valid()
     let stored = stored_record(&db, "victim").await;
     assert_eq!(stored["failures"], json!(6), "{stored}");
     let (status, body) = backend
-        .post(
-            "/v1/users/victim/verify_totp",
-            json!({ "code": backup[0] }),
-        )
+        .post("/v1/users/victim/verify_totp", json!({ "code": backup[0] }))
         .await;
     assert_eq!(accepted(status, &body), json!("backup_code"));
 }
@@ -108,7 +105,11 @@ async fn named_end_users_a_strangers_twenty_wrong_codes_leave_the_user_a_way_in(
     assert!(statuses[3..].iter().all(|&s| s == 429), "{statuses:?}");
     assert_eq!(stranger.metric(THROTTLED).await, 17);
     let stored = stored_record(&db, "victim").await;
-    assert_eq!(stored["failures"], json!(3), "the throttled ones cost nothing");
+    assert_eq!(
+        stored["failures"],
+        json!(3),
+        "the throttled ones cost nothing"
+    );
     let (status, body) = user
         .post(
             "/v1/users/victim/verify_totp",
@@ -117,19 +118,13 @@ async fn named_end_users_a_strangers_twenty_wrong_codes_leave_the_user_a_way_in(
         .await;
     assert_eq!(accepted(status, &body), json!("totp"));
     let (status, body) = user
-        .post(
-            "/v1/users/victim/verify_totp",
-            json!({ "code": backup[0] }),
-        )
+        .post("/v1/users/victim/verify_totp", json!({ "code": backup[0] }))
         .await;
     assert_eq!(accepted(status, &body), json!("backup_code"));
     // The backend calling without a name is not the stranger's bucket.
     let (status, body) = server
         .client()
-        .post(
-            "/v1/users/victim/verify_totp",
-            json!({ "code": backup[1] }),
-        )
+        .post("/v1/users/victim/verify_totp", json!({ "code": backup[1] }))
         .await;
     assert_eq!(accepted(status, &body), json!("backup_code"));
 }
@@ -143,7 +138,10 @@ async fn a_malformed_forwarded_for_is_its_own_client_never_the_backends() {
     // Three wrong codes under a name that is no address: that name is
     // throttled, nobody else.
     let garbled = server.client().for_end_user("not-an-address");
-    assert_eq!(wrong_codes(&garbled, "victim", &wrong, 4).await, [422, 422, 422, 429]);
+    assert_eq!(
+        wrong_codes(&garbled, "victim", &wrong, 4).await,
+        [422, 422, 422, 429]
+    );
     let user = server.client().for_end_user("[2001:db8:1:2::5]:443");
     let (status, body) = user
         .post(
@@ -159,4 +157,159 @@ async fn a_malformed_forwarded_for_is_its_own_client_never_the_backends() {
         .for_end_user("192.0.2.44, 127.0.0.5, 127.0.0.6");
     let statuses = wrong_codes(&chained, "victim", &wrong, 4).await;
     assert_eq!(statuses, [422, 422, 422, 429]);
+}
+
+const TENANT_A: &str = "6b1d5a0e-3c4f-4e8a-9f21-0a1b2c3d4e5f";
+const TENANT_B: &str = "7c2e6b1f-4d50-4f9b-8a32-1b2c3d4e5f60";
+
+/// A `--dev` server (its outbox shows the codes) with two Ding tenants:
+/// the server and each tenant's client, from one backend address each.
+fn two_tenants(
+    db: &str,
+    args: &[&str],
+) -> (Server, crate::support::Client, crate::support::Client) {
+    let (key_a, key_b) = ("tenant-a-key-0123456789", "tenant-b-key-0123456789");
+    let mut command = Server::command(db, &[&["--dev"], args].concat());
+    command.env(
+        "OTPKIT_DING_KEYS",
+        format!("{key_a}={TENANT_A};{key_b}={TENANT_B}"),
+    );
+    let server = Server::spawn(command, db);
+    let (a, b) = (
+        server.client().with_key(Some(key_a)),
+        server.client().with_key(Some(key_b)),
+    );
+    (server, a, b)
+}
+
+async fn send(tenant: &crate::support::Client, customer: &str, phone: &str) -> Value {
+    let (status, body) = tenant
+        .post(
+            "/v1/authentication",
+            json!({ "customer_uuid": customer, "phone_number": phone }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn check(tenant: &crate::support::Client, customer: &str, uuid: &str, code: &str) -> String {
+    let (status, body) = tenant
+        .post(
+            "/v1/check",
+            json!({ "customer_uuid": customer, "authentication_uuid": uuid, "check_code": code }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_tenant_using_all_its_sends_and_checks_changes_nothing_for_another() {
+    let (_dir, db) = sqlite();
+    let (server, a, b) = two_tenants(&db, &[]);
+    let phone = "+14155550900";
+    // Tenant A: its five sends to the number, then rate_limited.
+    let mut pending = Vec::new();
+    for _ in 0..7 {
+        let sent = send(&a, TENANT_A, phone).await;
+        if sent["status"] == json!("pending") {
+            pending.push(sent["authentication_uuid"].as_str().unwrap().to_owned());
+        } else {
+            assert_eq!(sent["status"], json!("rate_limited"), "{sent}");
+        }
+    }
+    assert_eq!(pending.len(), 5);
+    // … and its fifteen checks of the hour, spread over its
+    // authentications (three each), then refused unchecked.
+    let codes = server.client().last_code(phone).await;
+    let wrong = if codes == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let mut statuses = Vec::new();
+    for uuid in &pending {
+        for _ in 0..4 {
+            statuses.push(check(&a, TENANT_A, uuid, wrong).await);
+        }
+    }
+    let compared = statuses.iter().filter(|s| *s != "rate_limited").count();
+    assert_eq!(compared, 15, "the cap compares at most 15: {statuses:?}");
+    // Tenant B: its own five sends to the same number, and its right
+    // code checks valid.
+    let mut b_pending = Vec::new();
+    for _ in 0..5 {
+        let sent = send(&b, TENANT_B, phone).await;
+        assert_eq!(sent["status"], json!("pending"), "{sent}");
+        b_pending.push(sent["authentication_uuid"].as_str().unwrap().to_owned());
+    }
+    let code = server.client().last_code(phone).await;
+    let last = b_pending.last().unwrap();
+    assert_eq!(check(&b, TENANT_B, last, wrong).await, "invalid");
+    assert_eq!(check(&b, TENANT_B, last, &code).await, "valid");
+    // And B's sixth is refused by B's own quota, not A's.
+    let sent = send(&b, TENANT_B, phone).await;
+    assert_eq!(sent["status"], json!("rate_limited"), "{sent}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_check_cap_counts_every_compared_code_the_last_attempt_included() {
+    let (_dir, db) = sqlite();
+    // A cap of 7 a number an hour; each authentication has 5 attempts.
+    let (server, a, _) = two_tenants(&db, &["--sms-checks-per-hour", "7"]);
+    let phone = "+14155550901";
+    let first = send(&a, TENANT_A, phone).await;
+    let first = first["authentication_uuid"].as_str().unwrap().to_owned();
+    let code = server.client().last_code(phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // Five wrong codes spend the first authentication; the fifth answers
+    // "rate_limited" (attempts spent) and was compared all the same.
+    let statuses = [
+        check(&a, TENANT_A, &first, wrong).await,
+        check(&a, TENANT_A, &first, wrong).await,
+        check(&a, TENANT_A, &first, wrong).await,
+        check(&a, TENANT_A, &first, wrong).await,
+        check(&a, TENANT_A, &first, wrong).await,
+    ];
+    assert_eq!(&statuses[..4], &["invalid"; 4], "{statuses:?}");
+    // A sixth on a spent authentication compares nothing and costs nothing.
+    check(&a, TENANT_A, &first, wrong).await;
+    let second = send(&a, TENANT_A, phone).await;
+    let second = second["authentication_uuid"].as_str().unwrap().to_owned();
+    let code = server.client().last_code(phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // Five compared so far: two more, then refused, the right code too.
+    assert_eq!(check(&a, TENANT_A, &second, wrong).await, "invalid");
+    assert_eq!(check(&a, TENANT_A, &second, wrong).await, "invalid");
+    assert_eq!(check(&a, TENANT_A, &second, &code).await, "rate_limited");
+    let stored = crate::support::stored_challenge(&db, &second).await;
+    assert_eq!(
+        stored["attempts"],
+        json!(2),
+        "the refused check compared nothing: {stored}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feedback_is_limited_per_tenant() {
+    let (_dir, db) = sqlite();
+    let (_server, a, b) = two_tenants(&db, &["--sms-customer-per-hour", "3"]);
+    let feedback = |tenant: &crate::support::Client, customer: &'static str, n: u32| {
+        let tenant = tenant.clone();
+        async move {
+            let phone = format!("+1415555{n:04}");
+            let body =
+                json!({ "customer_uuid": customer, "phone_number": phone, "status": "onboarded" });
+            tenant.post("/v1/authentication/feedback", body).await.0
+        }
+    };
+    for n in 0..3 {
+        assert_eq!(feedback(&a, TENANT_A, n).await, StatusCode::OK);
+    }
+    assert_eq!(
+        feedback(&a, TENANT_A, 3).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(feedback(&b, TENANT_B, 4).await, StatusCode::OK);
 }

@@ -100,48 +100,46 @@ pub fn retag_authentication(
         .map(Some)
 }
 
-/// The send quotas of a phone number and of a customer, hour and day:
-/// (the number's, the customer's).
-fn send_quotas<'a>(
+/// How many times one customer's per-number quota a number may receive
+/// across every customer: a ceiling against SMS bombing of one phone from
+/// many tenants, high enough that no tenant's traffic, up to its own
+/// quota, ever reaches it.
+pub const ALL_CUSTOMERS_FACTOR: u32 = 4;
+
+/// The send quotas, hour and day: of the phone number for this customer,
+/// of the phone number across customers ([`ALL_CUSTOMERS_FACTOR`] times
+/// the first), and of the customer.
+fn send_quotas(
     sms: &crate::limits::SmsLimits,
-    customer_uuid: &'a str,
-    phone_number: &'a str,
+    customer_uuid: &str,
+    phone_number: &str,
     now: u64,
-) -> ([Quota<'a>; 2], [Quota<'a>; 2]) {
-    (
+) -> [[Quota; 2]; 3] {
+    let tenant_phone = format!("{customer_uuid} {phone_number}");
+    let hour_and_day = |scope: [&'static str; 2], subject: &str, limits: [u32; 2]| {
         [
-            Quota::new(
-                "send_phone/hour",
-                phone_number,
-                now,
-                3600,
-                sms.phone_per_hour,
-            ),
-            Quota::new(
-                "send_phone/day",
-                phone_number,
-                now,
-                86_400,
-                sms.phone_per_day,
-            ),
-        ],
-        [
-            Quota::new(
-                "send_customer/hour",
-                customer_uuid,
-                now,
-                3600,
-                sms.customer_per_hour,
-            ),
-            Quota::new(
-                "send_customer/day",
-                customer_uuid,
-                now,
-                86_400,
-                sms.customer_per_day,
-            ),
-        ],
-    )
+            Quota::new(scope[0], subject.to_owned(), now, 3600, limits[0]),
+            Quota::new(scope[1], subject.to_owned(), now, 86_400, limits[1]),
+        ]
+    };
+    let phone = [sms.phone_per_hour, sms.phone_per_day];
+    [
+        hour_and_day(
+            ["send_customer_phone/hour", "send_customer_phone/day"],
+            &tenant_phone,
+            phone,
+        ),
+        hour_and_day(
+            ["send_phone/hour", "send_phone/day"],
+            phone_number,
+            phone.map(|limit| limit.saturating_mul(ALL_CUSTOMERS_FACTOR)),
+        ),
+        hour_and_day(
+            ["send_customer/hour", "send_customer/day"],
+            customer_uuid,
+            [sms.customer_per_hour, sms.customer_per_day],
+        ),
+    ]
 }
 
 /// The authentication, if it is `customer_uuid`'s and goes to
@@ -207,17 +205,17 @@ pub enum Limited<T> {
 }
 
 /// One quota to take from: its scope, subject, window and limit.
-struct Quota<'a> {
+struct Quota {
     scope: &'static str,
-    subject: &'a str,
+    subject: String,
     window: i64,
     limit: u32,
 }
 
-impl<'a> Quota<'a> {
+impl Quota {
     /// The quota `scope` (which names its window's length) of `subject`
     /// in the window of `seconds` around `now`.
-    fn new(scope: &'static str, subject: &'a str, now: u64, seconds: u64, limit: u32) -> Self {
+    fn new(scope: &'static str, subject: String, now: u64, seconds: u64, limit: u32) -> Self {
         Self {
             scope,
             subject,
@@ -316,14 +314,30 @@ impl Service {
         phone_number: &str,
         now: u64,
     ) -> Result<Option<fn(u64) -> Created>, ApiError> {
-        let (phone, customer) = send_quotas(&self.limits.sms, customer_uuid, phone_number, now);
+        let [tenant_phone, phone, customer] =
+            send_quotas(&self.limits.sms, customer_uuid, phone_number, now);
+        let refused = |refusal: Refusal| {
+            self.metrics.refused(refusal);
+            tracing::info!(
+                customer = customer_uuid,
+                to = %crate::sender::masked(phone_number),
+                reason = refusal.label(),
+                "send refused by a quota"
+            );
+        };
+        if !self.take_all(&tenant_phone).await? {
+            refused(Refusal::PhoneQuota);
+            return Ok(Some(|at| Created::RateLimited { created_at: at }));
+        }
         if !self.take_all(&phone).await? {
-            self.metrics.refused(Refusal::PhoneQuota);
+            self.give_back_all(&tenant_phone).await?;
+            refused(Refusal::PhoneAllCustomers);
             return Ok(Some(|at| Created::RateLimited { created_at: at }));
         }
         if !self.take_all(&customer).await? {
+            self.give_back_all(&tenant_phone).await?;
             self.give_back_all(&phone).await?;
-            self.metrics.refused(Refusal::CustomerQuota);
+            refused(Refusal::CustomerQuota);
             return Ok(Some(|at| Created::SpamDetected { created_at: at }));
         }
         Ok(None)
@@ -331,11 +345,11 @@ impl Service {
 
     /// Takes one from every quota, or from none: `false` when one is used
     /// up (the ones taken before it are given back).
-    async fn take_all(&self, quotas: &[Quota<'_>]) -> Result<bool, ApiError> {
+    async fn take_all(&self, quotas: &[Quota]) -> Result<bool, ApiError> {
         for (i, quota) in quotas.iter().enumerate() {
             let taken = self
                 .store
-                .take_quota(quota.scope, quota.subject, quota.window, quota.limit)
+                .take_quota(quota.scope, &quota.subject, quota.window, quota.limit)
                 .await?;
             if !taken {
                 self.give_back_all(&quotas[..i]).await?;
@@ -345,10 +359,10 @@ impl Service {
         Ok(true)
     }
 
-    async fn give_back_all(&self, quotas: &[Quota<'_>]) -> Result<(), ApiError> {
+    async fn give_back_all(&self, quotas: &[Quota]) -> Result<(), ApiError> {
         for quota in quotas {
             self.store
-                .give_back_quota(quota.scope, quota.subject, quota.window)
+                .give_back_quota(quota.scope, &quota.subject, quota.window)
                 .await?;
         }
         Ok(())
@@ -399,6 +413,21 @@ impl Service {
         phone_number: &str,
         status: &str,
     ) -> Result<String, ApiError> {
+        let at = now();
+        let quota = [Quota::new(
+            "feedback_customer/hour",
+            customer_uuid.to_owned(),
+            at,
+            3600,
+            self.limits.sms.customer_per_hour,
+        )];
+        if !self.take_all(&quota).await? {
+            self.metrics.refused(Refusal::FeedbackQuota);
+            return Err(crate::limits::too_many(
+                "this customer gave too much feedback this hour; try again later",
+                3600 - at % 3600,
+            ));
+        }
         let uuid = uuid::Uuid::new_v4().to_string();
         let stored = self
             .store
@@ -429,17 +458,18 @@ impl Service {
         let phone_number = self.authentication_of(uuid, customer_uuid).await?;
         let sms = &self.limits.sms;
         let at = now();
+        let subject = format!("{customer_uuid} {phone_number}");
         let cap = [
             Quota::new(
-                "check_phone/hour",
-                &phone_number,
+                "check_customer_phone/hour",
+                subject.clone(),
                 at,
                 3600,
                 sms.checks_per_hour,
             ),
             Quota::new(
-                "check_phone/day",
-                &phone_number,
+                "check_customer_phone/day",
+                subject,
                 at,
                 86_400,
                 sms.checks_per_day,
@@ -447,6 +477,11 @@ impl Service {
         ];
         if !self.take_all(&cap).await? {
             self.metrics.refused(Refusal::PhoneChecks);
+            tracing::info!(
+                customer = customer_uuid,
+                to = %crate::sender::masked(&phone_number),
+                "check refused by the number's check cap: no code compared"
+            );
             return Ok(Limited::Refused);
         }
         let settings = Arc::clone(&self.settings);
@@ -456,20 +491,24 @@ impl Service {
                 let now = now();
                 let (next, outcome) = state.challenge.check(&code, Some(&settings.pepper), now)?;
                 if next == state.challenge {
-                    return Ok((Change::Keep, outcome));
+                    return Ok((Change::Keep, (outcome, false)));
                 }
+                // A code was compared when the state moved on a right
+                // code, a wrong one, or the last wrong one (which answers
+                // `Locked` as it spends the final attempt).
+                let compared = matches!(
+                    outcome,
+                    CheckOutcome::Valid | CheckOutcome::Invalid { .. } | CheckOutcome::Locked
+                );
                 state.challenge = next;
                 state.checked(&outcome, now);
-                Ok((Change::Put(state), outcome))
+                Ok((Change::Put(state), (outcome, compared)))
             })
             .await;
-        if !matches!(
-            outcome,
-            Ok(CheckOutcome::Valid | CheckOutcome::Invalid { .. })
-        ) {
+        if !matches!(outcome, Ok((_, true))) {
             self.give_back_all(&cap).await?;
         }
-        Ok(Limited::Done(outcome?))
+        Ok(Limited::Done(outcome?.0))
     }
 
     /// Ding's "retry": a new code after the cool-down, within the send
@@ -538,9 +577,10 @@ impl Service {
         phone_number: &str,
         now: u64,
     ) -> Result<(), ApiError> {
-        let (phone, customer) = send_quotas(&self.limits.sms, customer_uuid, phone_number, now);
-        self.give_back_all(&phone).await?;
-        self.give_back_all(&customer).await
+        for quotas in send_quotas(&self.limits.sms, customer_uuid, phone_number, now) {
+            self.give_back_all(&quotas).await?;
+        }
+        Ok(())
     }
 
     /// What the built-in sender sent to `phone_number`.

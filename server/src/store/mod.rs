@@ -78,12 +78,18 @@ pub struct Purged {
     pub messages: u64,
     /// Authentications expired long enough ago.
     pub authentications: u64,
+    /// Ding feedback older than [`FEEDBACK_KEEP`].
+    pub feedback: u64,
     /// Unverified enrollments past their grace period (now tombstones).
     pub enrollments: u64,
     /// Tombstones of deleted TOTP rows, a day after the purge first saw
     /// them.
     pub tombstones: u64,
 }
+
+/// How long Ding feedback is kept, seconds (30 days): long enough to
+/// refuse the same feedback twice for a sign-up, no longer.
+pub const FEEDBACK_KEEP: i64 = 30 * 86_400;
 
 /// How long a tombstone (a deleted TOTP row, its version kept) stays after
 /// the purge first sees it, seconds. It exists so that a request that read
@@ -759,12 +765,18 @@ impl Store {
             now.saturating_sub(keep_expired),
         )
         .await?;
+        let feedback = execute(
+            "DELETE FROM feedback WHERE created_at < $1",
+            now.saturating_sub(FEEDBACK_KEEP).saturating_mul(1000),
+        )
+        .await?;
         let enrollments = self.purge_enrollments(now, enrollment_grace).await?;
         let tombstones = self.purge_tombstones(now).await?;
         Ok(Purged {
             quotas,
             messages: outbox.saturating_add(unsent),
             authentications,
+            feedback,
             enrollments,
             tombstones,
         })
