@@ -6,9 +6,13 @@
 //! application answered without reading (413 for one over the limit, a
 //! 401 before the JSON) is read and dropped, up to [`DRAIN_LIMIT`], before
 //! the answer goes out, so the client reads the answer instead of a
-//! connection reset (closing a socket with unread data resets it). Each
-//! request carries its peer address as `ConnectInfo`, for the per-client
-//! limits.
+//! connection reset (closing a socket with unread data resets it); a
+//! write deadline: an answer the client does not take within the request
+//! timeout closes the connection (a reader that stops reading, pipelining
+//! requests it never reads the answers of, loses its slot); and a bounded
+//! shutdown: requests in flight get [`Connections::request_timeout`] and
+//! a little more to finish, then what is left is closed. Each request
+//! carries its peer address as `ConnectInfo`, for the per-client limits.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -99,6 +103,98 @@ impl http_body::Body for Shared {
     }
 }
 
+/// A connection whose writes must make progress: a write (or flush) that
+/// stays blocked for `limit` — the client's window closed because it
+/// stopped reading — fails with `TimedOut`, and hyper closes the
+/// connection.
+struct WriteDeadline<S> {
+    stream: S,
+    limit: std::time::Duration,
+    blocked: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(stream: S, limit: std::time::Duration) -> Self {
+        Self {
+            stream,
+            limit,
+            blocked: None,
+        }
+    }
+
+    /// What a write's poll gave, with the deadline applied: progress
+    /// clears it, a block starts it (or finds it passed).
+    fn deadline<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if polled.is_ready() {
+            self.blocked = None;
+            return polled;
+        }
+        let limit = self.limit;
+        let blocked = self
+            .blocked
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match blocked.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took no answer within the request timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.deadline(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.deadline(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        self.deadline(cx, polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let polled = Pin::new(&mut self.stream).poll_shutdown(cx);
+        self.deadline(cx, polled)
+    }
+}
+
+/// Time given to requests in flight at shutdown beyond the request
+/// timeout, before the connections left are closed.
+pub const SHUTDOWN_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Reads and drops what is left of `body`, up to [`DRAIN_LIMIT`] bytes:
 /// whether it all came (else the connection must close).
 async fn drain(mut body: Incoming) -> bool {
@@ -116,7 +212,8 @@ async fn drain(mut body: Incoming) -> bool {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
-/// the connections in flight to finish their requests.
+/// the connections in flight to finish their requests, at most the request
+/// timeout and [`SHUTDOWN_MARGIN`]; the rest are dropped with the runtime.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -195,6 +292,7 @@ pub async fn serve(
                 Ok::<_, Infallible>(response)
             }
         });
+        let stream = WriteDeadline::new(stream, limits.request_timeout);
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -204,5 +302,14 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let grace = limits.request_timeout + SHUTDOWN_MARGIN;
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_seconds = grace.as_secs(),
+            "connections still open after the shutdown's grace: closed"
+        );
+    }
 }

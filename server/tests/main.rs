@@ -10,6 +10,7 @@ const SERVER_BIN: &str = env!("CARGO_BIN_EXE_otpkit-server");
 mod api;
 mod at_rest;
 mod batch;
+mod connections;
 mod delivery;
 mod dev;
 mod limits;

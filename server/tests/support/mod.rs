@@ -198,18 +198,25 @@ impl Server {
     }
 
     /// SIGTERM, then waits: the server must exit 0 within 10 s.
-    pub fn stop(mut self) {
+    pub fn stop(self) {
+        self.stop_within(Duration::from_secs(10));
+    }
+
+    /// SIGTERM, then waits: the server must exit 0 within `limit`; how
+    /// long it took.
+    pub fn stop_within(mut self, limit: Duration) -> Duration {
         let mut child = self.child.take().expect("running");
+        let started = Instant::now();
         let pid = i32::try_from(child.id())
             .ok()
             .and_then(rustix::process::Pid::from_raw)
             .expect("a child's pid");
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM is sent");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = started + limit;
         loop {
             if let Some(status) = child.try_wait().expect("wait") {
                 assert!(status.success(), "exit {status}:\n{}", self.log());
-                return;
+                return started.elapsed();
             }
             assert!(
                 Instant::now() < deadline,
