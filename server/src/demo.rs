@@ -30,6 +30,45 @@ pub fn router(service: Service) -> Router {
         .with_state(service)
 }
 
+/// `--dev`'s guard against DNS rebinding: a page on another site whose
+/// name was pointed at 127.0.0.1 reaches the server with that name in
+/// `Host`. Only loopback names are answered (`localhost`, `*.localhost`,
+/// `127.0.0.0/8`, `[::1]`, with any port); anything else, or no `Host`,
+/// is 421.
+pub async fn loopback_host_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok());
+    if host.is_some_and(is_loopback_host) {
+        return next.run(request).await;
+    }
+    ApiError::new(
+        StatusCode::MISDIRECTED_REQUEST,
+        "not_a_loopback_host",
+        "--dev answers only loopback host names (localhost, 127.0.0.1, [::1])",
+    )
+    .into_response()
+}
+
+/// Whether a `Host` header names this machine's loopback.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        // [v6]:port
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Escapes text for HTML content and attribute values.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -402,4 +441,33 @@ async fn sign_in(
             code_form("/demo/sign-in", token, &user_id, "Another code")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_hosts_only() {
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "LOCALHOST.",
+            "demo.localhost:1",
+            "127.0.0.1:8080",
+            "127.1.2.3",
+            "[::1]:8080",
+            "[::1]",
+        ] {
+            assert!(super::is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "10.0.0.1:8080",
+            "[2001:db8::1]:80",
+            "",
+        ] {
+            assert!(!super::is_loopback_host(host), "{host}");
+        }
+    }
 }

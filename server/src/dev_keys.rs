@@ -123,13 +123,12 @@ pub fn path(database: &str, explicit: Option<&Path>) -> Result<PathBuf, StartErr
     if let Some(path) = explicit {
         return Ok(path.to_owned());
     }
-    let file = database
-        .strip_prefix("sqlite://")
-        .or_else(|| database.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or(rest))
-        .filter(|file| !file.is_empty() && !file.starts_with(':'));
-    match file {
-        Some(file) => Ok(PathBuf::from(format!("{file}.dev-keys"))),
+    match crate::store::url::sqlite_file(database) {
+        Some(file) => {
+            let mut name = file.into_os_string();
+            name.push(".dev-keys");
+            Ok(PathBuf::from(name))
+        }
         None => Err(StartError(
             "--dev keeps its keys in a file beside a SQLite database file, and this database \
              is none: name a file with --dev-keys FILE"

@@ -197,25 +197,78 @@ impl From<JsonRejection> for ApiError {
 }
 
 /// serde's description of a body that parsed but does not fit, without
-/// the value it quotes: `invalid type: string "…", expected u32` keeps the
-/// type and what was expected; a missing field keeps the field's name.
+/// anything that was sent: the field's path (the server's own field
+/// names), the kind of value found and what was expected. `code: invalid
+/// type: integer `987654321`, expected a string` becomes `code: invalid
+/// type integer, expected a string`; a missing field keeps the field's
+/// name; anything else is described without its details.
 fn data_error(error: &axum::extract::rejection::JsonDataError) -> String {
     use std::error::Error as _;
     let cause = error
         .source()
         .map_or_else(|| error.body_text(), ToString::to_string);
+    format!("the body does not fit the request: {}", described(&cause))
+}
+
+/// What [`data_error`] keeps of serde's message `cause`.
+fn described(cause: &str) -> String {
+    const KINDS: [&str; 7] = [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "missing field",
+        "unknown variant",
+        "unknown field",
+        "duplicate field",
+    ];
     let cause = cause.split(" at line ").next().unwrap_or_default();
-    let described = match cause.find(['"', '`']) {
-        Some(quote) if cause.starts_with("invalid") => {
-            let expected = cause.rfind("expected").map_or("", |at| &cause[at..]);
-            format!(
-                "{}, {expected}",
-                cause[..quote].trim().trim_end_matches(':')
-            )
-        }
-        _ => cause.to_owned(),
+    let Some((at, kind)) = KINDS
+        .iter()
+        .filter_map(|kind| cause.find(kind).map(|at| (at, *kind)))
+        .min_by_key(|(at, _)| *at)
+    else {
+        return "a field has a value of the wrong shape".to_owned();
     };
-    format!("the body does not fit the request: {described}")
+    // The path axum puts first names the server's own fields: kept only
+    // when it is made of their letters.
+    let path = cause[..at].trim().trim_end_matches(':');
+    let path = if !path.is_empty()
+        && path.len() <= 64
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b"_.".contains(&b))
+    {
+        format!("{path}: ")
+    } else {
+        String::new()
+    };
+    let rest = &cause[at + kind.len()..];
+    let expected = rest.rfind("expected").map(|e| &rest[e..]);
+    let detail = match kind {
+        // The field is the server's own name.
+        "missing field" => cause[at..].to_owned(),
+        "invalid type" | "invalid value" => {
+            // `: integer `5`, expected …`: the kind of value, not the value.
+            let found = rest
+                .trim_start_matches(':')
+                .split(['`', '"', ','])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            let found = if found.bytes().all(|b| b.is_ascii_lowercase() || b == b' ') {
+                found
+            } else {
+                ""
+            };
+            format!("{kind} {found}").trim().to_owned()
+        }
+        _ => kind.to_owned(),
+    };
+    match expected {
+        // What was expected is the server's own description.
+        Some(expected) if kind != "unknown field" => format!("{path}{detail}, {expected}"),
+        _ => format!("{path}{detail}"),
+    }
 }
 
 impl From<FormRejection> for ApiError {
@@ -241,3 +294,35 @@ impl std::fmt::Display for StartError {
 }
 
 impl std::error::Error for StartError {}
+
+#[cfg(test)]
+mod tests {
+    use super::described;
+
+    #[test]
+    fn serde_messages_lose_what_was_sent() {
+        for (cause, expected) in [
+            (
+                "code: invalid type: integer `987654321`, expected a string at line 1 column 18",
+                "code: invalid type integer, expected a string",
+            ),
+            (
+                "invalid type: string \"x987654321x\", expected u32",
+                "invalid type string, expected u32",
+            ),
+            (
+                "code: invalid type: floating point `9876543210.5`, expected a string",
+                "code: invalid type floating point, expected a string",
+            ),
+            ("missing field `code`", "missing field `code`"),
+            (
+                "k987654321: invalid value: string \"x\", expected a UUID",
+                "invalid value string, expected a UUID",
+            ),
+            ("unknown field `x987654321`", "unknown field"),
+            ("x987654321", "a field has a value of the wrong shape"),
+        ] {
+            assert_eq!(described(cause), expected, "{cause}");
+        }
+    }
+}

@@ -15,9 +15,17 @@ struct Args {
     /// Address to listen on (port 0: any free port, logged at start).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
-    #[arg(long, default_value = "sqlite://otpkit.db")]
-    database: String,
+    /// `sqlite://FILE` (created if missing, mode 0600) or
+    /// `postgres://USER@HOST/DB` (default: `$DATABASE_URL` if set, else
+    /// `sqlite://otpkit.db`). A URL with a password belongs in the
+    /// environment, not in argv: see `--database-env`.
+    #[arg(long)]
+    database: Option<String>,
+    /// Environment variable holding the database URL (so that a password
+    /// in it is not in the command line, which every user of the machine
+    /// can read).
+    #[arg(long, conflicts_with = "database")]
+    database_env: Option<String>,
     /// Environment variable holding the API key (at least 16 characters).
     #[arg(long, default_value = "OTPKIT_API_KEY")]
     api_key_env: String,
@@ -131,6 +139,31 @@ struct Args {
 }
 
 impl Args {
+    /// The database URL: `--database-env`'s variable, `--database`,
+    /// `$DATABASE_URL`, or the default file.
+    fn database(&self) -> Result<String, String> {
+        if let Some(var) = &self.database_env {
+            return match std::env::var(var) {
+                Ok(url) if !url.is_empty() => Ok(url),
+                _ => Err(format!(
+                    "--database-env {var}: {var} is not set (it should hold the database URL)"
+                )),
+            };
+        }
+        if let Some(url) = &self.database {
+            if url.contains('@') && crate::store::url::redacted(url) != *url {
+                tracing::warn!(
+                    "--database holds a password, which every user of this machine can read in                      the process list: pass the URL with --database-env VAR (or DATABASE_URL)"
+                );
+            }
+            return Ok(url.clone());
+        }
+        Ok(std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| "sqlite://otpkit.db".to_owned()))
+    }
+
     fn limits(&self) -> crate::limits::Limits {
         let default = crate::limits::Limits::default();
         let hash_concurrency = self
@@ -216,6 +249,13 @@ async fn serve() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let database = match args.database() {
+        Ok(database) => database,
+        Err(error) => {
+            eprintln!("otpkit-server: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let config = Config {
         limits: args.limits(),
         connections: crate::listen::Connections {
@@ -229,7 +269,7 @@ async fn serve() -> ExitCode {
             enrollment_grace: std::time::Duration::from_secs(args.enrollment_grace),
         },
         listen: args.listen,
-        database: args.database,
+        database,
         api_key_env: args.api_key_env,
         sealing_keys_env: args.sealing_keys_env,
         pepper_env: args.pepper_env,

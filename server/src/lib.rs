@@ -270,8 +270,12 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
     if config.dev {
         app = app.merge(demo::router(service.clone()));
     }
+    let mut app = app
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") });
+    if config.dev {
+        app = app.layer(axum::middleware::from_fn(demo::loopback_host_only));
+    }
     let app = app
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             service_for_timing,
@@ -304,7 +308,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     let store = Store::connect(&config.database, config.max_connections)
         .await
-        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?
+        .map_err(|e| {
+            StartError(format!(
+                "opening {}: {e}",
+                store::url::redacted(&config.database)
+            ))
+        })?
         .with_write_batches(config.write_batch);
     let (app, service) = app(&config, store.clone()).await?;
     let shutdown = shutdown();

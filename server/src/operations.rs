@@ -70,7 +70,12 @@ impl std::fmt::Display for Rekeyed {
 pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
     let store = Store::connect(&config.database, config.max_connections)
         .await
-        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?;
+        .map_err(|e| {
+            StartError(format!(
+                "opening {}: {e}",
+                store::url::redacted(&config.database)
+            ))
+        })?;
     let keyring = keyring(&store, config).await?;
     let failed =
         |user: &str, e: &dyn std::fmt::Display| StartError(format!("record of {user:?}: {e}"));
@@ -273,7 +278,12 @@ impl std::fmt::Display for KeyReport {
 pub async fn keys(config: &Config) -> Result<KeyReport, StartError> {
     let store = Store::connect(&config.database, config.max_connections)
         .await
-        .map_err(|e| StartError(format!("opening {}: {e}", config.database)))?;
+        .map_err(|e| {
+            StartError(format!(
+                "opening {}: {e}",
+                store::url::redacted(&config.database)
+            ))
+        })?;
     let keyring = keyring(&store, config).await?;
     let mut report = KeyReport {
         sealing: keyring.sealing_key_id().to_owned(),

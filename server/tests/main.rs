@@ -16,4 +16,5 @@ mod dev;
 mod limits;
 mod races;
 mod restart;
+mod side_doors;
 mod topology;

@@ -11,6 +11,7 @@ use sqlx::{AnyPool, Executor, Row};
 use zeroize::Zeroizing;
 
 pub mod batch;
+pub mod url;
 
 use batch::Writer;
 
@@ -183,6 +184,15 @@ impl Store {
             .map_err(|e: String| sqlx::Error::Configuration(e.into()))?;
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
+                // A new file is created private (0600) before SQLite
+                // opens it; its -wal and -shm files inherit that.
+                if let Some(file) = url::sqlite_file(url) {
+                    url::create_private(&file).map_err(|e| {
+                        sqlx::Error::Configuration(
+                            format!("creating {}: {e}", file.display()).into(),
+                        )
+                    })?;
+                }
                 let separator = if url.contains('?') { '&' } else { '?' };
                 format!("{url}{separator}mode=rwc")
             }
