@@ -298,9 +298,15 @@ async fn serve() -> ExitCode {
     }
     if let Some(Command::Rekey) = args.command {
         return match crate::operations::rekey(&config).await {
-            Ok(done) => {
+            Ok(done) if done.skipped.is_empty() => {
                 println!("{done}");
                 ExitCode::SUCCESS
+            }
+            Ok(done) => {
+                // Every other row is re-sealed; the old key may still be
+                // needed by the ones left.
+                println!("{done}");
+                ExitCode::FAILURE
             }
             Err(error) => {
                 eprintln!("otpkit-server: {error}");

@@ -25,6 +25,11 @@ pub struct Rekeyed {
     /// (changed by a writer, or sealed with a key already dropped): never
     /// served, and gone with the purge.
     pub unreadable: usize,
+    /// TOTP records left as they were, each with why: no configured key
+    /// opens it, it is another account's (a moved row), or it does not
+    /// parse. The server refuses them too; `rekey` exits non-zero while
+    /// any is left, since the key they need may still be missing.
+    pub skipped: Vec<(String, String)>,
 }
 
 impl std::fmt::Display for Rekeyed {
@@ -46,6 +51,14 @@ impl std::fmt::Display for Rekeyed {
                 self.unreadable
             )?;
         }
+        if !self.skipped.is_empty() {
+            write!(
+                f,
+                "\n{} TOTP records left as they were (listed above): find the key they were \
+                 sealed with, or delete them",
+                self.skipped.len()
+            )?;
+        }
         Ok(())
     }
 }
@@ -64,9 +77,12 @@ impl std::fmt::Display for Rekeyed {
 /// on the new key, and the next run skips those. Progress goes to stderr
 /// about every second.
 ///
+/// A TOTP record that no key opens, that is another account's, or that
+/// does not parse is skipped, named on stderr and counted in
+/// [`Rekeyed::skipped`]; every other row is re-sealed.
+///
 /// # Errors
-/// A database that cannot be opened, missing keys, or a record that none
-/// of the keys opens.
+/// A database that cannot be opened or written, or missing keys.
 pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
     let store = Store::connect(&config.database, config.max_connections)
         .await
@@ -77,8 +93,6 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
             ))
         })?;
     let keyring = keyring(&store, config).await?;
-    let failed =
-        |user: &str, e: &dyn std::fmt::Display| StartError(format!("record of {user:?}: {e}"));
     let mut done = Rekeyed {
         key_id: keyring.sealing_key_id().to_owned(),
         resealed: 0,
@@ -86,6 +100,7 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
         messages: 0,
         authentications: 0,
         unreadable: 0,
+        skipped: Vec::new(),
     };
     let counting = |e: sqlx::Error| StartError(format!("counting rows: {e}"));
     let messages = store
@@ -105,27 +120,13 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
         for user in &users {
             progress.tick(rows);
             rows += 1;
-            // Load, re-seal, compare-and-set; again if a request saved first.
-            while let Some((version, stored)) = stored_record(&store, user).await? {
-                if !stored.needs_rekey(&keyring) {
-                    done.already += 1;
-                    break;
-                }
-                // An old record's other fields were not authenticated: it
-                // is bound only if it is this user's.
-                let record = stored.open_legacy(&keyring).map_err(|e| failed(user, &e))?;
-                if record.account() != user {
-                    return Err(failed(user, &"it is another account's (a row was moved)"));
-                }
-                let resealed = record.seal(&keyring).map_err(|e| failed(user, &e))?;
-                let json = serde_json::to_string(&resealed).map_err(|e| failed(user, &e))?;
-                if store
-                    .compare_and_set(store::Table::Totp, user, version, json)
-                    .await
-                    .map_err(|e| failed(user, &e))?
-                {
-                    done.resealed += 1;
-                    break;
+            match reseal_record(&store, &keyring, user).await? {
+                Ok(Resealed::Now) => done.resealed += 1,
+                Ok(Resealed::Already) => done.already += 1,
+                Ok(Resealed::Gone) => {}
+                Err(why) => {
+                    eprintln!("rekey: TOTP record of {user:?} left as it was: {why}");
+                    done.skipped.push((user.clone(), why));
                 }
             }
         }
@@ -187,6 +188,63 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
     }
     store.close().await;
     Ok(done)
+}
+
+/// What became of one TOTP record.
+enum Resealed {
+    /// Re-sealed under the sealing key.
+    Now,
+    /// It was sealed with it already.
+    Already,
+    /// Deleted meanwhile.
+    Gone,
+}
+
+/// Loads `user`'s record, re-seals it and saves it with a compare-and-set
+/// (again if a request saved first). `Err` (outer) is the database's;
+/// `Ok(Err(why))` a record left as it was.
+async fn reseal_record(
+    store: &Store,
+    keyring: &otpkit::Keyring,
+    user: &str,
+) -> Result<Result<Resealed, String>, StartError> {
+    loop {
+        let Some(row) = store
+            .load(store::Table::Totp, user)
+            .await
+            .map_err(|e| StartError(format!("reading the record of {user:?}: {e}")))?
+        else {
+            return Ok(Ok(Resealed::Gone));
+        };
+        let stored: otpkit::StoredTotpRecord = match serde_json::from_str(&row.json) {
+            Ok(stored) => stored,
+            Err(e) => return Ok(Err(format!("it is not a stored record ({e})"))),
+        };
+        if !stored.needs_rekey(keyring) {
+            return Ok(Ok(Resealed::Already));
+        }
+        // An old record's other fields were not authenticated: it is bound
+        // only if it is this user's.
+        let record = match stored.open_legacy(keyring) {
+            Ok(record) => record,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        if record.account() != user {
+            return Ok(Err("it is another account's (a row was moved)".to_owned()));
+        }
+        let json = match record.seal(keyring).map(|r| serde_json::to_string(&r)) {
+            Ok(Ok(json)) => json,
+            Ok(Err(e)) => return Ok(Err(e.to_string())),
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        if store
+            .compare_and_set(store::Table::Totp, user, row.version, json)
+            .await
+            .map_err(|e| StartError(format!("saving the record of {user:?}: {e}")))?
+        {
+            return Ok(Ok(Resealed::Now));
+        }
+    }
 }
 
 /// The keys of a table's rows, 500 at a time in key order (a page

@@ -205,3 +205,67 @@ async fn rekey_under_load_leaves_nothing_on_the_old_key() {
     let (_dir, db) = sqlite();
     crate::support::writer::rekey_under_load_leaves_nothing_on_the_old_key(&db, 1).await;
 }
+
+/// A TOTP row no key opens (sealed with a key since dropped) and one that
+/// is another account's (a moved row) are named, counted and left as they
+/// were; every other row is re-sealed, and `rekey` exits non-zero.
+#[tokio::test(flavor = "multi_thread")]
+async fn rekey_with_bad_rows_reseals_the_rest_and_names_them() {
+    use crate::support::SEALING_KEYS;
+    use crate::support::writer::{row, write_row};
+    let gone =
+        "otpkit-key:v1:gone:404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f";
+    let new_key =
+        "otpkit-key:v1:next:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+    let (_dir, db) = sqlite();
+    let with_keys = |args: &[&str], keys: &str| {
+        let mut command = Server::command(&db, args);
+        command
+            .env("OTPKIT_SEALING_KEYS", keys)
+            .stdout(std::process::Stdio::piped());
+        command
+    };
+    // "old" is sealed with a key that will be dropped.
+    let server = Server::spawn(with_keys(&[], &format!("{gone},{SEALING_KEYS}")), &db);
+    server.client().enroll_verified("old").await;
+    server.stop();
+    let server = Server::start_with(&db, &[]);
+    let api = server.client();
+    for user in ["ann", "ben", "eve"] {
+        api.enroll_verified(user).await;
+    }
+    server.stop();
+    // Ann's row copied over Eve's.
+    write_row(&db, "eve", &row(&db, "ann").await).await;
+
+    let both = format!("{new_key},{SEALING_KEYS}");
+    let output = with_keys(&["rekey"], &both).output().unwrap();
+    let (said, logged) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert_eq!(output.status.code(), Some(1), "{said}\n{logged}");
+    assert!(
+        said.starts_with("re-sealed 2 records under key next; 0 were already"),
+        "{said}"
+    );
+    assert!(said.contains("2 TOTP records left as they were"), "{said}");
+    assert!(
+        logged.contains("TOTP record of \"old\" left as it was"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("TOTP record of \"eve\" left as it was: it is another account's"),
+        "{logged}"
+    );
+    for (user, key) in [
+        ("ann", "next"),
+        ("ben", "next"),
+        ("old", "gone"),
+        ("eve", "test"),
+    ] {
+        let stored: otpkit::StoredTotpRecord =
+            serde_json::from_value(stored_record(&db, user).await).unwrap();
+        assert_eq!(stored.key_id(), Some(key), "{user}");
+    }
+}
