@@ -40,6 +40,7 @@ mod cli {
 
 mod server {
     mod browser;
+    mod crash;
     mod multi_instance;
     mod openapi;
     mod sdks;

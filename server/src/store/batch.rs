@@ -11,7 +11,14 @@
 //! batch back and answers every request in it with the error, so none is
 //! told it was saved.
 //!
-//! The writer keeps a connection of its own. On SQLite a batch is one
+//! The writer keeps a connection of its own. When a batch fails because
+//! that connection broke (the database restarted, a failover, a network
+//! cut), the batch is retried once on a fresh connection before anyone is
+//! answered: safe under compare-and-set, since a batch that did commit
+//! before the break makes the retry find every version moved, so each
+//! request loses its compare-and-set and runs its transition again on the
+//! row as stored. So a database that restarts costs requests only while it
+//! is down, not the first batch after it is back. On SQLite a batch is one
 //! `UPDATE … FROM (VALUES …) RETURNING key`, atomic on its own (SQLite has
 //! one writer at a time); on PostgreSQL it is a transaction of one `UPDATE`
 //! per row in key order, so two instances' batches lock shared rows in the
@@ -102,20 +109,19 @@ async fn run(
     let mut batch = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut batch, max_batch).await > 0 {
         batch.sort_by(|a, b| (a.table, &a.key).cmp(&(b.table, &b.key)));
-        let result = match connection.take() {
-            Some(connection) => Ok(connection),
-            None => pool.acquire().await.map(PoolConnection::detach),
-        };
-        let result = match result {
-            Ok(mut open) => {
-                let result = commit(&mut open, backend, &batch).await;
-                if result.is_ok() {
-                    connection = Some(open);
-                }
-                result
-            }
-            Err(error) => Err(error),
-        };
+        let reused = connection.is_some();
+        let mut result = attempt(&mut connection, &pool, backend, &batch).await;
+        if let Err(error) = &result
+            && reused
+            && broken(error)
+        {
+            tracing::warn!(
+                cause = %error,
+                writes = batch.len(),
+                "the writer's connection broke; the batch is retried once on a fresh one"
+            );
+            result = attempt(&mut connection, &pool, backend, &batch).await;
+        }
         match result {
             Ok(saved) => {
                 for (write, saved) in batch.drain(..).zip(saved) {
@@ -130,6 +136,40 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// Commits `batch` on `connection` (a fresh one from `pool` if none),
+/// keeping the connection only if it worked.
+async fn attempt(
+    connection: &mut Option<AnyConnection>,
+    pool: &AnyPool,
+    backend: Backend,
+    batch: &[Write],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let mut open = match connection.take() {
+        Some(open) => open,
+        None => pool.acquire().await.map(PoolConnection::detach)?,
+    };
+    let result = commit(&mut open, backend, batch).await;
+    if result.is_ok() {
+        *connection = Some(open);
+    }
+    result
+}
+
+/// Whether `error` says the connection itself is gone (rather than a
+/// statement failing on a live one): an I/O error (a reset, an EOF), a
+/// closed connection, or PostgreSQL's connection-exception (08…) and
+/// operator-intervention (57P…) states, which it sends as it shuts down.
+fn broken(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Protocol(message) => message.contains("EOF") || message.contains("closed"),
+        sqlx::Error::Database(database) => database
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 
