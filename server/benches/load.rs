@@ -14,7 +14,11 @@
 //! `OTPKIT_BENCH_REPEAT` (runs per row, default 3: the median is shown),
 //! `OTPKIT_BENCH_BASELINE` (the path of another build of `otpkit-server`,
 //! say the last release's: its rows run interleaved with this build's, and
-//! the ratio column compares this build with it).
+//! the ratio column compares this build with it; SQLite runs this build
+//! at the baseline's `synchronous = NORMAL` then, plus a row at its own
+//! default, FULL), `OTPKIT_BENCH_SQLITE_SYNC=both` (adds a batched row at
+//! `synchronous = NORMAL` beside the default FULL, and prints their
+//! ratio).
 //!
 //! Every database and scenario runs in two modes, alternating run after
 //! run: with `--write-batch 1` (one transaction per write) and with writes
@@ -225,21 +229,29 @@ fn main() {
         "| database | instances | scenario | writes | requests/s | p50 | p99 | ratio | runs (req/s) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    // (build, binary, --write-batch): this build unbatched and batched,
-    // and the baseline's the same way when one is given.
+    // (build, binary, --write-batch, form, SQLite synchronous): this
+    // build unbatched and batched, and the baseline's the same way when
+    // one is given (this build then at the baseline's NORMAL, plus a row
+    // at its own FULL).
     let baseline = std::env::var("OTPKIT_BENCH_BASELINE").ok();
-    let mut modes: Vec<(&str, String, &str, Form)> = vec![
-        ("this build", SERVER_BIN.to_owned(), "1", Form::Current),
-        ("this build", SERVER_BIN.to_owned(), "64", Form::Current),
+    let both_syncs = std::env::var("OTPKIT_BENCH_SQLITE_SYNC").is_ok_and(|v| v == "both");
+    let ours = if baseline.is_some() { NORMAL } else { DEFAULT };
+    let mut modes: Vec<Mode> = vec![
+        ("this build", SERVER_BIN.to_owned(), "1", Form::Current, ours),
+        ("this build", SERVER_BIN.to_owned(), "64", Form::Current, ours),
     ];
+    if baseline.is_some() || both_syncs {
+        let other = if baseline.is_some() { FULL } else { NORMAL };
+        modes.push(("this build", SERVER_BIN.to_owned(), "64", Form::Current, other));
+    }
     if let Some(baseline) = &baseline {
         let form = form_of(baseline, &runtime);
         // A baseline from before batching has one mode (and no flag).
         if batches(baseline) {
-            modes.push(("baseline", baseline.clone(), "1", form));
-            modes.push(("baseline", baseline.clone(), "64", form));
+            modes.push(("baseline", baseline.clone(), "1", form, DEFAULT));
+            modes.push(("baseline", baseline.clone(), "64", form, DEFAULT));
         } else {
-            modes.push(("baseline", baseline.clone(), UNBATCHED, form));
+            modes.push(("baseline", baseline.clone(), UNBATCHED, form, DEFAULT));
         }
     }
     for (name, database, instances) in targets {
@@ -248,7 +260,7 @@ fn main() {
             // machine falls on all of them.
             let mut runs: Vec<Vec<Report>> = modes.iter().map(|_| Vec::new()).collect();
             for _ in 0..repeat {
-                for (mode, (_, binary, batch, form)) in modes.iter().enumerate() {
+                for (mode, (_, binary, batch, form, sync)) in modes.iter().enumerate() {
                     let run = || -> Report {
                         if name == "PostgreSQL" {
                             runtime.block_on(reset_postgres(&database));
@@ -264,6 +276,9 @@ fn main() {
                             .unwrap_or_default();
                         if *batch != UNBATCHED {
                             args.extend(["--write-batch".to_owned(), (*batch).to_owned()]);
+                        }
+                        if !sync.is_empty() {
+                            args.extend(["--sqlite-synchronous".to_owned(), (*sync).to_owned()]);
                         }
                         let args: Vec<&str> = args.iter().map(String::as_str).collect();
                         let servers: Vec<Server> = (0..instances)
@@ -293,19 +308,24 @@ fn main() {
                 .collect();
             for (mode, reports) in runs.iter().enumerate() {
                 let median = &reports[reports.len() / 2];
-                let (build, _, batch, _) = &modes[mode];
+                let (build, _, batch, _, sync) = &modes[mode];
                 let writes = match *batch {
                     UNBATCHED => "no batching",
                     "1" => "one per transaction",
                     _ => "batched (≤ 64)",
                 };
+                let writes = match (name.as_str(), effective(build, sync)) {
+                    ("SQLite", FULL) => format!("{writes}, synchronous FULL"),
+                    ("SQLite", NORMAL) => format!("{writes}, synchronous NORMAL"),
+                    _ => writes.to_owned(),
+                };
                 // With a baseline: against the baseline's same mode (or
                 // its only one); without: against this build unbatched.
-                let reference = match modes.len() {
-                    4 => mode % 2 + 2,
-                    3 => 2,
-                    _ => 0,
-                };
+                let reference = modes
+                    .iter()
+                    .position(|(b, _, m, _, _)| *b == "baseline" && (*m == *batch || *m == UNBATCHED))
+                    .or_else(|| modes.iter().position(|(b, _, m, _, _)| *b == "baseline" && *m == "64"))
+                    .unwrap_or(0);
                 let all: Vec<String> = reports.iter().map(|r| format!("{:.0}", r.rate())).collect();
                 println!(
                     "| {name} | {instances} | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {} |",
@@ -316,9 +336,46 @@ fn main() {
                     all.join(", ")
                 );
             }
+            // This build's batched rows at FULL and at NORMAL: what the sync
+            // at each commit costs.
+            let batched_at = |sync: &str| {
+                modes.iter().position(|(b, _, m, _, s)| {
+                    *b == "this build" && *m == "64" && effective(b, s) == sync
+                })
+            };
+            if name == "SQLite"
+                && let (Some(full), Some(normal)) = (batched_at(FULL), batched_at(NORMAL))
+            {
+                println!(
+                    "SQLite {label}, batched: synchronous FULL / NORMAL = {:.2}x",
+                    medians[full] / medians[normal]
+                );
+            }
         }
     }
 }
+
+/// The synchronous setting a row ran at (a baseline's default: NORMAL,
+/// the only one before 0.3; this build's: FULL).
+fn effective(build: &str, sync: &'static str) -> &'static str {
+    match (build, sync) {
+        ("baseline", DEFAULT) => NORMAL,
+        (_, DEFAULT) => FULL,
+        (_, sync) => sync,
+    }
+}
+
+/// A row's build, binary, `--write-batch`, stored form and
+/// `--sqlite-synchronous` (empty: the build's default).
+type Mode = (&'static str, String, &'static str, Form, &'static str);
+
+/// The build's own `--sqlite-synchronous` (and a baseline's, which may not
+/// know the flag).
+const DEFAULT: &str = "";
+/// `--sqlite-synchronous full`.
+const FULL: &str = "full";
+/// `--sqlite-synchronous normal` (before 0.3 the only setting).
+const NORMAL: &str = "normal";
 
 /// The `--write-batch` of a build from before batching existed: none.
 const UNBATCHED: &str = "none";

@@ -60,6 +60,12 @@ struct Args {
     /// 64; 1 commits each on its own).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
     write_batch: u16,
+    /// What a SQLite commit survives: `full` (synced at each commit: a
+    /// power loss undoes nothing answered) or `normal` (synced at
+    /// checkpoints: a power loss may undo the last commits, bringing back
+    /// a used code).
+    #[arg(long, default_value = "full", value_parser = clap::value_parser!(crate::store::Durability))]
+    sqlite_synchronous: crate::store::Durability,
     /// Backup-code hashes run at once (default: the cores but one).
     #[arg(long)]
     hash_concurrency: Option<usize>,
@@ -281,6 +287,7 @@ async fn serve() -> ExitCode {
         issuer: args.issuer,
         max_connections: args.max_connections,
         write_batch: usize::from(args.write_batch),
+        durability: args.sqlite_synchronous,
         sms_webhook: args.sms_webhook,
         sms_webhook_key_env: args.sms_webhook_key_env,
     };

@@ -79,6 +79,8 @@ pub struct Config {
     /// The most compare-and-sets committed in one transaction (1: one
     /// transaction per write).
     pub write_batch: usize,
+    /// What a SQLite commit survives (`PRAGMA synchronous`).
+    pub durability: store::Durability,
     /// The limits: hashing, clients, SMS.
     pub limits: limits::Limits,
     /// Where SMS messages go: a webhook URL (its key in
@@ -306,7 +308,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         // Before the database: a PostgreSQL demo needs --dev-keys.
         dev_keys::path(&config.database, config.dev_keys.as_deref())?;
     }
-    let store = Store::connect(&config.database, config.max_connections)
+    let store = Store::connect_with(&config.database, config.max_connections, config.durability)
         .await
         .map_err(|e| {
             StartError(format!(

@@ -42,6 +42,33 @@ impl FromStr for Backend {
     }
 }
 
+/// What a commit on SQLite survives (`PRAGMA synchronous`; PostgreSQL
+/// has its own settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `FULL`: the WAL is synced at every commit, so a committed write
+    /// survives a power loss or an OS crash (the default).
+    #[default]
+    Full,
+    /// `NORMAL`: synced at checkpoints only. A crash of this process
+    /// loses nothing, but a power loss or an OS crash may undo the last
+    /// commits: a used backup code or TOTP step could be accepted again,
+    /// counted failures forgotten.
+    Normal,
+}
+
+impl FromStr for Durability {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            _ => Err("expected full or normal".to_owned()),
+        }
+    }
+}
+
 /// The versioned tables: one JSON state per key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
@@ -178,6 +205,19 @@ impl Store {
     /// # Errors
     /// An unsupported URL, an unreachable database, or a failed migration.
     pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, sqlx::Error> {
+        Self::connect_with(url, max_connections, Durability::default()).await
+    }
+
+    /// [`Store::connect`], with SQLite's commits as durable as
+    /// `durability` says.
+    ///
+    /// # Errors
+    /// As [`Store::connect`].
+    pub async fn connect_with(
+        url: &str,
+        max_connections: Option<u32>,
+        durability: Durability,
+    ) -> Result<Self, sqlx::Error> {
         install_default_drivers();
         let backend: Backend = url
             .parse()
@@ -211,16 +251,24 @@ impl Store {
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer. NORMAL sync
-                        // in WAL mode survives a crash of this process (not
-                        // of the machine's power) without an fsync per
-                        // commit. No checkpoint inside a commit (its fsync
-                        // would stall every request of a batch): the
-                        // checkpointer task runs them beside the writes.
+                        // WAL: readers never block the writer. FULL sync
+                        // (the default) fsyncs the WAL at each commit (a
+                        // batch's, shared by its requests), NORMAL only at
+                        // checkpoints (see [`Durability`]). No checkpoint
+                        // inside a commit (its fsync would stall every
+                        // request of a batch): the checkpointer task runs
+                        // them beside the writes.
+                        let synchronous = match durability {
+                            Durability::Full => "FULL",
+                            Durability::Normal => "NORMAL",
+                        };
                         connection
                             .execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
+                                format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                                     PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;"
+                                )
+                                .as_str(),
                             )
                             .await?;
                     }
