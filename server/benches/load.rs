@@ -237,12 +237,30 @@ fn main() {
     let both_syncs = std::env::var("OTPKIT_BENCH_SQLITE_SYNC").is_ok_and(|v| v == "both");
     let ours = if baseline.is_some() { NORMAL } else { DEFAULT };
     let mut modes: Vec<Mode> = vec![
-        ("this build", SERVER_BIN.to_owned(), "1", Form::Current, ours),
-        ("this build", SERVER_BIN.to_owned(), "64", Form::Current, ours),
+        (
+            "this build",
+            SERVER_BIN.to_owned(),
+            "1",
+            Form::Current,
+            ours,
+        ),
+        (
+            "this build",
+            SERVER_BIN.to_owned(),
+            "64",
+            Form::Current,
+            ours,
+        ),
     ];
     if baseline.is_some() || both_syncs {
         let other = if baseline.is_some() { FULL } else { NORMAL };
-        modes.push(("this build", SERVER_BIN.to_owned(), "64", Form::Current, other));
+        modes.push((
+            "this build",
+            SERVER_BIN.to_owned(),
+            "64",
+            Form::Current,
+            other,
+        ));
     }
     if let Some(baseline) = &baseline {
         let form = form_of(baseline, &runtime);
@@ -323,8 +341,14 @@ fn main() {
                 // its only one); without: against this build unbatched.
                 let reference = modes
                     .iter()
-                    .position(|(b, _, m, _, _)| *b == "baseline" && (*m == *batch || *m == UNBATCHED))
-                    .or_else(|| modes.iter().position(|(b, _, m, _, _)| *b == "baseline" && *m == "64"))
+                    .position(|(b, _, m, _, _)| {
+                        *b == "baseline" && (*m == *batch || *m == UNBATCHED)
+                    })
+                    .or_else(|| {
+                        modes
+                            .iter()
+                            .position(|(b, _, m, _, _)| *b == "baseline" && *m == "64")
+                    })
                     .unwrap_or(0);
                 let all: Vec<String> = reports.iter().map(|r| format!("{:.0}", r.rate())).collect();
                 println!(

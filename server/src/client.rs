@@ -173,10 +173,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-/// The address an `X-Forwarded-For` entry names, in the forms proxies
-/// write: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`,
-/// `[2001:db8::1]`, `[2001:db8::1]:4711`, any of them in quotes.
-fn address(entry: &str) -> Option<IpAddr> {
+/// The address an `X-Forwarded-For` entry (or Ding's `ip` field) names,
+/// in the forms proxies write: `192.0.2.1`, `192.0.2.1:4711`,
+/// `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:4711`, any of them in
+/// quotes.
+#[must_use]
+pub fn address(entry: &str) -> Option<IpAddr> {
     let entry = entry.trim().trim_matches('"');
     if let Ok(ip) = entry.parse::<IpAddr>() {
         return Some(unmapped(ip));
@@ -196,6 +198,24 @@ fn unmapped(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
+    }
+}
+
+impl std::fmt::Display for Client {
+    /// The address, or the unparsed entry as it came.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Address(ip) => ip.fmt(f),
+            Self::Unparsed(entry) => f.write_str(entry),
+        }
+    }
+}
+
+impl Client {
+    /// The client at `ip` (IPv6 counted per /64).
+    #[must_use]
+    pub fn at(ip: IpAddr) -> Self {
+        Self::Address(per_subscriber(ip))
     }
 }
 

@@ -89,6 +89,10 @@ struct Args {
     /// SMS codes to one phone number per day.
     #[arg(long, default_value_t = 10)]
     sms_phone_per_day: u32,
+    /// SMS codes one end user's address (Ding's `ip`, or the end user a
+    /// trusted peer names) may have sent per hour, per customer.
+    #[arg(long, default_value_t = 20)]
+    sms_address_per_hour: u32,
     /// SMS codes for one customer per hour.
     #[arg(long, default_value_t = 1000)]
     sms_customer_per_hour: u32,
@@ -188,6 +192,7 @@ impl Args {
             sms: crate::limits::SmsLimits {
                 phone_per_hour: self.sms_phone_per_hour,
                 phone_per_day: self.sms_phone_per_day,
+                address_per_hour: self.sms_address_per_hour,
                 customer_per_hour: self.sms_customer_per_hour,
                 customer_per_day: self.sms_customer_per_day,
                 checks_per_hour: self.sms_checks_per_hour,

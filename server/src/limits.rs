@@ -66,6 +66,9 @@ pub struct SmsLimits {
     pub phone_per_hour: u32,
     /// … per day.
     pub phone_per_day: u32,
+    /// Codes one end user's address (Ding's `ip`, or the end user a
+    /// trusted peer names) may have sent per hour, for one customer.
+    pub address_per_hour: u32,
     /// Codes sent for one customer per hour.
     pub customer_per_hour: u32,
     /// … per day.
@@ -85,6 +88,7 @@ impl Default for SmsLimits {
         Self {
             phone_per_hour: 5,
             phone_per_day: 10,
+            address_per_hour: 20,
             customer_per_hour: 1000,
             customer_per_day: 10_000,
             checks_per_hour: 15,

@@ -22,6 +22,8 @@ pub enum Refusal {
     PhoneQuota,
     /// The phone number's ceiling across customers is reached.
     PhoneAllCustomers,
+    /// The end user's address sent for too many codes this hour.
+    AddressQuota,
     /// The customer's send quota is used up.
     CustomerQuota,
     /// The phone number's check cap is reached.
@@ -33,11 +35,12 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::ClientThrottled,
         Self::HashQueueFull,
         Self::PhoneQuota,
         Self::PhoneAllCustomers,
+        Self::AddressQuota,
         Self::CustomerQuota,
         Self::PhoneChecks,
         Self::FeedbackQuota,
@@ -52,6 +55,7 @@ impl Refusal {
             Self::HashQueueFull => "hash_queue_full",
             Self::PhoneQuota => "phone_quota",
             Self::PhoneAllCustomers => "phone_all_customers",
+            Self::AddressQuota => "address_quota",
             Self::CustomerQuota => "customer_quota",
             Self::PhoneChecks => "phone_checks",
             Self::FeedbackQuota => "feedback_quota",

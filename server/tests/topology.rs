@@ -313,3 +313,48 @@ async fn feedback_is_limited_per_tenant() {
     );
     assert_eq!(feedback(&b, TENANT_B, 4).await, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dings_ip_field_is_the_end_users_address_for_the_send_quota() {
+    let (_dir, db) = sqlite();
+    let (_server, a, b) = two_tenants(&db, &["--sms-address-per-hour", "3"]);
+    let send_from = |tenant: &crate::support::Client,
+                     customer: &'static str,
+                     n: u32,
+                     ip: &'static str| {
+        let tenant = tenant.clone();
+        async move {
+            let body = json!({ "customer_uuid": customer, "phone_number": format!("+1415555{n:04}"), "ip": ip });
+            tenant.post("/v1/authentication", body).await
+        }
+    };
+    // One end user's address: three sends (to three numbers), then
+    // rate_limited, taking nothing from the numbers' quotas.
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let (status, body) = send_from(&a, TENANT_A, n, "198.51.100.7").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        statuses.push(body["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(statuses, ["pending", "pending", "pending", "rate_limited"]);
+    // Another end user (in another form: a port, IPv6 per /64), another
+    // tenant: their own counts.
+    let (_, body) = send_from(&a, TENANT_A, 3, "198.51.100.8:4711").await;
+    assert_eq!(body["status"], json!("pending"), "{body}");
+    let (_, body) = send_from(&b, TENANT_B, 10, "198.51.100.7").await;
+    assert_eq!(body["status"], json!("pending"), "{body}");
+    for n in 20..23 {
+        let (_, body) = send_from(&a, TENANT_A, n, "[2001:db8:1:2::1]:443").await;
+        assert_eq!(body["status"], json!("pending"), "{body}");
+    }
+    let (_, body) = send_from(&a, TENANT_A, 23, "2001:db8:1:2::ffff").await;
+    assert_eq!(
+        body["status"],
+        json!("rate_limited"),
+        "the same /64: {body}"
+    );
+    // Not an address: a 400 that does not repeat it.
+    let (status, body) = send_from(&a, TENANT_A, 30, "not-an-address").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(!body.to_string().contains("not-an-address"), "{body}");
+}

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::authentication::{Event, check_status};
+use crate::client::{Client, EndUser};
 use crate::error::ApiError;
 use crate::service::ding::{Created, Limited, no_such_authentication};
 
@@ -31,6 +32,10 @@ pub(super) fn routes() -> Router<AppState> {
 struct AuthenticationRequest {
     customer_uuid: String,
     phone_number: String,
+    /// The end user's address, as Ding's SDKs send it: the per-address
+    /// send quota counts it (else the end user `X-Forwarded-For` names).
+    #[serde(default)]
+    ip: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -112,13 +117,24 @@ fn rfc3339(seconds: u64) -> String {
 async fn create_authentication(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    end_user: EndUser,
     Body(request): Body<AuthenticationRequest>,
 ) -> Result<Response, ApiError> {
     let customer = caller.acting_for(customer_uuid(&request.customer_uuid)?, not_your_customer)?;
     let phone = phone_number(&request.phone_number)?;
+    let client = match request.ip.as_deref() {
+        Some(ip) => Some(Client::at(crate::client::address(ip).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "ip is not an IP address (192.0.2.1, 2001:db8::1)",
+            )
+        })?)),
+        None => end_user.client().cloned(),
+    };
     let created = state
         .service
-        .create_authentication(&customer, phone)
+        .create_authentication(&customer, phone, client.as_ref())
         .await?;
     // Refused by a quota: nothing was sent and there is no authentication
     // to check, so only the status and the time (Ding's SDKs declare every

@@ -11,6 +11,7 @@ use otpkit::challenge::{CheckOutcome, OtpChallenge, RetryOutcome};
 use otpkit::clerk::Strategy;
 
 use crate::authentication::Authentication as DingState;
+use crate::client::Client;
 use crate::clock::{now, now_millis};
 use crate::error::ApiError;
 use crate::metrics::{Refusal, Send as SendResult};
@@ -249,6 +250,7 @@ impl Service {
         &self,
         customer_uuid: &str,
         phone_number: &str,
+        end_user: Option<&Client>,
     ) -> Result<Created, ApiError> {
         self.delivery.ready()?;
         let sms = &self.limits.sms;
@@ -261,10 +263,35 @@ impl Service {
             ));
         }
         let created_at = now();
+        // The end user's address first: a sender refused here takes
+        // nothing from the number's or the customer's quotas.
+        let address = end_user.map(|client| {
+            [Quota::new(
+                "send_customer_address/hour",
+                format!("{customer_uuid} {client}"),
+                created_at,
+                3600,
+                sms.address_per_hour,
+            )]
+        });
+        if let Some(address) = &address
+            && !self.take_all(address).await?
+        {
+            self.metrics.refused(Refusal::AddressQuota);
+            self.metrics.send(SendResult::Refused);
+            tracing::info!(
+                customer = customer_uuid,
+                "send refused by the end user's address quota"
+            );
+            return Ok(Created::RateLimited { created_at });
+        }
         if let Some(refused) = self
             .take_send_quotas(customer_uuid, phone_number, created_at)
             .await?
         {
+            if let Some(address) = &address {
+                self.give_back_all(address).await?;
+            }
             self.metrics.send(SendResult::Refused);
             return Ok(refused(created_at));
         }
