@@ -119,9 +119,10 @@ impl EndUser {
                 Some(ip) if trusted.contains(ip) => {}
                 Some(ip) => return Self::Named(Client::Address(per_subscriber(ip))),
                 None => {
-                    // Bounded: at most 64 bytes of it identify the client.
-                    let end = entry.floor_char_boundary(64);
-                    return Self::Named(Client::Unparsed(entry[..end].into()));
+                    // Bounded: at most 64 characters of it identify the
+                    // client.
+                    let kept: String = entry.chars().take(64).collect();
+                    return Self::Named(Client::Unparsed(kept.into()));
                 }
             }
         }

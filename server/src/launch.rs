@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::Config;
+use crate::app::Config;
 
 /// The reference 2FA server on otpkit: Clerk's TOTP and Ding's OTP APIs.
 #[derive(Parser)]
@@ -274,7 +274,7 @@ async fn serve() -> ExitCode {
             header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
             request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
         },
-        purge: crate::Purge {
+        purge: crate::app::Purge {
             every: std::time::Duration::from_secs(args.purge_every.max(1)),
             keep_expired: std::time::Duration::from_secs(args.keep_expired),
             enrollment_grace: std::time::Duration::from_secs(args.enrollment_grace),
@@ -326,7 +326,7 @@ async fn serve() -> ExitCode {
             }
         };
     }
-    match crate::run(config).await {
+    match crate::app::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("otpkit-server: {error}");

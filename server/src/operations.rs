@@ -4,9 +4,9 @@
 //! `otpkit-server keys` counts the rows per key. Both are safe beside
 //! running servers: rekey saves each row with a compare-and-set.
 
+use crate::app::{Config, keyring};
 use crate::error::StartError;
 use crate::store::{self, Store};
-use crate::{Config, keyring};
 
 /// What `otpkit-server rekey` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
