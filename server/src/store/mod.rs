@@ -5,18 +5,22 @@
 
 use std::str::FromStr;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Row};
 use zeroize::Zeroizing;
 
 pub mod batch;
+mod open;
+mod purge;
 pub mod url;
+
+pub use open::Durability;
+pub use purge::{FEEDBACK_KEEP, Purged, TOMBSTONE_KEEP};
 
 use batch::Writer;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,33 +42,6 @@ impl FromStr for Backend {
                 "unsupported database URL {:?}: use sqlite://FILE or postgres://…",
                 url.split_once(':').map_or(url, |(scheme, _)| scheme)
             )),
-        }
-    }
-}
-
-/// What a commit on SQLite survives (`PRAGMA synchronous`; PostgreSQL
-/// has its own settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    /// `FULL`: the WAL is synced at every commit, so a committed write
-    /// survives a power loss or an OS crash (the default).
-    #[default]
-    Full,
-    /// `NORMAL`: synced at checkpoints only. A crash of this process
-    /// loses nothing, but a power loss or an OS crash may undo the last
-    /// commits: a used backup code or TOTP step could be accepted again,
-    /// counted failures forgotten.
-    Normal,
-}
-
-impl FromStr for Durability {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.to_ascii_lowercase().as_str() {
-            "full" => Ok(Self::Full),
-            "normal" => Ok(Self::Normal),
-            _ => Err("expected full or normal".to_owned()),
         }
     }
 }
@@ -97,36 +74,6 @@ pub struct Versioned {
     pub json: String,
 }
 
-/// What a [`Store::purge`] deleted, rows of each kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Purged {
-    /// Past quota windows.
-    pub quotas: u64,
-    /// Old dev outbox messages and expired queued ones.
-    pub messages: u64,
-    /// Authentications expired long enough ago.
-    pub authentications: u64,
-    /// Ding feedback older than [`FEEDBACK_KEEP`].
-    pub feedback: u64,
-    /// Unverified enrollments past their grace period (now tombstones).
-    pub enrollments: u64,
-    /// Tombstones of deleted TOTP rows, a day after the purge first saw
-    /// them.
-    pub tombstones: u64,
-}
-
-/// How long Ding feedback is kept, seconds (30 days): long enough to
-/// refuse the same feedback twice for a sign-up, no longer.
-pub const FEEDBACK_KEEP: i64 = 30 * 86_400;
-
-/// How long a tombstone (a deleted TOTP row, its version kept) stays after
-/// the purge first sees it, seconds. It exists so that a request that read
-/// the deleted state cannot save over a state created after the deletion
-/// (ABA). When it goes, the highest version it had is kept in
-/// `version_floor` and a new row starts above it, so even then no (key,
-/// version) pair is used twice.
-pub const TOMBSTONE_KEEP: i64 = 86_400;
-
 /// How long a queued message is tried, seconds: past it, its code has
 /// expired (Ding's codes live 10 minutes at most), so it is dropped.
 pub const MESSAGE_LIFETIME: i64 = 3600;
@@ -158,33 +105,6 @@ pub struct OutboxMessage {
     pub sent_at: i64,
 }
 
-/// How often the WAL is checkpointed into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// SQLite's checkpointer: every second, a PASSIVE checkpoint (it never
-/// waits for or blocks a writer) copies the WAL into the database file, so
-/// the WAL stays small without a checkpoint landing inside a request's
-/// commit. Ends when the pool is closed.
-async fn checkpoints(pool: AnyPool) {
-    let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        if pool.is_closed() {
-            return;
-        }
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!(%error, "WAL checkpoint failed; the next one retries");
-        }
-    }
-}
-
 /// The connection pool, which backend it talks to, and the batched writer
 /// when compare-and-sets are batched.
 #[derive(Debug, Clone)]
@@ -195,103 +115,6 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects, creating a SQLite file if missing (WAL mode), and runs
-    /// the migrations. `max_connections` defaults to 4 for SQLite (in WAL
-    /// mode reads run in parallel and each write holds the lock for one
-    /// short statement; measured with the load bench, 4 connections
-    /// doubled the throughput of 1 and more gained little) and 16 for
-    /// PostgreSQL.
-    ///
-    /// # Errors
-    /// An unsupported URL, an unreachable database, or a failed migration.
-    pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, sqlx::Error> {
-        Self::connect_with(url, max_connections, Durability::default()).await
-    }
-
-    /// [`Store::connect`], with SQLite's commits as durable as
-    /// `durability` says.
-    ///
-    /// # Errors
-    /// As [`Store::connect`].
-    pub async fn connect_with(
-        url: &str,
-        max_connections: Option<u32>,
-        durability: Durability,
-    ) -> Result<Self, sqlx::Error> {
-        install_default_drivers();
-        let backend: Backend = url
-            .parse()
-            .map_err(|e: String| sqlx::Error::Configuration(e.into()))?;
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") => {
-                // A new file is created private (0600) before SQLite
-                // opens it; its -wal and -shm files inherit that.
-                if let Some(file) = url::sqlite_file(url) {
-                    url::create_private(&file).map_err(|e| {
-                        sqlx::Error::Configuration(
-                            format!("creating {}: {e}", file.display()).into(),
-                        )
-                    })?;
-                }
-                let separator = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{separator}mode=rwc")
-            }
-            _ => url.to_owned(),
-        };
-        let default_connections = match backend {
-            Backend::Sqlite => 4,
-            Backend::Postgres => 16,
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.unwrap_or(default_connections))
-            // A SQLite connection is a file handle in this process: it
-            // cannot go stale, so no ping (a round trip to its worker
-            // thread) before each use. PostgreSQL's are checked.
-            .test_before_acquire(backend == Backend::Postgres)
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer. FULL sync
-                        // (the default) fsyncs the WAL at each commit (a
-                        // batch's, shared by its requests), NORMAL only at
-                        // checkpoints (see [`Durability`]). No checkpoint
-                        // inside a commit (its fsync would stall every
-                        // request of a batch): the checkpointer task runs
-                        // them beside the writes.
-                        let synchronous = match durability {
-                            Durability::Full => "FULL",
-                            Durability::Normal => "NORMAL",
-                        };
-                        connection
-                            .execute(
-                                format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
-                                     PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;"
-                                )
-                                .as_str(),
-                            )
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await?;
-        let migrations = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrations.run(&pool).await?;
-        if backend == Backend::Sqlite {
-            tokio::spawn(checkpoints(pool.clone()));
-        }
-        Ok(Self {
-            pool,
-            backend,
-            writer: None,
-        })
-    }
-
     /// Batches compare-and-sets: up to `max_batch` requests' updates in one
     /// transaction ([`batch`]); 1 keeps one transaction per write.
     /// Needs a tokio runtime (the writer is a task).
@@ -770,129 +593,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Deletes what only tells of the past, as of Unix time `now`: quota
-    /// windows that ended more than a day ago (a day window, at most two
-    /// days old, is still counted), `--dev` outbox messages older than a
-    /// day (they hold the codes sent, in plaintext), queued messages never
-    /// taken within [`MESSAGE_LIFETIME`] (their codes have expired), and
-    /// authentications that expired more than `keep_expired` seconds ago
-    /// (their status reads as unknown after that), unverified TOTP
-    /// enrollments untouched for `enrollment_grace` seconds (they become
-    /// tombstones), and tombstones [`TOMBSTONE_KEEP`] after a purge first
-    /// saw them.
-    ///
-    /// # Errors
-    /// A database error.
-    pub async fn purge(
-        &self,
-        now: u64,
-        keep_expired: u64,
-        enrollment_grace: u64,
-    ) -> Result<Purged, sqlx::Error> {
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let keep_expired = i64::try_from(keep_expired).unwrap_or(i64::MAX);
-        let enrollment_grace = i64::try_from(enrollment_grace).unwrap_or(i64::MAX);
-        let execute = |sql: &'static str, before: i64| async move {
-            Ok::<_, sqlx::Error>(
-                sqlx::query(sql)
-                    .bind(before)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected(),
-            )
-        };
-        let quotas = execute(
-            "DELETE FROM quota WHERE window_start < $1",
-            now.saturating_sub(2 * 86_400),
-        )
-        .await?;
-        let outbox = execute(
-            "DELETE FROM outbox WHERE sent_at < $1",
-            now.saturating_sub(86_400).saturating_mul(1000),
-        )
-        .await?;
-        let unsent = execute(
-            "DELETE FROM messages WHERE created_at < $1",
-            now.saturating_sub(MESSAGE_LIFETIME).saturating_mul(1000),
-        )
-        .await?;
-        let authentications = execute(
-            "DELETE FROM authentications WHERE expires_at < $1",
-            now.saturating_sub(keep_expired),
-        )
-        .await?;
-        let feedback = execute(
-            "DELETE FROM feedback WHERE created_at < $1",
-            now.saturating_sub(FEEDBACK_KEEP).saturating_mul(1000),
-        )
-        .await?;
-        let enrollments = self.purge_enrollments(now, enrollment_grace).await?;
-        let tombstones = self.purge_tombstones(now).await?;
-        Ok(Purged {
-            quotas,
-            messages: outbox.saturating_add(unsent),
-            authentications,
-            feedback,
-            enrollments,
-            tombstones,
-        })
-    }
-
-    /// Tombstones: dated when a purge first sees them, deleted
-    /// [`TOMBSTONE_KEEP`] after, in one transaction with the version floor
-    /// raised to the highest version deleted (a new row starts above it).
-    async fn purge_tombstones(&self, now: i64) -> Result<u64, sqlx::Error> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query("UPDATE totp SET deleted_at = $1 WHERE record = '' AND deleted_at IS NULL")
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
-        let before = now.saturating_sub(TOMBSTONE_KEEP);
-        sqlx::query(
-            "UPDATE version_floor SET floor = (SELECT MAX(v) FROM (\
-             SELECT floor AS v FROM version_floor WHERE name = 'totp' UNION ALL \
-             SELECT version AS v FROM totp WHERE record = '' AND deleted_at < $1) AS versions) \
-             WHERE name = 'totp'",
-        )
-        .bind(before)
-        .execute(&mut *transaction)
-        .await?;
-        let deleted = sqlx::query("DELETE FROM totp WHERE record = '' AND deleted_at < $1")
-            .bind(before)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
-        transaction.commit().await?;
-        Ok(deleted)
-    }
-
-    /// Unverified enrollments not touched for `grace` seconds become
-    /// tombstones (emptied, their version bumped, as a delete does: a
-    /// request still in flight on one loses its compare-and-set and finds
-    /// no TOTP, and a new enrollment of the user never reuses a version).
-    async fn purge_enrollments(&self, now: i64, grace: i64) -> Result<u64, sqlx::Error> {
-        // The stored form's plain fields (the secret is the only sealed
-        // one), read by each database's JSON functions.
-        let (verified, updated_at) = match self.backend {
-            Backend::Sqlite => (
-                "json_extract(record, '$.verified') = 0",
-                "json_extract(record, '$.updated_at')",
-            ),
-            Backend::Postgres => (
-                "(record::jsonb ->> 'verified') = 'false'",
-                "(record::jsonb ->> 'updated_at')::bigint",
-            ),
-        };
-        let done = sqlx::query(&format!(
-            "UPDATE totp SET record = '', version = version + 1 \
-             WHERE record <> '' AND {verified} AND {updated_at} < $1"
-        ))
-        .bind(now.saturating_sub(grace))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
     }
 
     /// The secrets a `--dev` server before 0.2 kept in the database
