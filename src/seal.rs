@@ -324,6 +324,23 @@ impl Keyring {
         self.sealing.id()
     }
 
+    /// Whether a key with id `id` is in the keyring (it opens what that
+    /// key sealed).
+    ///
+    /// ```
+    /// use otpkit::Keyring;
+    /// use otpkit::seal::SealingKey;
+    /// let (new, old) = (SealingKey::generate(), SealingKey::generate());
+    /// let ring = Keyring::new(new.clone()).with_old_key(old.clone())?;
+    /// assert!(ring.has_key(new.id()) && ring.has_key(old.id()));
+    /// assert!(!ring.has_key("gone"));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn has_key(&self, id: &str) -> bool {
+        self.key(id).is_some()
+    }
+
     fn key(&self, id: &str) -> Option<&SealingKey> {
         core::iter::once(&self.sealing)
             .chain(&self.older)

@@ -59,6 +59,8 @@ pub struct Config {
     pub write_batch: usize,
     /// What a SQLite commit survives (`PRAGMA synchronous`).
     pub durability: crate::store::Durability,
+    /// Serve even when rows are sealed with keys the keyring lacks.
+    pub allow_missing_keys: bool,
     /// The limits: hashing, clients, SMS.
     pub limits: crate::limits::Limits,
     /// Where SMS messages go: a webhook URL (its key in
@@ -96,13 +98,80 @@ impl Default for Purge {
 
 /// A production secret from its environment variable (wiped when
 /// dropped, once parsed into the key types that keep it).
-fn from_env(var: &str, what: &str) -> Result<Zeroizing<String>, StartError> {
+fn from_env(var: &str, what: &str) -> Result<Zeroizing<String>, String> {
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => Ok(Zeroizing::new(value)),
-        _ => Err(StartError(format!(
-            "no {what}: set {var} (or run with --dev to generate one for a demo)"
-        ))),
+        _ => Err(format!("no {what}: set {var}")),
     }
+}
+
+/// The production keys, parsed, or every problem with them at once (a
+/// missing variable, a key too short), each naming its variable.
+fn production_keys(config: &Config) -> Result<(ApiKey, Keyring, Pepper), StartError> {
+    let (api_key_var, keyring_var, pepper_var) = (
+        &config.api_key_env,
+        &config.sealing_keys_env,
+        &config.pepper_env,
+    );
+    let api_key = from_env(api_key_var, "API key")
+        .and_then(|key| ApiKey::new(&key).map_err(|e| format!("{api_key_var}: {e}")));
+    let keyring = from_env(keyring_var, "sealing keys").and_then(|keys| {
+        keys.parse::<Keyring>()
+            .map_err(|e| format!("{keyring_var}: {e}"))
+    });
+    let pepper = from_env(pepper_var, "pepper").and_then(|pepper| {
+        Pepper::new(pepper.as_bytes()).map_err(|e| format!("{pepper_var}: {e}"))
+    });
+    match (api_key, keyring, pepper) {
+        (Ok(api_key), Ok(keyring), Ok(pepper)) => Ok((api_key, keyring, pepper)),
+        (api_key, keyring, pepper) => {
+            let problems: Vec<String> = [api_key.err(), keyring.err(), pepper.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            Err(StartError(format!(
+                "{}; `otpkit-server secrets` prints a new set (or run with --dev for a demo)",
+                problems.join("; ")
+            )))
+        }
+    }
+}
+
+/// Refuses to serve when rows may be sealed with a key the keyring lacks
+/// (one small query: the keys instances have sealed with), unless
+/// `anyway`; then notes the sealing key before anything is sealed with it.
+async fn check_keys_in_use(
+    store: &Store,
+    keyring: &Keyring,
+    var: &str,
+    anyway: bool,
+) -> Result<(), StartError> {
+    let database = |e: sqlx::Error| StartError(format!("reading the sealing keys in use: {e}"));
+    let missing: Vec<String> = store
+        .sealing_keys()
+        .await
+        .map_err(database)?
+        .into_iter()
+        .filter(|id| !keyring.has_key(id))
+        .collect();
+    if !missing.is_empty() {
+        let ids = missing.join(", ");
+        if !anyway {
+            return Err(StartError(format!(
+                "rows in this database are sealed with key {ids}, which {var} lacks: their users' \
+                 2FA would fail. Add the key (new,old…), or start with --allow-missing-keys to \
+                 serve anyway"
+            )));
+        }
+        tracing::warn!(
+            missing = %ids,
+            "serving with sealing keys missing (--allow-missing-keys): rows sealed with them fail"
+        );
+    }
+    store
+        .note_sealing_key(keyring.sealing_key_id())
+        .await
+        .map_err(database)
 }
 
 /// `--dev`'s keys, from their file (written at first start). Refuses
@@ -160,7 +229,7 @@ pub(crate) async fn keyring(store: &Store, config: &Config) -> Result<Keyring, S
         )
     } else {
         (
-            from_env(&config.sealing_keys_env, "sealing keys")?,
+            from_env(&config.sealing_keys_env, "sealing keys").map_err(StartError)?,
             config.sealing_keys_env.as_str(),
         )
     };
@@ -195,31 +264,23 @@ fn sender(config: &Config, store: &Store) -> Result<Option<Arc<dyn Sender>>, Sta
 /// # Errors
 /// Missing or invalid keys.
 pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), StartError> {
-    let (api_key, keyring, pepper, vars) = if config.dev {
+    let (api_key, keyring, pepper, keyring_var) = if config.dev {
         let keys = demo_keys(&store, config).await?;
-        let what =
-            ["api_key", "sealing_keys", "pepper"].map(|name| format!("the --dev keys' {name}"));
-        (keys.api_key, keys.sealing_keys, keys.pepper, what)
+        let what = |name: &str| format!("the --dev keys' {name}");
+        let api_key = ApiKey::new(&keys.api_key)
+            .map_err(|e| StartError(format!("{}: {e}", what("api_key"))))?;
+        let keyring: Keyring = keys
+            .sealing_keys
+            .parse()
+            .map_err(|e| StartError(format!("{}: {e}", what("sealing_keys"))))?;
+        let pepper = Pepper::new(keys.pepper.as_bytes())
+            .map_err(|e| StartError(format!("{}: {e}", what("pepper"))))?;
+        (api_key, keyring, pepper, what("sealing_keys"))
     } else {
-        (
-            from_env(&config.api_key_env, "api_key")?,
-            from_env(&config.sealing_keys_env, "sealing keys")?,
-            from_env(&config.pepper_env, "pepper")?,
-            [
-                &config.api_key_env,
-                &config.sealing_keys_env,
-                &config.pepper_env,
-            ]
-            .map(String::clone),
-        )
+        let (api_key, keyring, pepper) = production_keys(config)?;
+        (api_key, keyring, pepper, config.sealing_keys_env.clone())
     };
-    let [api_key_var, keyring_var, pepper_var] = vars;
-    let api_key = ApiKey::new(&api_key).map_err(|e| StartError(format!("{api_key_var}: {e}")))?;
-    let keyring: Keyring = keyring
-        .parse()
-        .map_err(|e| StartError(format!("{keyring_var}: {e}")))?;
-    let pepper =
-        Pepper::new(pepper.as_bytes()).map_err(|e| StartError(format!("{pepper_var}: {e}")))?;
+    check_keys_in_use(&store, &keyring, &keyring_var, config.allow_missing_keys).await?;
     let ding_keys = Zeroizing::new(std::env::var(&config.ding_keys_env).unwrap_or_default());
     let ding_keys = crate::api::DingKeys::parse(&ding_keys)
         .map_err(|e| StartError(format!("{}: {e}", config.ding_keys_env)))?;

@@ -13,136 +13,140 @@ use crate::app::Config;
 #[command(version)]
 struct Args {
     /// Address to listen on (port 0: any free port, logged at start).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, global = true, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// `sqlite://FILE` (created if missing, mode 0600) or
     /// `postgres://USER@HOST/DB` (default: `$DATABASE_URL` if set, else
     /// `sqlite://otpkit.db`). A URL with a password belongs in the
     /// environment, not in argv: see `--database-env`.
-    #[arg(long)]
+    #[arg(long, global = true)]
     database: Option<String>,
     /// Environment variable holding the database URL (so that a password
     /// in it is not in the command line, which every user of the machine
     /// can read).
-    #[arg(long, conflicts_with = "database")]
+    #[arg(long, global = true, conflicts_with = "database")]
     database_env: Option<String>,
     /// Environment variable holding the API key (at least 16 characters).
-    #[arg(long, default_value = "OTPKIT_API_KEY")]
+    #[arg(long, global = true, default_value = "OTPKIT_API_KEY")]
     api_key_env: String,
     /// Environment variable holding the sealing keys, `new[,old…]`
     /// (make one with `otpkit key new`).
-    #[arg(long, default_value = "OTPKIT_SEALING_KEYS")]
+    #[arg(long, global = true, default_value = "OTPKIT_SEALING_KEYS")]
     sealing_keys_env: String,
     /// Environment variable holding the pepper (at least 16 bytes).
-    #[arg(long, default_value = "OTPKIT_PEPPER")]
+    #[arg(long, global = true, default_value = "OTPKIT_PEPPER")]
     pepper_env: String,
     /// Environment variable listing Ding tenants: `KEY=CUSTOMER_UUID[,…]`
     /// entries separated by `;`. A tenant's key calls Ding's routes for its
     /// customers only (the main API key acts for every customer).
-    #[arg(long, default_value = "OTPKIT_DING_KEYS")]
+    #[arg(long, global = true, default_value = "OTPKIT_DING_KEYS")]
     ding_keys_env: String,
     /// Demo mode, on loopback only: /demo pages, /dev/outbox, and the
     /// demo's own keys, generated at first start into a 0600 file beside
     /// the database (refuses production keys in the environment).
-    #[arg(long)]
+    #[arg(long, global = true)]
     dev: bool,
     /// Where `--dev` keeps its keys (default: `FILE.dev-keys` beside a
     /// SQLite database `FILE`; PostgreSQL needs it).
-    #[arg(long, requires = "dev")]
+    #[arg(long, global = true, requires = "dev")]
     dev_keys: Option<std::path::PathBuf>,
     /// The issuer authenticator apps show.
-    #[arg(long, default_value = "otpkit demo")]
+    #[arg(long, global = true, default_value = "otpkit demo")]
     issuer: String,
     /// Database connections (default 4 on SQLite, 16 on PostgreSQL).
-    #[arg(long)]
+    #[arg(long, global = true)]
     max_connections: Option<u32>,
     /// Commit up to this many requests' writes in one transaction (1 to
     /// 64; 1 commits each on its own).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, global = true, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
     write_batch: u16,
     /// What a SQLite commit survives: `full` (synced at each commit: a
     /// power loss undoes nothing answered) or `normal` (synced at
     /// checkpoints: a power loss may undo the last commits, bringing back
     /// a used code).
-    #[arg(long, default_value = "full", value_parser = clap::value_parser!(crate::store::Durability))]
+    #[arg(long, global = true, default_value = "full", value_parser = clap::value_parser!(crate::store::Durability))]
     sqlite_synchronous: crate::store::Durability,
+    /// Serve even when rows in the database are sealed with keys the
+    /// keyring lacks (their users' 2FA fails until the key is back).
+    #[arg(long, global = true)]
+    allow_missing_keys: bool,
     /// Backup-code hashes run at once (default: the cores but one).
-    #[arg(long)]
+    #[arg(long, global = true)]
     hash_concurrency: Option<usize>,
     /// Requests that may wait for a hashing slot before one is refused
     /// with 429 (default: 4 per hashing slot).
-    #[arg(long)]
+    #[arg(long, global = true)]
     hash_queue: Option<usize>,
     /// Wrong codes one client may send for one user before it is refused
     /// (429) for that user, until an hour passes with none (1 to 20).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     client_failures: u32,
     /// Peers whose `X-Forwarded-For` names the end user: the app's
     /// backends or a proxy in front, as addresses and CIDR ranges
     /// (`10.0.0.5,10.0.1.0/24`; the flag may repeat). From any other peer
     /// no end user is named: the per-user budgets alone apply.
-    #[arg(long, value_delimiter = ',', value_parser = trusted_proxy)]
+    #[arg(long, global = true, value_delimiter = ',', value_parser = trusted_proxy)]
     trusted_proxy: Vec<crate::client::TrustedProxies>,
     /// SMS codes to one phone number per hour.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, global = true, default_value_t = 5)]
     sms_phone_per_hour: u32,
     /// SMS codes to one phone number per day.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, global = true, default_value_t = 10)]
     sms_phone_per_day: u32,
     /// SMS codes one end user's address (Ding's `ip`, or the end user a
     /// trusted peer names) may have sent per hour, per customer.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, global = true, default_value_t = 20)]
     sms_address_per_hour: u32,
     /// SMS codes for one customer per hour.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, global = true, default_value_t = 1000)]
     sms_customer_per_hour: u32,
     /// SMS codes for one customer per day.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, global = true, default_value_t = 10_000)]
     sms_customer_per_day: u32,
     /// Codes checked for one phone number per hour, across authentications.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, global = true, default_value_t = 15)]
     sms_checks_per_hour: u32,
     /// Codes checked for one phone number per day.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, global = true, default_value_t = 30)]
     sms_checks_per_day: u32,
     /// Seconds a Ding authentication waits before a retry may send a new
     /// code (1 to 3600).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     sms_retry_cooldown: u64,
     /// Country calling codes that may receive SMS codes (`1,33,44`); all
     /// when not given.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, global = true, value_delimiter = ',')]
     sms_countries: Vec<String>,
     /// Send SMS messages by POSTing them to this URL (`https://…`, or
     /// `http://` to loopback), signed with HMAC-SHA256 (header
     /// `x-otpkit-signature`). Without it: the dev outbox with `--dev`,
     /// else no sender (sending a code answers 503).
-    #[arg(long)]
+    #[arg(long, global = true)]
     sms_webhook: Option<String>,
     /// Environment variable holding the webhook's HMAC key (at least 16
     /// bytes).
-    #[arg(long, default_value = "OTPKIT_SMS_WEBHOOK_KEY")]
+    #[arg(long, global = true, default_value = "OTPKIT_SMS_WEBHOOK_KEY")]
     sms_webhook_key_env: String,
     /// Seconds between two purges of what only tells of the past (past
     /// quota windows, old or expired messages, expired authentications).
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, global = true, default_value_t = 600)]
     purge_every: u64,
     /// Seconds an expired Ding authentication is kept (its status
     /// readable) before the purge deletes it.
-    #[arg(long, default_value_t = 86_400)]
+    #[arg(long, global = true, default_value_t = 86_400)]
     keep_expired: u64,
     /// Seconds an unverified TOTP enrollment may wait for its first code
     /// (unchanged) before the purge removes it.
-    #[arg(long, default_value_t = 86_400)]
+    #[arg(long, global = true, default_value_t = 86_400)]
     enrollment_grace: u64,
     /// Connections served at once (more wait in the listen backlog).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, global = true, default_value_t = 1024)]
     connection_limit: usize,
     /// Seconds a client has to send a request's headers.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, global = true, default_value_t = 5)]
     header_timeout: u64,
     /// Seconds to answer a request, body included (then 503).
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, global = true, default_value_t = 15)]
     request_timeout: u64,
     #[command(subcommand)]
     command: Option<Command>,
@@ -209,6 +213,28 @@ impl Args {
     }
 }
 
+/// A new set of production secrets as `VAR=value` lines: an API key and a
+/// pepper of 256 bits each (Base32), and a sealing key from the OS RNG.
+fn new_secrets(config: &crate::app::Config) -> String {
+    let random = || {
+        otpkit::Secret::generate_for(otpkit::Algorithm::Sha256)
+            .to_base32()
+            .to_string()
+    };
+    let sealing = otpkit::seal::SealingKey::generate();
+    format!(
+        "# otpkit-server's secrets: keep them in your secrets manager, never in the\n\
+         # database's backups. The pepper never changes once codes are stored with it.\n\
+         {}={}\n{}={}\n{}={}\n",
+        config.api_key_env,
+        random(),
+        config.sealing_keys_env,
+        *sealing.to_text(),
+        config.pepper_env,
+        random(),
+    )
+}
+
 /// One `--trusted-proxy` entry: an address or a CIDR range.
 fn trusted_proxy(text: &str) -> Result<crate::client::TrustedProxies, String> {
     text.parse()
@@ -224,6 +250,9 @@ enum Command {
     /// messages) and how many need `rekey`, then exit: when none does,
     /// the old keys can be dropped.
     Keys,
+    /// Print a new API key, sealing key and pepper, in the environment's
+    /// format (`VAR=value` lines, the variables the flags name), then exit.
+    Secrets,
 }
 
 /// Runs `otpkit-server` with the process's arguments until it is stopped:
@@ -293,9 +322,14 @@ async fn serve() -> ExitCode {
         max_connections: args.max_connections,
         write_batch: usize::from(args.write_batch),
         durability: args.sqlite_synchronous,
+        allow_missing_keys: args.allow_missing_keys,
         sms_webhook: args.sms_webhook,
         sms_webhook_key_env: args.sms_webhook_key_env,
     };
+    if let Some(Command::Secrets) = args.command {
+        print!("{}", new_secrets(&config));
+        return ExitCode::SUCCESS;
+    }
     if let Some(Command::Keys) = args.command {
         return match crate::operations::keys(&config).await {
             Ok(report) => {

@@ -84,7 +84,7 @@ impl std::fmt::Display for Rekeyed {
 /// # Errors
 /// A database that cannot be opened or written, or missing keys.
 pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
-    let store = Store::connect(&config.database, config.max_connections)
+    let store = Store::connect_existing(&config.database, config.max_connections)
         .await
         .map_err(|e| {
             StartError(format!(
@@ -93,6 +93,10 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
             ))
         })?;
     let keyring = keyring(&store, config).await?;
+    store
+        .note_sealing_key(keyring.sealing_key_id())
+        .await
+        .map_err(|e| StartError(format!("noting the sealing key: {e}")))?;
     let mut done = Rekeyed {
         key_id: keyring.sealing_key_id().to_owned(),
         resealed: 0,
@@ -185,6 +189,14 @@ pub async fn rekey(config: &Config) -> Result<Rekeyed, StartError> {
                 }
             }
         }
+    }
+    if done.skipped.is_empty() {
+        // Every row opens with the sealing key now: the start check no
+        // longer asks for the others.
+        store
+            .forget_sealing_keys_but(&done.key_id)
+            .await
+            .map_err(|e| StartError(format!("forgetting the old keys: {e}")))?;
     }
     store.close().await;
     Ok(done)
@@ -309,6 +321,9 @@ pub struct KeyReport {
     /// Ding authentications per key id of their tag (gone once expired
     /// and purged).
     pub authentications: std::collections::BTreeMap<String, usize>,
+    /// Key ids rows are sealed with that the configured keyring lacks:
+    /// those rows do not open until the key is back.
+    pub missing: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Display for KeyReport {
@@ -323,6 +338,16 @@ impl std::fmt::Display for KeyReport {
         for (key, n) in &self.authentications {
             writeln!(f, "key {key}: {n} Ding authentications")?;
         }
+        if self.missing.is_empty() {
+            writeln!(f, "every key the rows use is in the keyring")?;
+        } else {
+            let missing: Vec<&str> = self.missing.iter().map(String::as_str).collect();
+            writeln!(
+                f,
+                "MISSING from the keyring: {} (the rows on it do not open: add the key back)",
+                missing.join(", ")
+            )?;
+        }
         write!(f, "{} records need rekey", self.need_rekey)
     }
 }
@@ -334,7 +359,7 @@ impl std::fmt::Display for KeyReport {
 /// A database that cannot be opened, missing keys, a row that is not a
 /// stored record.
 pub async fn keys(config: &Config) -> Result<KeyReport, StartError> {
-    let store = Store::connect(&config.database, config.max_connections)
+    let store = Store::connect_existing(&config.database, config.max_connections)
         .await
         .map_err(|e| {
             StartError(format!(
@@ -384,6 +409,14 @@ pub async fn keys(config: &Config) -> Result<KeyReport, StartError> {
             .map_or_else(|| "(unreadable)".to_owned(), |s| s.key_id().to_owned());
         *report.authentications.entry(key).or_default() += 1;
     }
+    report.missing = report
+        .records
+        .keys()
+        .chain(report.messages.keys())
+        .chain(report.authentications.keys())
+        .filter(|key| !key.starts_with('(') && !keyring.has_key(key))
+        .cloned()
+        .collect();
     store.close().await;
     Ok(report)
 }

@@ -229,7 +229,8 @@ async fn rekey_with_bad_rows_reseals_the_rest_and_names_them() {
     let server = Server::spawn(with_keys(&[], &format!("{gone},{SEALING_KEYS}")), &db);
     server.client().enroll_verified("old").await;
     server.stop();
-    let server = Server::start_with(&db, &[]);
+    // The key "gone" is dropped: serving anyway is a choice.
+    let server = Server::start_with(&db, &["--allow-missing-keys"]);
     let api = server.client();
     for user in ["ann", "ben", "eve"] {
         api.enroll_verified(user).await;
@@ -268,4 +269,38 @@ async fn rekey_with_bad_rows_reseals_the_rest_and_names_them() {
             serde_json::from_value(stored_record(&db, user).await).unwrap();
         assert_eq!(stored.key_id(), Some(key), "{user}");
     }
+}
+
+/// A server whose keyring lacks a key the rows are sealed with refuses to
+/// start, naming the key ids, unless told to serve anyway; after `rekey`
+/// the new key alone starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keyring_that_lacks_a_key_in_use_refuses_to_start() {
+    use crate::support::SEALING_KEYS;
+    let new_key =
+        "otpkit-key:v1:next:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+    let (_dir, db) = sqlite();
+    let server = Server::start_with(&db, &[]);
+    server.client().enroll_verified("ann").await;
+    server.stop();
+    let with_keys = |args: &[&str], keys: &str| {
+        let mut command = Server::command(&db, args);
+        command
+            .env("OTPKIT_SEALING_KEYS", keys)
+            .stdout(std::process::Stdio::piped());
+        command
+    };
+    let output = with_keys(&[], new_key).output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("sealed with key test"), "{said}");
+    assert!(said.contains("--allow-missing-keys"), "{said}");
+    let server = Server::spawn(with_keys(&["--allow-missing-keys"], new_key), &db);
+    assert!(server.logs("serving with sealing keys missing"));
+    server.stop();
+    // The rotation done: new first, rekey, then the new key alone.
+    let both = format!("{new_key},{SEALING_KEYS}");
+    assert!(with_keys(&["rekey"], &both).output().unwrap().status.success());
+    let server = Server::spawn(with_keys(&[], new_key), &db);
+    server.stop();
 }

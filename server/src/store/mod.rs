@@ -595,6 +595,42 @@ impl Store {
             .collect()
     }
 
+    /// Notes that rows may be sealed with `key_id` (before an instance
+    /// seals with it).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn note_sealing_key(&self, key_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO sealing_keys (key_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(key_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The keys rows may be sealed with (one small table: no scan).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn sealing_keys(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT key_id FROM sealing_keys ORDER BY key_id")
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Forgets every sealing key but `key_id` (after `rekey` re-sealed
+    /// every row with it).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn forget_sealing_keys_but(&self, key_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sealing_keys WHERE key_id <> $1")
+            .bind(key_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The secrets a `--dev` server before 0.2 kept in the database
     /// (`dev_secrets`: name and value), to move into its keys file.
     ///

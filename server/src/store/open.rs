@@ -87,11 +87,64 @@ impl Store {
         max_connections: Option<u32>,
         durability: Durability,
     ) -> Result<Self, sqlx::Error> {
+        Self::open(url, max_connections, durability, true).await
+    }
+
+    /// Connects to a database that exists and holds otpkit's schema, and
+    /// brings it up to date as a start would; never creates one. For the
+    /// operator's commands, which must not answer about an empty database
+    /// made by a misspelled URL.
+    ///
+    /// # Errors
+    /// No SQLite file at the URL's path, a database without otpkit's
+    /// tables (both named with the URL, without its password), or what
+    /// [`Store::connect`] reports.
+    pub async fn connect_existing(
+        url: &str,
+        max_connections: Option<u32>,
+    ) -> Result<Self, sqlx::Error> {
+        let shown = url::redacted(url);
+        if let Some(file) = url::sqlite_file(url)
+            && !file.is_file()
+        {
+            return Err(sqlx::Error::Configuration(
+                format!("no database at {shown}: {} does not exist", file.display()).into(),
+            ));
+        }
+        let store = Self::open(url, max_connections, Durability::default(), false).await?;
+        let schema = sqlx::query("SELECT version FROM totp LIMIT 1")
+            .fetch_optional(&store.pool)
+            .await;
+        if schema.is_err() {
+            store.close().await;
+            return Err(sqlx::Error::Configuration(
+                format!(
+                    "{shown} holds no otpkit data (no totp table): is it the server's --database?"
+                )
+                .into(),
+            ));
+        }
+        Ok(store)
+    }
+
+    /// Connects; `create` makes a missing SQLite file (private), else
+    /// opens only an existing one and runs migrations only where otpkit's
+    /// schema already is.
+    async fn open(
+        url: &str,
+        max_connections: Option<u32>,
+        durability: Durability,
+        create: bool,
+    ) -> Result<Self, sqlx::Error> {
         install_default_drivers();
         let backend: Backend = url
             .parse()
             .map_err(|e: String| sqlx::Error::Configuration(e.into()))?;
         let url = match backend {
+            Backend::Sqlite if !create && !url.contains("mode=") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}mode=rw")
+            }
             Backend::Sqlite if !url.contains("mode=") => {
                 // A new file is created private (0600) before SQLite
                 // opens it; its -wal and -shm files inherit that.
@@ -150,7 +203,16 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrations.run(&pool).await?;
+        // An existing database is migrated only if it is otpkit's: an
+        // empty one (a misspelled name) stays empty.
+        let ours = create
+            || sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
+                .fetch_optional(&pool)
+                .await
+                .is_ok();
+        if ours {
+            migrations.run(&pool).await?;
+        }
         if backend == Backend::Sqlite {
             tokio::spawn(checkpoints(pool.clone()));
         }
