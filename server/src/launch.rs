@@ -332,9 +332,14 @@ async fn serve() -> ExitCode {
     }
     if let Some(Command::Keys) = args.command {
         return match crate::operations::keys(&config).await {
-            Ok(report) => {
+            Ok(report) if report.missing.is_empty() => {
                 println!("{report}");
                 ExitCode::SUCCESS
+            }
+            Ok(report) => {
+                // Rows this keyring cannot open: not an all-clear.
+                println!("{report}");
+                ExitCode::FAILURE
             }
             Err(error) => {
                 eprintln!("otpkit-server: {error}");

@@ -460,7 +460,10 @@ fn without_dev_missing_or_weak_secrets_are_named_together() {
     let said = start(Some("tiny-pepper"));
     assert!(said.contains("no API key: set OTPKIT_API_KEY"), "{said}");
     assert!(said.contains("OTPKIT_PEPPER: "), "a weak pepper: {said}");
-    assert!(!said.contains("tiny-pepper"), "the value is never shown: {said}");
+    assert!(
+        !said.contains("tiny-pepper"),
+        "the value is never shown: {said}"
+    );
 }
 
 /// `otpkit-server secrets` prints a set a production start accepts.
@@ -478,7 +481,10 @@ async fn generated_secrets_start_a_production_server() {
         .map(|line| line.split_once('=').unwrap())
         .collect();
     let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, ["OTPKIT_API_KEY", "OTPKIT_SEALING_KEYS", "OTPKIT_PEPPER"]);
+    assert_eq!(
+        names,
+        ["OTPKIT_API_KEY", "OTPKIT_SEALING_KEYS", "OTPKIT_PEPPER"]
+    );
     let (_dir, db) = sqlite();
     let mut command = Server::command(&db, &[]);
     for (name, value) in &vars {

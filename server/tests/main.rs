@@ -14,6 +14,7 @@ mod connections;
 mod delivery;
 mod dev;
 mod limits;
+mod operator;
 mod races;
 mod restart;
 mod side_doors;

@@ -300,7 +300,13 @@ async fn a_keyring_that_lacks_a_key_in_use_refuses_to_start() {
     server.stop();
     // The rotation done: new first, rekey, then the new key alone.
     let both = format!("{new_key},{SEALING_KEYS}");
-    assert!(with_keys(&["rekey"], &both).output().unwrap().status.success());
+    assert!(
+        with_keys(&["rekey"], &both)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
     let server = Server::spawn(with_keys(&[], new_key), &db);
     server.stop();
 }
