@@ -306,6 +306,10 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
     };
     let mut app = crate::api::router(state, config.dev)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", {
+            let service = service.clone();
+            get(move || ready(service.clone()))
+        })
         .route("/openapi.json", get(openapi));
     let service_for_timing = service.clone();
     if config.dev {
@@ -326,6 +330,21 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
             config.limits.trusted_proxies.clone(),
         )));
     Ok((app, service))
+}
+
+/// How long `/readyz` waits for the database.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `GET /readyz`: 200 `ready` when the database answers within
+/// [`READY_TIMEOUT`] and the batch writer takes writes, else 503 with the
+/// reason (a load balancer's or Kubernetes' readiness probe; `/healthz`
+/// is the liveness one).
+async fn ready(service: Service) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match service.store().ready(READY_TIMEOUT).await {
+        Ok(()) => "ready".into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")).into_response(),
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C, then finishes the requests in

@@ -1,8 +1,9 @@
 //! PostgreSQL crashed under load (an immediate stop: every connection cut,
-//! no checkpoint) and back three seconds later: every request sent after
-//! its return is answered normally (no 5xx; the batch writer's dead
-//! connection is replaced, the batch retried once), and what was committed
-//! before the crash holds (a used backup code stays used).
+//! no checkpoint) and back three seconds later: `/readyz` says 503 within
+//! 2 s of the crash and 200 once it is back; every request sent after its
+//! return is answered normally (no 5xx; the batch writer's dead connection
+//! is replaced, the batch retried once), and what was committed before the
+//! crash holds (a used backup code stays used).
 //!
 //! The crash needs a cluster of its own (the shared one serves the other
 //! tests in parallel): started here in a temp dir, as the `postgres` user
@@ -121,13 +122,10 @@ impl Cluster {
         );
     }
 
-    /// An immediate stop (a crash: connections cut, recovery at the next
-    /// start), `down` without a database, then a start; when it is back.
-    fn crash_for(&self, down: Duration) -> Instant {
+    /// An immediate stop: a crash (connections cut, recovery at the next
+    /// start).
+    fn crash(&self) {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]);
-        std::thread::sleep(down);
-        self.pg_ctl_start();
-        Instant::now()
     }
 }
 
@@ -192,11 +190,41 @@ async fn postgres_crashed_under_load_and_back_costs_requests_only_while_it_is_do
         }));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let back = tokio::task::spawn_blocking(move || {
-        let back = cluster.crash_for(Duration::from_secs(3));
-        (cluster, back)
-    });
-    let (cluster, back) = back.await.unwrap();
+    let ready = |server: &Server| {
+        let client = server.client();
+        async move { client.get("/readyz").await.0.as_u16() }
+    };
+    assert_eq!(ready(&servers[1]).await, 200);
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.crash();
+        cluster
+    })
+    .await
+    .unwrap();
+    let crashed = Instant::now();
+    // Each instance says it is not ready within 2 s of the crash.
+    for server in &servers {
+        while ready(server).await != 503 {
+            assert!(crashed.elapsed() < Duration::from_secs(2), "still ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(crashed.elapsed() < Duration::from_secs(3));
+    tokio::time::sleep(Duration::from_secs(3).saturating_sub(crashed.elapsed())).await;
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.pg_ctl_start();
+        cluster
+    })
+    .await
+    .unwrap();
+    let back = Instant::now();
+    // Ready again once it is back (the writer's next batch, or a probe).
+    for server in &servers {
+        while ready(server).await != 200 {
+            assert!(back.elapsed() < Duration::from_secs(10), "not ready again");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     tokio::time::sleep(Duration::from_secs(4)).await;
     stop.store(true, Ordering::Relaxed);
     let mut after = 0;

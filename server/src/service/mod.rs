@@ -109,6 +109,12 @@ impl Service {
         &self.delivery
     }
 
+    /// The database this service reads and writes.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The counters `GET /metrics` shows.
     #[must_use]
     pub fn metrics(&self) -> &Metrics {

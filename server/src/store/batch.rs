@@ -67,6 +67,16 @@ impl Writer {
         Self { queue }
     }
 
+    /// Why the writer cannot take writes, if it cannot: its task has
+    /// stopped. (A batch that failed is no reason: the next one starts on
+    /// a fresh connection, so the database answering is what counts.)
+    #[must_use]
+    pub fn unready(&self) -> Option<&'static str> {
+        self.queue
+            .is_closed()
+            .then_some("the batch writer has stopped")
+    }
+
     /// Saves `json` under `key` if the row still has `version`, in the next
     /// batch; answered once that batch has committed.
     ///

@@ -595,6 +595,23 @@ impl Store {
             .collect()
     }
 
+    /// Whether this instance can serve: the database answers a query
+    /// within `timeout`, and the batch writer (if any) takes writes.
+    ///
+    /// # Errors
+    /// What is wrong, in a few words.
+    pub async fn ready(&self, timeout: std::time::Duration) -> Result<(), String> {
+        match tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Err(_) => return Err(format!("the database did not answer within {timeout:?}")),
+            Ok(Err(error)) => return Err(format!("the database: {error}")),
+            Ok(Ok(_)) => {}
+        }
+        match self.writer.as_ref().and_then(Writer::unready) {
+            Some(why) => Err(why.to_owned()),
+            None => Ok(()),
+        }
+    }
+
     /// Notes that rows may be sealed with `key_id` (before an instance
     /// seals with it).
     ///
