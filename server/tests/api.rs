@@ -974,6 +974,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
         "POST /v1/check",
         "POST /v1/retry",
         "GET /healthz",
+        "GET /readyz",
         "GET /openapi.json",
         "GET /metrics",
     ]
@@ -981,7 +982,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
     .into();
     assert_eq!(
         listed, expected,
-        "the routes of src/api.rs and the document"
+        "the routes of src/api and the document"
     );
     server.stop();
 }
