@@ -61,6 +61,9 @@ pub struct Config {
     pub durability: crate::store::Durability,
     /// Serve even when rows are sealed with keys the keyring lacks.
     pub allow_missing_keys: bool,
+    /// The environment variable holding the metrics key (unset: the API
+    /// key opens `/metrics`).
+    pub metrics_key_env: String,
     /// The limits: hashing, clients, SMS.
     pub limits: crate::limits::Limits,
     /// Where SMS messages go: a webhook URL (its key in
@@ -102,6 +105,21 @@ fn from_env(var: &str, what: &str) -> Result<Zeroizing<String>, String> {
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => Ok(Zeroizing::new(value)),
         _ => Err(format!("no {what}: set {var}")),
+    }
+}
+
+/// The key `/metrics` answers to instead of the API key, if its variable
+/// is set.
+fn metrics_key(config: &Config) -> Result<Option<ApiKey>, StartError> {
+    let var = &config.metrics_key_env;
+    match std::env::var(var) {
+        Ok(key) if !key.is_empty() => {
+            let key = Zeroizing::new(key);
+            ApiKey::new(&key)
+                .map(Some)
+                .map_err(|e| StartError(format!("{var}: {e}")))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -297,6 +315,7 @@ pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), Sta
         service: service.clone(),
         api_key: Arc::new(api_key),
         ding_keys: Arc::new(ding_keys),
+        metrics_key: metrics_key(config)?.map(Arc::new),
     };
     let openapi = || async {
         (

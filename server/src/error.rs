@@ -122,12 +122,18 @@ impl ApiError {
     }
 }
 
+/// The code of the error a response carries, for the request's log line
+/// (kept whatever shape the answer takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     /// Clerk's shape, with the error kept in the response's extensions so
     /// [`ding_shape`] can answer in Ding's instead.
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.clerk_body())).into_response();
         retry_after(&mut response, self.retry_after);
+        response.extensions_mut().insert(ErrorCode(self.code));
         response.extensions_mut().insert(self);
         response
     }
@@ -142,6 +148,7 @@ pub async fn ding_shape(mut response: Response) -> Response {
             let body = json!({ "code": code, "message": error.long_message });
             let mut response = (status, axum::Json(body)).into_response();
             retry_after(&mut response, error.retry_after);
+            response.extensions_mut().insert(ErrorCode(error.code));
             response
         }
         None => response,

@@ -70,6 +70,14 @@ struct Args {
     /// keyring lacks (their users' 2FA fails until the key is back).
     #[arg(long, global = true)]
     allow_missing_keys: bool,
+    /// Log lines as text or as JSON objects (one a line).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// Environment variable holding the key `/metrics` alone answers to
+    /// (a bearer token, 16+ characters); when it is set, the API key no
+    /// longer opens `/metrics`.
+    #[arg(long, global = true, default_value = "OTPKIT_METRICS_KEY")]
+    metrics_key_env: String,
     /// Backup-code hashes run at once (default: the cores but one).
     #[arg(long, global = true)]
     hash_concurrency: Option<usize>,
@@ -235,6 +243,35 @@ fn new_secrets(config: &crate::app::Config) -> String {
     )
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One line of text per event (`key=value` fields).
+    Text,
+    /// One JSON object per line, for a log pipeline.
+    Json,
+}
+
+/// Logs to stderr at `RUST_LOG` (default `info`): colour only on a
+/// terminal; PostgreSQL's notices (the migrations' "already exists,
+/// skipping") only as warnings.
+fn logging(format: LogFormat) {
+    use std::io::IsTerminal as _;
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    if let Ok(quiet) = "sqlx::postgres::notice=warn".parse() {
+        filter = filter.add_directive(quiet);
+    }
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
 /// One `--trusted-proxy` entry: an address or a CIDR range.
 fn trusted_proxy(text: &str) -> Result<crate::client::TrustedProxies, String> {
     text.parse()
@@ -272,14 +309,8 @@ pub fn main() -> ExitCode {
 }
 
 async fn serve() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    logging(args.log_format);
     if let Some(bad) = args.sms_countries.iter().find(|cc| {
         let cc = cc.trim().trim_start_matches('+');
         cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit())
@@ -323,6 +354,7 @@ async fn serve() -> ExitCode {
         write_batch: usize::from(args.write_batch),
         durability: args.sqlite_synchronous,
         allow_missing_keys: args.allow_missing_keys,
+        metrics_key_env: args.metrics_key_env.clone(),
         sms_webhook: args.sms_webhook,
         sms_webhook_key_env: args.sms_webhook_key_env,
     };

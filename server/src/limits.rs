@@ -154,6 +154,7 @@ impl HashGate {
             .try_acquire_owned()
             .map_err(|_| {
                 self.metrics.refused(Refusal::HashQueueFull);
+                tracing::info!("refused: the backup-code hashing queue is full");
                 too_many(
                     "the server is busy checking other backup codes; try again in a second",
                     1,

@@ -102,15 +102,25 @@ impl Histogram {
 
     fn write(&self, out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        self.write_series(out, name, "");
+    }
+
+    /// The series' lines, each with `labels` (`key="value",` pairs) before
+    /// its bucket's.
+    fn write_series(&self, out: &mut String, name: &str, labels: &str) {
         let mut cumulative = 0;
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
             cumulative += bucket.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+            let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{bound}\"}} {cumulative}");
         }
         let count = self.count.load(Ordering::Relaxed);
         let sum = Duration::from_micros(self.sum_micros.load(Ordering::Relaxed)).as_secs_f64();
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {count}");
+        let plain = labels.trim_end_matches(',');
+        let _ = writeln!(
+            out,
+            "{name}_sum{{{plain}}} {sum}\n{name}_count{{{plain}}} {count}"
+        );
     }
 }
 
@@ -127,7 +137,10 @@ pub struct Metrics {
     hash_queue: AtomicU64,
     hash_wait: Histogram,
     sends: [AtomicU64; 3],
-    requests: Histogram,
+    /// Per (route template, status): the routes are the router's, so the
+    /// series are few.
+    requests:
+        std::sync::RwLock<std::collections::BTreeMap<(String, u16), std::sync::Arc<Histogram>>>,
 }
 
 impl Metrics {
@@ -176,9 +189,23 @@ impl Metrics {
         self.sends[i].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts an answered request that took `elapsed`.
-    pub fn request(&self, elapsed: Duration) {
-        self.requests.observe(elapsed);
+    /// Counts an answered request to `route` (the router's template, or
+    /// `(none)`) with `status`, that took `elapsed`.
+    pub fn request(&self, route: &str, status: u16, elapsed: Duration) {
+        let series = self
+            .requests
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(route.to_owned(), status))
+            .cloned();
+        let series = series.unwrap_or_else(|| {
+            let mut all = self
+                .requests
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::sync::Arc::clone(all.entry((route.to_owned(), status)).or_default())
+        });
+        series.observe(elapsed);
     }
 
     /// Backup-code checks hashed since start.
@@ -243,11 +270,23 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             );
         }
-        self.requests.write(
-            &mut out,
-            "otpkit_http_request_duration_seconds",
-            "Time to answer an API request.",
+        let name = "otpkit_http_request_duration_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time to answer a request, by route and status.\n# TYPE {name} histogram"
         );
+        for ((route, status), series) in self
+            .requests
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            series.write_series(
+                &mut out,
+                name,
+                &format!("route=\"{route}\",status=\"{status}\","),
+            );
+        }
         out
     }
 }

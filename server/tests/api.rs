@@ -980,10 +980,7 @@ async fn the_openapi_document_lists_every_route_and_each_answers() {
     ]
     .map(String::from)
     .into();
-    assert_eq!(
-        listed, expected,
-        "the routes of src/api and the document"
-    );
+    assert_eq!(listed, expected, "the routes of src/api and the document");
     server.stop();
 }
 

@@ -14,6 +14,7 @@ mod connections;
 mod delivery;
 mod dev;
 mod limits;
+mod observability;
 mod operator;
 mod races;
 mod restart;

@@ -159,6 +159,9 @@ pub struct AppState {
     pub api_key: Arc<ApiKey>,
     /// Ding tenants' keys.
     pub ding_keys: Arc<DingKeys>,
+    /// The key `/metrics` alone answers to, when one is configured (then
+    /// the API key does not open it).
+    pub metrics_key: Option<Arc<ApiKey>>,
 }
 
 /// A JSON body whose rejections answer in the API's error format.
@@ -186,12 +189,19 @@ pub fn router(state: AppState, dev: bool) -> Router {
             require_ding_key,
         ))
         .layer(middleware::map_response(ding_shape));
+    let metrics =
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                require_metrics_key,
+            ));
     clerk
-        .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_api_key,
         ))
+        .merge(metrics)
         .merge(ding)
         .layer(middleware::map_response(no_store))
         .with_state(state)
@@ -225,6 +235,20 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match presented_key(request.headers()) {
         Some(key) if state.api_key.matches(key) => next.run(request).await,
+        _ => unauthorized(),
+    }
+}
+
+/// `/metrics`: the metrics key when one is configured (a scraper then
+/// holds no credential that changes anything), else the API key.
+async fn require_metrics_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = state.metrics_key.as_deref().unwrap_or(&state.api_key);
+    match presented_key(request.headers()) {
+        Some(presented) if key.matches(presented) => next.run(request).await,
         _ => unauthorized(),
     }
 }
@@ -263,7 +287,8 @@ fn unauthorized() -> Response {
 }
 
 /// `GET /metrics`: the counters in Prometheus' text format (behind the
-/// API key: they tell an attacker how the limits stand).
+/// metrics key, or the API key: they tell an attacker how the limits
+/// stand).
 async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -272,11 +297,39 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Times every request into the latency histogram.
+/// Times every request into the latency histogram (by route and status)
+/// and logs one line for it: method, route (the router's template, never
+/// the path as sent), status, duration, outcome (`ok` or the error's
+/// code) and the user id masked. Probes (`/healthz`, `/readyz`,
+/// `/metrics`) log at debug.
 pub async fn timed(State(service): State<Service>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "(none)".to_owned(), |path| path.as_str().to_owned());
+    let user = request
+        .uri()
+        .path()
+        .strip_prefix("/v1/users/")
+        .and_then(|rest| rest.split('/').next())
+        .map(crate::logs::masked_user);
     let response = next.run(request).await;
-    service.metrics().request(started.elapsed());
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    service.metrics().request(&route, status, elapsed);
+    let outcome = response
+        .extensions()
+        .get::<crate::error::ErrorCode>()
+        .map_or("ok", |code| code.0);
+    let ms = format!("{:.2}", elapsed.as_secs_f64() * 1e3);
+    let user = user.as_deref().unwrap_or("-");
+    if matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics") {
+        tracing::debug!(%method, %route, status, %ms, %outcome, %user, "request");
+    } else {
+        tracing::info!(%method, %route, status, %ms, %outcome, %user, "request");
+    }
     response
 }
 

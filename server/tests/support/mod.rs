@@ -147,6 +147,8 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(address) = line.split("listening on ").nth(1) {
+                    // The address alone (a JSON log line goes on after it).
+                    let address = address.split(['"', ' ']).next().unwrap_or_default();
                     let _ = tx.send(address.trim().to_owned());
                 }
                 let mut log = sink.lock().unwrap();
@@ -195,6 +197,21 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
+    }
+
+    /// [`Server::stop`], then everything it logged, to its last line
+    /// (`stopped`).
+    pub fn stop_and_log(self) -> String {
+        let log = Arc::clone(&self.log);
+        self.stop();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = log.lock().unwrap().clone();
+            if text.contains("stopped") || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// SIGTERM, then waits: the server must exit 0 within 10 s.
