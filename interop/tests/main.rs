@@ -43,5 +43,6 @@ mod server {
     mod crash;
     mod multi_instance;
     mod openapi;
+    mod quickstart;
     mod sdks;
 }

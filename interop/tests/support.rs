@@ -5,7 +5,7 @@ use std::process::Command;
 
 /// Where the tools come from: `.ci/test` installs every one of them.
 const INSTALL: &str = "`bash .ci/test` installs the interop tools (Debian packages \
-                       oathtool, zbar-tools, librsvg2-bin, chromium, chromium-driver, \
+                       oathtool, zbar-tools, librsvg2-bin, curl, chromium, chromium-driver, \
                        postgresql, nodejs, npm; PyPI pyotp, pynacl, bcrypt, passlib, \
                        ding_api_client, clerk-backend-api, schemathesis; npm @clerk/backend)";
 

@@ -87,3 +87,55 @@ async fn options_after_the_subcommand_and_missing_keys_named() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("MISSING from the keyring: test"), "{text}");
 }
+
+/// The README's key rotation, run as written: a new key first, `rekey`,
+/// `keys` all clear, the old key dropped; then the new key alone serves
+/// every user.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readmes_key_rotation_runs_as_written() {
+    use crate::support::{code_at, readme_snippet, server_on_path};
+    let (dir, db) = sqlite();
+    let server = Server::start_with(&db, &[]);
+    let api = server.client();
+    let mut users = Vec::new();
+    for user in ["ann", "ben"] {
+        users.push((user, api.enroll_verified(user).await.0));
+    }
+    server.stop();
+    let bin = tempfile::tempdir().unwrap();
+    let path = server_on_path(bin.path(), crate::SERVER_BIN);
+    let script = readme_snippet("rotation.sh") + "echo \"NEW=$OTPKIT_SEALING_KEYS\"\n";
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("DATABASE_URL", &db)
+        .env("OTPKIT_API_KEY", API_KEY)
+        .env("OTPKIT_SEALING_KEYS", SEALING_KEYS)
+        .env("OTPKIT_PEPPER", PEPPER)
+        .output()
+        .unwrap();
+    let text = said(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("re-sealed 2 records"), "{text}");
+    let new_key = text
+        .lines()
+        .find_map(|line| line.strip_prefix("NEW="))
+        .unwrap()
+        .to_owned();
+    assert!(!new_key.contains(','), "the old key is gone: {new_key}");
+    let mut command = Server::command(&db, &[]);
+    command.env("OTPKIT_SEALING_KEYS", &new_key);
+    let server = Server::spawn(command, &db);
+    for (user, uri) in &users {
+        let (status, body) = server
+            .client()
+            .post(
+                &format!("/v1/users/{user}/verify_totp"),
+                serde_json::json!({ "code": code_at(uri, 1) }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{user}: {body}");
+    }
+    server.stop();
+}

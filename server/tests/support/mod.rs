@@ -609,3 +609,37 @@ pub async fn race_spread(clients: &[Client], path: &str, bodies: Vec<Value>) -> 
     }
     answers
 }
+
+/// The fenced block after `<!-- name -->` in the server's README: the
+/// snippets its quick start shows, run by the tests as written.
+pub fn readme_snippet(name: &str) -> String {
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../server/README.md")
+        .canonicalize()
+        .or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("README.md")
+                .canonicalize()
+        })
+        .expect("the server README");
+    let text = std::fs::read_to_string(&readme).unwrap();
+    let marker = format!("<!-- {name} -->");
+    let after = text
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("no {marker} in {}", readme.display()))
+        .1;
+    let body = after.split_once("```").unwrap().1;
+    let body = body.split_once('\n').unwrap().1;
+    body.split_once("```").unwrap().0.to_owned()
+}
+
+/// A directory holding an `otpkit-server` that is `binary`, and a `PATH`
+/// that finds it first.
+pub fn server_on_path(dir: &Path, binary: &str) -> String {
+    std::os::unix::fs::symlink(binary, dir.join("otpkit-server")).unwrap();
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
