@@ -174,8 +174,20 @@ fn locks_are_capped_and_failures_fade_after_a_quiet_period() {
         record = next;
     }
     assert_eq!(longest, Lockout::default().max_lock(), "15 minutes at most");
-    // An hour without a wrong code: the next one is a first again.
-    now += Lockout::default().quiet_period();
+    // Failures fade one per quiet period, never all at once: the last lock
+    // waited out (one quiet period, 15 minutes) and an hour more take five
+    // of them back, and the next wrong code still locks.
+    let held = record.failures();
+    let quiet = Lockout::default().quiet_period();
+    now += 4 * quiet;
+    let (next, outcome) = record.verify(wrong_totp(&record, now), None, now).unwrap();
+    assert!(
+        matches!(outcome, TotpOutcome::Invalid { failures, locked_until: Some(_), .. } if failures == held - 5 + 1),
+        "{outcome:?}"
+    );
+    record = next;
+    // Quiet long enough for every one of them: a first again.
+    now += u64::from(record.failures()) * quiet;
     let (_, outcome) = record.verify(wrong_totp(&record, now), None, now).unwrap();
     assert_eq!(
         outcome,

@@ -6,8 +6,10 @@ use crate::error::Error;
 /// Throttling after wrong codes: the first `free_failures` wrong codes
 /// cost nothing; each one after that locks its kind of code for
 /// `cooldown · 2^(n − 1)` seconds (n counting from the first locking
-/// failure), capped at `max_lock`. A right code resets it, and so does a
-/// quiet period with no wrong code.
+/// failure), capped at `max_lock`. A right code resets it. Failures fade
+/// one at a time, one per `quiet_period` without a wrong code (15 minutes
+/// by default, the longest lock): never all at once, so no way of pausing
+/// gives a guesser back more than one guess per quiet period.
 ///
 /// A record keeps two budgets, each with its own policy: one for TOTP codes
 /// ([`Lockout::default`]: 5 free, 30 s doubling to 15 minutes) and a looser
@@ -17,17 +19,22 @@ use crate::error::Error;
 /// a backup code (about 50 bits) still works. Replays of a right code are
 /// refused but never counted: they reveal nothing.
 ///
-/// Because locks are capped and every failure needs the one before it to
-/// have expired, the guesses against one record per day have a ceiling
-/// whatever the number of clients: `free_failures` + one per lock, at
-/// most `free_failures + 86 400 / max_lock` (+ the doubling's few) — 5 +
-/// 96 + 5 for the TOTP default, each right with probability
-/// 3 / 10⁶ (a window of ±1).
+/// Because every failure needs the lock before it to have ended, locks are
+/// capped, and a failure fades no faster than a capped lock ends, the
+/// guesses against one record in any 24 hours have a ceiling whatever the
+/// number of clients and whatever their timing: the failures a record can
+/// hold (`free_failures` + the doubling's steps to the cap) + one per
+/// `quiet_period` — 5 + 5 + 96 ≈ 106 for the TOTP default, each right with
+/// probability 3 / 10⁶ (a window of ±1); 10 + 4 + 96 ≈ 110 for backup
+/// codes. (The tests play a family of strategies, greedy and stop-and-wait,
+/// over several days, against these figures.) A lock is never longer than
+/// `max_lock` from the present: a clock set back (an NTP step, a restored
+/// VM) voids a lock that would end further away.
 ///
 /// ```
 /// use otpkit::record::Lockout;
 /// let lockout = Lockout::default();
-/// assert_eq!((lockout.free_failures(), lockout.cooldown(), lockout.max_lock(), lockout.quiet_period()), (5, 30, 900, 3600));
+/// assert_eq!((lockout.free_failures(), lockout.cooldown(), lockout.max_lock(), lockout.quiet_period()), (5, 30, 900, 900));
 /// assert_eq!(Lockout::for_backup_codes().free_failures(), 10);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +49,13 @@ pub struct Lockout {
 
 impl Default for Lockout {
     /// Five free failures, then 30 s, 60 s, 120 s, … up to 15 minutes;
-    /// forgotten after an hour without a wrong code.
+    /// one failure fades per 15 minutes without a wrong code.
     fn default() -> Self {
         Self {
             free_failures: 5,
             cooldown: 30,
             max_lock: 900,
-            quiet_period: 3600,
+            quiet_period: 900,
         }
     }
 }
@@ -64,7 +71,7 @@ impl Lockout {
     pub const MAX_QUIET_PERIOD: u64 = 30 * 86_400;
 
     /// The default budget of backup codes: ten free failures, then 60 s
-    /// doubling to 15 minutes, forgotten after an hour. Looser than a TOTP
+    /// doubling to 15 minutes, one fading per 15 minutes. Looser than a TOTP
     /// code's because a backup code is about 50 bits (hopeless online), and
     /// tight enough that a record costs at most 11 slow hashes before it
     /// locks, however many requests arrive at once.
@@ -77,16 +84,16 @@ impl Lockout {
             free_failures: 10,
             cooldown: 60,
             max_lock: 900,
-            quiet_period: 3600,
+            quiet_period: 900,
         }
     }
 
     /// A policy with `free_failures` free wrong codes (at most
     /// [`Lockout::MAX_FREE_FAILURES`]), then a lock starting at `cooldown`
     /// seconds (1 s to a day) and doubling up to 15 minutes (or the
-    /// cooldown, if longer); failures are forgotten after an hour without
-    /// one (or twice the longest lock, if longer). No setting turns the
-    /// lockout off, here or in a stored record.
+    /// cooldown, if longer); one failure fades per longest lock without a
+    /// wrong code. No setting turns the lockout off, here or in a stored
+    /// record.
     ///
     /// # Errors
     /// [`Error::InvalidLockout`] for more free failures than the maximum, or
@@ -101,18 +108,14 @@ impl Lockout {
     /// ```
     pub const fn new(free_failures: u32, cooldown: u64) -> Result<Self, Error> {
         let max_lock = if cooldown > 900 { cooldown } else { 900 };
-        let quiet_period = if max_lock >= 1800 {
-            max_lock.saturating_mul(2)
-        } else {
-            3600
-        };
-        Self::with_limits(free_failures, cooldown, max_lock, quiet_period)
+        Self::with_limits(free_failures, cooldown, max_lock, max_lock)
     }
 
     /// A policy with every setting chosen: the longest lock `max_lock`
-    /// (from `cooldown` to a day) and the `quiet_period` after which wrong
-    /// codes are forgotten (longer than `max_lock`, at most 30 days, so
-    /// that waiting out a lock never also forgets the failures behind it).
+    /// (from `cooldown` to a day) and the `quiet_period` without a wrong
+    /// code that fades one failure (at least `max_lock`, so that waiting
+    /// out a capped lock never gives back more than the guess it allows;
+    /// at most 30 days).
     ///
     /// # Errors
     /// [`Error::InvalidLockout`] naming the setting out of range.
@@ -121,7 +124,7 @@ impl Lockout {
     /// use otpkit::record::Lockout;
     /// let strict = Lockout::with_limits(3, 60, 3600, 86_400)?;
     /// assert_eq!(strict.max_lock(), 3600);
-    /// assert!(Lockout::with_limits(3, 60, 3600, 3600).is_err()); // quiet must outlast a lock
+    /// assert!(Lockout::with_limits(3, 60, 3600, 1800).is_err()); // a failure would fade faster than a lock ends
     /// assert!(Lockout::with_limits(3, 60, 30, 3600).is_err()); // a cap below the cooldown
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -146,9 +149,9 @@ impl Lockout {
                 reason: "the longest lock must be from the cooldown to 86400 seconds",
             });
         }
-        if quiet_period <= max_lock || quiet_period > Self::MAX_QUIET_PERIOD {
+        if quiet_period < max_lock || quiet_period > Self::MAX_QUIET_PERIOD {
             return Err(Error::InvalidLockout {
-                reason: "the quiet period must be longer than the longest lock and at most 30 days",
+                reason: "the quiet period must be at least the longest lock and at most 30 days",
             });
         }
         Ok(Self {
@@ -177,8 +180,7 @@ impl Lockout {
         self.max_lock
     }
 
-    /// Seconds without a wrong code after which the failures are
-    /// forgotten.
+    /// Seconds without a wrong code that fade one failure.
     #[must_use]
     pub const fn quiet_period(&self) -> u64 {
         self.quiet_period
@@ -194,8 +196,8 @@ impl Lockout {
     }
 }
 
-/// One budget's state: wrong codes in a row, the lock they set, and when
-/// the last one came (for the quiet period).
+/// One budget's state: the wrong codes it still holds, the lock they set,
+/// and when the last one came (failures fade from there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Throttle {
     pub(super) failures: u32,
@@ -204,19 +206,27 @@ pub(super) struct Throttle {
 }
 
 impl Throttle {
-    /// The end of the lock, if locked at `now`.
-    pub(super) fn locked_at(&self, now: u64) -> Option<u64> {
-        self.locked_until.filter(|&until| now < until)
+    /// The end of the lock, if locked at `now` under `policy`. A lock
+    /// that would end more than `max_lock` from `now` was set by a clock
+    /// that has since gone back: it is void (the failures behind it still
+    /// count, and the next one sets a lock from the present).
+    pub(super) fn locked_at(&self, policy: &Lockout, now: u64) -> Option<u64> {
+        self.locked_until
+            .filter(|&until| now < until && until.saturating_sub(now) <= policy.max_lock)
     }
 
-    /// Counts one wrong code at `now` under `policy`, after forgetting the
-    /// failures before a quiet period.
+    /// Counts one wrong code at `now` under `policy`, after fading one
+    /// failure per quiet period since the last (a clock that went back
+    /// fades nothing).
     pub(super) fn fail(&mut self, policy: &Lockout, now: u64) {
-        let quiet = self
-            .failed_at
-            .is_some_and(|at| now.saturating_sub(at) >= policy.quiet_period);
-        if quiet {
-            *self = Self::default();
+        if let Some(at) = self.failed_at {
+            let faded = now
+                .saturating_sub(at)
+                .checked_div(policy.quiet_period)
+                .unwrap_or(0);
+            self.failures = self
+                .failures
+                .saturating_sub(u32::try_from(faded).unwrap_or(u32::MAX));
         }
         self.failures = self.failures.saturating_add(1);
         let lock = policy.lock_for(self.failures);
@@ -268,6 +278,94 @@ impl TryFrom<LockoutWire> for Lockout {
 mod tests {
     use super::*;
 
+    /// Guesses an attacker gets by guessing as soon as the lock allows,
+    /// `burst` at a time (one a second), then pausing `pause` seconds, for
+    /// `days`: the most in any 24 hours (a rolling window).
+    fn play(policy: &Lockout, burst: u32, pause: u64, days: u64) -> usize {
+        let end = days * 86_400;
+        let mut throttle = Throttle::default();
+        let mut guesses = alloc::vec::Vec::new();
+        let mut t = 0;
+        'outer: while t < end {
+            for _ in 0..burst {
+                if let Some(until) = throttle.locked_at(policy, t) {
+                    t = until;
+                }
+                if t >= end {
+                    break 'outer;
+                }
+                throttle.fail(policy, t);
+                guesses.push(t);
+                t += 1;
+            }
+            t += pause;
+        }
+        let mut most = 0;
+        let mut first = 0;
+        for (last, &at) in guesses.iter().enumerate() {
+            while guesses[first] + 86_400 <= at {
+                first += 1;
+            }
+            most = most.max(last + 1 - first);
+        }
+        most
+    }
+
+    /// The daily ceiling holds for every strategy: greedy, and stop after
+    /// k failures (1 to 20) then wait (from the cooldown to several quiet
+    /// periods), over three days. Printed: the worst strategy.
+    #[test]
+    fn the_daily_ceiling_holds_whatever_the_timing() {
+        for (policy, ceiling, kind) in [
+            (Lockout::default(), 107, "TOTP"),
+            (Lockout::for_backup_codes(), 111, "backup"),
+        ] {
+            let mut worst = (play(&policy, u32::MAX, 0, 3), u32::MAX, 0);
+            for burst in 1..=20 {
+                for pause in [
+                    30, 60, 120, 300, 600, 899, 900, 901, 1800, 3601, 7200, 14_400, 43_200,
+                ] {
+                    let got = play(&policy, burst, pause, 3);
+                    if got > worst.0 {
+                        worst = (got, burst, pause);
+                    }
+                }
+            }
+            std::println!(
+                "{kind}: at most {} guesses in any 24 h (worst: {} then a {} s pause)",
+                worst.0,
+                if worst.1 == u32::MAX {
+                    "greedy".into()
+                } else {
+                    alloc::format!("{} guesses", worst.1)
+                },
+                worst.2
+            );
+            assert!(worst.0 <= ceiling, "{kind}: {worst:?}");
+            // Greedy is close to the figure the docs give.
+            assert!(play(&policy, u32::MAX, 0, 3) >= ceiling - 6, "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_clock_set_back_never_lengthens_a_lock() {
+        let policy = Lockout::default();
+        let mut throttle = Throttle::default();
+        let t = 1_000_000;
+        for i in 0..6 {
+            throttle.fail(&policy, t + i);
+        }
+        assert_eq!(throttle.locked_at(&policy, t + 6), Some(t + 5 + 30));
+        // Two hours back: the lock would end 2 h 35 s away: void.
+        let back = t - 7200;
+        assert_eq!(throttle.locked_at(&policy, back), None);
+        // The next failure counts (none faded: the clock went back) and
+        // locks from the present.
+        throttle.fail(&policy, back);
+        assert_eq!(throttle.failures, 7);
+        assert_eq!(throttle.locked_at(&policy, back), Some(back + 60));
+    }
+
     #[test]
     fn locks_double_up_to_the_cap_and_failures_fade_after_a_quiet_period() {
         let policy = Lockout::default();
@@ -290,8 +388,13 @@ mod tests {
                 Some(900)
             ]
         );
-        // An hour after the last wrong code, the next is a first again.
+        // Failures fade one per quiet period (15 minutes), not all at
+        // once: an hour later four have faded, and the next still locks.
         throttle.fail(&policy, 1011 + 3600);
+        assert_eq!(throttle.failures, 12 - 4 + 1);
+        assert!(throttle.locked_until.is_some());
+        // Two and a half hours of quiet fade them all: a first again.
+        throttle.fail(&policy, 1011 + 3600 + 9 * 900);
         assert_eq!((throttle.failures, throttle.locked_until), (1, None));
         // A refund takes one back and lifts a lock it no longer earns.
         let mut throttle = Throttle::default();

@@ -533,7 +533,7 @@ impl TotpRecord {
     ) -> Result<Verification, Error> {
         let mut next = self.clone();
         next.updated_at = now.max(self.updated_at);
-        let totp = match self.totp_throttle.locked_at(now) {
+        let totp = match self.totp_throttle.locked_at(&self.lockout, now) {
             Some(until) => TotpSide::Locked(until),
             None => match self
                 .totp
@@ -584,7 +584,7 @@ impl TotpRecord {
             .as_ref()
             .filter(|set| self.verified && set.is_shaped(input));
         if let Some(set) = backup {
-            match self.backup_throttle.locked_at(now) {
+            match self.backup_throttle.locked_at(&self.backup_lockout, now) {
                 None => {
                     next.backup_throttle.fail(&self.backup_lockout, now);
                     let counted = matches!(totp, TotpSide::Guess);
