@@ -406,7 +406,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if config.dev {
         tracing::info!("demo: http://{address}/demo");
     }
-    let purging = tokio::spawn(purges(store.clone(), config.purge));
+    let purging = tokio::spawn(purges(
+        store.clone(),
+        config.purge,
+        service.sealing_key_id().to_owned(),
+    ));
     let (stop_retrying, stop) = tokio::sync::watch::channel(false);
     let retrying = tokio::spawn(service.delivery().clone().retry_due(stop));
     crate::listen::serve(listener, app, config.connections, shutdown).await;
@@ -420,14 +424,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Every `purge.every` (and at start), [`Store::purge`]: past quota
+/// Every `purge.every` (and at start): the sealing key noted again, and
+/// [`Store::purge`]: past quota
 /// windows, old or expired messages, authentications expired more than
 /// `purge.keep_expired` ago, and unverified enrollments idle longer than
 /// `purge.enrollment_grace` go.
-async fn purges(store: Store, purge: Purge) {
+async fn purges(store: Store, purge: Purge, sealing_key: String) {
     let mut ticks = tokio::time::interval(purge.every);
     loop {
         ticks.tick().await;
+        // Again at each purge: a `rekey` that ran meanwhile forgot the
+        // keys it saw no row on, but this instance still seals with its
+        // own, and a start's key check must know it.
+        if let Err(error) = store.note_sealing_key(&sealing_key).await {
+            tracing::warn!(%error, "noting the sealing key failed; the next purge retries");
+        }
         let (keep, grace) = (
             purge.keep_expired.as_secs(),
             purge.enrollment_grace.as_secs(),

@@ -47,6 +47,10 @@ pub struct Authentication {
     pub challenge: OtpChallenge,
     /// What happened, oldest first.
     pub events: Vec<Event>,
+    /// The end user's address it was created for (Ding's `ip`, or a named
+    /// end user), whose send quota its retries take from too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_user: Option<String>,
 }
 
 impl Authentication {
@@ -59,6 +63,7 @@ impl Authentication {
             phone_number: phone_number.to_owned(),
             challenge,
             events: Vec::new(),
+            end_user: None,
         };
         authentication.sent(now);
         authentication

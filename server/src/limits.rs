@@ -214,10 +214,11 @@ impl Drop for Ticket {
 /// whole. So the table never holds more than `2 × 16 × GENERATION`
 /// pairs (65 536, about 2 MiB), a request does one or two hash lookups,
 /// and what is evicted is the pairs not seen since their shard filled
-/// twice: the least recently seen. An evicted count is forgotten, so an
-/// attacker who floods the table with new pairs gets its count back; what
-/// it meets then is the user's own budget, kept in the record, which no
-/// flood evicts.
+/// twice: the least recently seen. Only wrong codes keep a pair: an attempt
+/// given back (an unknown user, a replay) leaves none. An evicted count is
+/// forgotten, so an attacker who sends wrong codes at tens of thousands of
+/// other users' pairs gets its count back; what it meets then is the
+/// user's own budget, kept in the record, which no flood evicts.
 pub struct ClientThrottle {
     limit: u32,
     quiet: Duration,
@@ -370,11 +371,18 @@ impl Attempt<'_> {
 }
 
 impl Drop for Attempt<'_> {
+    /// Given back: a pair whose count returns to nothing leaves the table,
+    /// so requests that were no wrong code (an unknown user, a replay)
+    /// evict nobody's count.
     fn drop(&mut self) {
-        if let Some(key) = self.key.take()
-            && let Some(entry) = self.throttle.shard(key).get_mut(key)
-        {
-            entry.counted = entry.counted.saturating_sub(1);
+        if let Some(key) = self.key.take() {
+            let mut shard = self.throttle.shard(key);
+            if let Some(entry) = shard.get_mut(key) {
+                entry.counted = entry.counted.saturating_sub(1);
+                if entry.counted == 0 {
+                    shard.remove(key);
+                }
+            }
         }
     }
 }
@@ -404,6 +412,29 @@ mod tests {
         // Another user, another client: untouched.
         throttle.begin(&a, "v").unwrap().right();
         throttle.begin(&b, "u").unwrap().right();
+    }
+
+    #[test]
+    fn attempts_given_back_leave_nothing_and_evict_nobody() {
+        let throttle = ClientThrottle::new(&Limits::default(), Arc::default());
+        let stranger = Client::Address("198.51.100.7".parse().unwrap());
+        for _ in 0..3 {
+            throttle.begin(&stranger, "victim").unwrap().wrong();
+        }
+        // Requests that were no wrong code (made-up users answered 404),
+        // many times the table: given back, they keep no pair.
+        for n in 0..4 * SHARDS * GENERATION {
+            drop(throttle.begin(&stranger, &alloc_user(n)).unwrap());
+        }
+        assert_eq!(throttle.len(), 1);
+        assert!(
+            throttle.begin(&stranger, "victim").is_err(),
+            "still counted"
+        );
+    }
+
+    fn alloc_user(n: usize) -> String {
+        format!("made-up-{n}")
     }
 
     #[test]

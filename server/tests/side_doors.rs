@@ -75,6 +75,29 @@ async fn every_sqlite_file_the_server_creates_is_private_from_its_creation() {
         }
         server.stop();
     }
+    // A URL that names its own mode, and one with an escaped path.
+    let dir = tempfile::tempdir().unwrap();
+    for (url, file) in [
+        (
+            format!("sqlite://{}/own-mode.db?mode=rwc", dir.path().display()),
+            "own-mode.db",
+        ),
+        (
+            format!("sqlite://{}/with%20space.db", dir.path().display()),
+            "with space.db",
+        ),
+    ] {
+        let server = Server::start_with(&url, &[]);
+        server.client().enroll_verified("bob").await;
+        assert_eq!(mode(&dir.path().join(file)), 0o600, "{url}");
+        server.stop();
+    }
+    let stray: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.contains('%'))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
 }
 
 /// Every field of every route with a body, sent as every JSON type with a

@@ -358,3 +358,53 @@ async fn dings_ip_field_is_the_end_users_address_for_the_send_quota() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(!body.to_string().contains("not-an-address"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_pay_the_address_quota_and_refused_sends_leave_no_rows() {
+    let (_dir, db) = sqlite();
+    let (_server, a, _) = two_tenants(
+        &db,
+        &["--sms-address-per-hour", "2", "--sms-retry-cooldown", "1"],
+    );
+    let body =
+        json!({ "customer_uuid": TENANT_A, "phone_number": "+14155550950", "ip": "198.51.100.9" });
+    let (_, created) = a.post("/v1/authentication", body).await;
+    assert_eq!(created["status"], json!("pending"), "{created}");
+    let uuid = created["authentication_uuid"].as_str().unwrap().to_owned();
+    let retry = || {
+        let a = a.clone();
+        let uuid = uuid.clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+            let (_, body) = a
+                .post(
+                    "/v1/retry",
+                    json!({ "customer_uuid": TENANT_A, "authentication_uuid": uuid }),
+                )
+                .await;
+            body["status"].as_str().unwrap().to_owned()
+        }
+    };
+    // The creation and one retry spend the address's two sends an hour.
+    assert_eq!(retry().await, "approved");
+    assert_eq!(retry().await, "rate_limited");
+    // Refused sends (the address's quota spent) to new numbers leave no
+    // quota rows behind.
+    let rows = || async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quota")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    };
+    let before = rows().await;
+    for n in 0..5 {
+        let body = json!({ "customer_uuid": TENANT_A, "phone_number": format!("+1415555096{n}"), "ip": "198.51.100.9" });
+        let (_, refused) = a.post("/v1/authentication", body).await;
+        assert_eq!(refused["status"], json!("rate_limited"), "{refused}");
+    }
+    assert_eq!(rows().await, before, "refused sends left quota rows");
+}

@@ -8,10 +8,10 @@ CREATE TABLE sealing_keys (
     key_id TEXT PRIMARY KEY NOT NULL
 );
 INSERT INTO sealing_keys (key_id)
-SELECT DISTINCT substring(sealed FROM '\$v=1,k=([^$"]+)\$') FROM (
+SELECT DISTINCT substring(sealed FROM '[$]v=1,k=([^$"]+)[$]') FROM (
     SELECT record AS sealed FROM totp
     UNION ALL SELECT sealed FROM messages
     UNION ALL SELECT challenge FROM authentications
 ) AS rows
-WHERE substring(sealed FROM '\$v=1,k=([^$"]+)\$') IS NOT NULL
+WHERE substring(sealed FROM '[$]v=1,k=([^$"]+)[$]') IS NOT NULL
 ON CONFLICT DO NOTHING;

@@ -107,40 +107,65 @@ pub fn retag_authentication(
 /// quota, ever reaches it.
 pub const ALL_CUSTOMERS_FACTOR: u32 = 4;
 
-/// The send quotas, hour and day: of the phone number for this customer,
-/// of the phone number across customers ([`ALL_CUSTOMERS_FACTOR`] times
-/// the first), and of the customer.
+/// The send quotas, in the order they are taken, each with the refusal
+/// it stands for: the end user's address's for this customer (an hour,
+/// when an address is known), the phone number's for this customer, the
+/// phone number's across customers ([`ALL_CUSTOMERS_FACTOR`] times the
+/// last; all three `rate_limited`), and the customer's (hour and day;
+/// `spam_detected`). The customer's comes last, so sends refused for a
+/// number never hold its customer's quota, not even while they race.
 fn send_quotas(
     sms: &crate::limits::SmsLimits,
     customer_uuid: &str,
     phone_number: &str,
+    end_user: Option<&str>,
     now: u64,
-) -> [[Quota; 2]; 3] {
-    let tenant_phone = format!("{customer_uuid} {phone_number}");
-    let hour_and_day = |scope: [&'static str; 2], subject: &str, limits: [u32; 2]| {
-        [
-            Quota::new(scope[0], subject.to_owned(), now, 3600, limits[0]),
-            Quota::new(scope[1], subject.to_owned(), now, 86_400, limits[1]),
+) -> Vec<(Refusal, Vec<Quota>)> {
+    let hour_and_day = |scope: [&'static str; 2], subject: String, limits: [u32; 2]| {
+        vec![
+            Quota::new(scope[0], subject.clone(), now, 3600, limits[0]),
+            Quota::new(scope[1], subject, now, 86_400, limits[1]),
         ]
     };
     let phone = [sms.phone_per_hour, sms.phone_per_day];
-    [
+    let mut groups = Vec::with_capacity(4);
+    if let Some(address) = end_user {
+        groups.push((
+            Refusal::AddressQuota,
+            vec![Quota::new(
+                "send_customer_address/hour",
+                format!("{customer_uuid} {address}"),
+                now,
+                3600,
+                sms.address_per_hour,
+            )],
+        ));
+    }
+    groups.push((
+        Refusal::PhoneQuota,
         hour_and_day(
             ["send_customer_phone/hour", "send_customer_phone/day"],
-            &tenant_phone,
+            format!("{customer_uuid} {phone_number}"),
             phone,
         ),
+    ));
+    groups.push((
+        Refusal::PhoneAllCustomers,
         hour_and_day(
             ["send_phone/hour", "send_phone/day"],
-            phone_number,
+            phone_number.to_owned(),
             phone.map(|limit| limit.saturating_mul(ALL_CUSTOMERS_FACTOR)),
         ),
+    ));
+    groups.push((
+        Refusal::CustomerQuota,
         hour_and_day(
             ["send_customer/hour", "send_customer/day"],
-            customer_uuid,
+            customer_uuid.to_owned(),
             [sms.customer_per_hour, sms.customer_per_day],
         ),
-    ]
+    ));
+    groups
 }
 
 /// The authentication, if it is `customer_uuid`'s and goes to
@@ -263,38 +288,35 @@ impl Service {
             ));
         }
         let created_at = now();
-        // The end user's address first: a sender refused here takes
-        // nothing from the number's or the customer's quotas.
-        let address = end_user.map(|client| {
-            [Quota::new(
-                "send_customer_address/hour",
-                format!("{customer_uuid} {client}"),
-                created_at,
-                3600,
-                sms.address_per_hour,
-            )]
-        });
-        if let Some(address) = &address
-            && !self.take_all(address).await?
-        {
-            self.metrics.refused(Refusal::AddressQuota);
-            self.metrics.send(SendResult::Refused);
-            tracing::info!(
-                customer = customer_uuid,
-                "send refused by the end user's address quota"
-            );
-            return Ok(Created::RateLimited { created_at });
-        }
+        let end_user = end_user.map(ToString::to_string);
+        let end_user = end_user.as_deref();
         if let Some(refused) = self
-            .take_send_quotas(customer_uuid, phone_number, created_at)
+            .take_send_quotas(customer_uuid, phone_number, end_user, created_at)
             .await?
         {
-            if let Some(address) = &address {
-                self.give_back_all(address).await?;
-            }
             self.metrics.send(SendResult::Refused);
             return Ok(refused(created_at));
         }
+        let created = self
+            .create_and_send(customer_uuid, phone_number, end_user, created_at)
+            .await;
+        if created.is_err() {
+            // Nothing was stored or sent: the sends go back.
+            self.give_back_send_quotas(customer_uuid, phone_number, end_user, created_at)
+                .await?;
+        }
+        created
+    }
+
+    /// A new challenge, stored with its message queued (one transaction),
+    /// then sent: a failed send is retried, not lost.
+    async fn create_and_send(
+        &self,
+        customer_uuid: &str,
+        phone_number: &str,
+        end_user: Option<&str>,
+        created_at: u64,
+    ) -> Result<Created, ApiError> {
         let settings = Arc::clone(&self.settings);
         let (code, challenge) = OtpChallenge::create(
             Strategy::PhoneCode,
@@ -304,10 +326,9 @@ impl Service {
         )?;
         let uuid = uuid::Uuid::new_v4().to_string();
         let expires_at = challenge.expire_at();
-        let json = DingState::new(customer_uuid, phone_number, challenge, created_at)
-            .encode(&uuid, &settings.keyring)?;
-        // The message is queued with the authentication (one
-        // transaction), then sent: a failed send is retried, not lost.
+        let mut state = DingState::new(customer_uuid, phone_number, challenge, created_at);
+        state.end_user = end_user.map(str::to_owned);
+        let json = state.encode(&uuid, &settings.keyring)?;
         let (message, queued) =
             self.delivery
                 .seal(phone_number, text_of(&code.to_string()), now_millis())?;
@@ -339,33 +360,28 @@ impl Service {
         &self,
         customer_uuid: &str,
         phone_number: &str,
+        end_user: Option<&str>,
         now: u64,
     ) -> Result<Option<fn(u64) -> Created>, ApiError> {
-        let [tenant_phone, phone, customer] =
-            send_quotas(&self.limits.sms, customer_uuid, phone_number, now);
-        let refused = |refusal: Refusal| {
-            self.metrics.refused(refusal);
+        let groups = send_quotas(&self.limits.sms, customer_uuid, phone_number, end_user, now);
+        for (taken, (refusal, quotas)) in groups.iter().enumerate() {
+            if self.take_all(quotas).await? {
+                continue;
+            }
+            for (_, earlier) in &groups[..taken] {
+                self.give_back_all(earlier).await?;
+            }
+            self.metrics.refused(*refusal);
             tracing::info!(
                 customer = customer_uuid,
                 to = %crate::sender::masked(phone_number),
                 reason = refusal.label(),
                 "send refused by a quota"
             );
-        };
-        if !self.take_all(&tenant_phone).await? {
-            refused(Refusal::PhoneQuota);
-            return Ok(Some(|at| Created::RateLimited { created_at: at }));
-        }
-        if !self.take_all(&phone).await? {
-            self.give_back_all(&tenant_phone).await?;
-            refused(Refusal::PhoneAllCustomers);
-            return Ok(Some(|at| Created::RateLimited { created_at: at }));
-        }
-        if !self.take_all(&customer).await? {
-            self.give_back_all(&tenant_phone).await?;
-            self.give_back_all(&phone).await?;
-            refused(Refusal::CustomerQuota);
-            return Ok(Some(|at| Created::SpamDetected { created_at: at }));
+            return Ok(Some(match refusal {
+                Refusal::CustomerQuota => |at| Created::SpamDetected { created_at: at },
+                _ => |at| Created::RateLimited { created_at: at },
+            }));
         }
         Ok(None)
     }
@@ -550,10 +566,16 @@ impl Service {
         customer_uuid: &str,
     ) -> Result<(Limited<RetryOutcome>, u64), ApiError> {
         self.delivery.ready()?;
-        let phone_number = self.authentication_of(uuid, customer_uuid).await?;
+        let (customer, phone_number, seen) = self.authentication(uuid).await?;
+        if customer != customer_uuid {
+            return Err(no_such_authentication());
+        }
+        // The address it was created for pays for its retries too.
+        let end_user = seen.end_user;
+        let end_user = end_user.as_deref();
         let at = now();
         if self
-            .take_send_quotas(customer_uuid, &phone_number, at)
+            .take_send_quotas(customer_uuid, &phone_number, end_user, at)
             .await?
             .is_some()
         {
@@ -588,7 +610,7 @@ impl Service {
             })
             .await;
         if !matches!(retried, Ok((RetryOutcome::Sent { .. }, _, _))) {
-            self.give_back_send_quotas(customer_uuid, &phone_number, at)
+            self.give_back_send_quotas(customer_uuid, &phone_number, end_user, at)
                 .await?;
         }
         let (outcome, at, queued) = retried?;
@@ -602,9 +624,11 @@ impl Service {
         &self,
         customer_uuid: &str,
         phone_number: &str,
+        end_user: Option<&str>,
         now: u64,
     ) -> Result<(), ApiError> {
-        for quotas in send_quotas(&self.limits.sms, customer_uuid, phone_number, now) {
+        for (_, quotas) in send_quotas(&self.limits.sms, customer_uuid, phone_number, end_user, now)
+        {
             self.give_back_all(&quotas).await?;
         }
         Ok(())

@@ -109,6 +109,12 @@ impl Service {
         &self.delivery
     }
 
+    /// The id of the key new rows are sealed with.
+    #[must_use]
+    pub fn sealing_key_id(&self) -> &str {
+        self.settings.keyring.sealing_key_id()
+    }
+
     /// The database this service reads and writes.
     #[must_use]
     pub fn store(&self) -> &Store {

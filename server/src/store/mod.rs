@@ -524,6 +524,17 @@ impl Store {
         .bind(window_start)
         .execute(&self.pool)
         .await?;
+        // A window given back to nothing keeps no row: refused requests
+        // (a new number, a new address each time) leave the table as it
+        // was.
+        sqlx::query(
+            "DELETE FROM quota WHERE scope = $1 AND subject = $2 AND window_start = $3 AND used <= 0",
+        )
+        .bind(scope)
+        .bind(subject)
+        .bind(window_start)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -601,9 +612,15 @@ impl Store {
     /// # Errors
     /// What is wrong, in a few words.
     pub async fn ready(&self, timeout: std::time::Duration) -> Result<(), String> {
+        // The reason is for anyone who asks (no key): a fixed phrase; the
+        // database's own message, which may name its user or host, is
+        // logged.
         match tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(&self.pool)).await {
             Err(_) => return Err(format!("the database did not answer within {timeout:?}")),
-            Ok(Err(error)) => return Err(format!("the database: {error}")),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "readiness: the database refused a query");
+                return Err("the database refused a query".to_owned());
+            }
             Ok(Ok(_)) => {}
         }
         match self.writer.as_ref().and_then(Writer::unready) {

@@ -141,24 +141,39 @@ impl Store {
             .parse()
             .map_err(|e: String| sqlx::Error::Configuration(e.into()))?;
         let url = match backend {
-            Backend::Sqlite if !create && !url.contains("mode=") => {
-                let separator = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{separator}mode=rw")
-            }
-            Backend::Sqlite if !url.contains("mode=") => {
-                // A new file is created private (0600) before SQLite
-                // opens it; its -wal and -shm files inherit that.
-                if let Some(file) = url::sqlite_file(url) {
-                    url::create_private(&file).map_err(|e| {
-                        sqlx::Error::Configuration(
-                            format!("creating {}: {e}", file.display()).into(),
-                        )
-                    })?;
+            Backend::Sqlite => {
+                let mode = url
+                    .split_once('?')
+                    .and_then(|(_, query)| {
+                        query.split('&').find_map(|pair| pair.strip_prefix("mode="))
+                    })
+                    .map(str::to_owned);
+                let with = |mode: &str| {
+                    let separator = if url.contains('?') { '&' } else { '?' };
+                    format!("{url}{separator}mode={mode}")
+                };
+                match (create, mode.as_deref()) {
+                    (false, None) => with("rw"),
+                    (false, Some(_)) | (true, Some("ro" | "memory")) => url.to_owned(),
+                    (true, mode) => {
+                        // A new file is created private (0600) before
+                        // SQLite opens it; its -wal and -shm files inherit
+                        // that.
+                        if let Some(file) = url::sqlite_file(url) {
+                            url::create_private(&file).map_err(|e| {
+                                sqlx::Error::Configuration(
+                                    format!("creating {}: {e}", file.display()).into(),
+                                )
+                            })?;
+                        }
+                        match mode {
+                            None => with("rwc"),
+                            Some(_) => url.to_owned(),
+                        }
+                    }
                 }
-                let separator = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{separator}mode=rwc")
             }
-            _ => url.to_owned(),
+            Backend::Postgres => url.to_owned(),
         };
         let default_connections = match backend {
             Backend::Sqlite => 4,
@@ -184,10 +199,18 @@ impl Store {
                             Durability::Full => "FULL",
                             Durability::Normal => "NORMAL",
                         };
+                        // An existing database is otpkit's in WAL mode already
+                        // (the mode is kept in the file): one opened only to
+                        // be checked is not converted.
+                        let wal = if create {
+                            "PRAGMA journal_mode = WAL; "
+                        } else {
+                            ""
+                        };
                         connection
                             .execute(
                                 format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                                    "{wal}PRAGMA synchronous = {synchronous}; \
                                      PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;"
                                 )
                                 .as_str(),

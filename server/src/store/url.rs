@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// ```
 /// use otpkit_server::store::url::sqlite_file;
 /// assert_eq!(sqlite_file("sqlite://data/otpkit.db?mode=rwc").unwrap().to_str(), Some("data/otpkit.db"));
+/// assert_eq!(sqlite_file("sqlite://my%20data/otpkit.db").unwrap().to_str(), Some("my data/otpkit.db"));
 /// assert_eq!(sqlite_file("sqlite::memory:"), None);
 /// assert_eq!(sqlite_file("postgres://db/otpkit"), None);
 /// ```
@@ -19,53 +20,75 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))
         .map(|rest| rest.split('?').next().unwrap_or(rest))
         .filter(|file| !file.is_empty() && !file.starts_with(':'))
-        .map(PathBuf::from)
+        .map(|file| PathBuf::from(percent_decoded(file)))
 }
 
-/// `url` as it may be printed: a password in it replaced by `***`.
+/// `text` with its `%XX` escapes decoded, as sqlx reads a SQLite URL's
+/// path (an escape that is not one is kept as it is).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(u8::try_from(high * 16 + low).unwrap_or(b'%'));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `url` as it may be printed: a password in it replaced by `***`. The
+/// user information ends at the last `@` (a password may hold `/`, `?`
+/// or `#` unencoded); when in doubt more is hidden, never less.
 ///
 /// ```
 /// use otpkit_server::store::url::redacted;
 /// assert_eq!(redacted("postgres://otpkit:s3cret@db:5432/otpkit"), "postgres://otpkit:***@db:5432/otpkit");
+/// assert_eq!(redacted("postgres://u:pa/ss@db/otpkit"), "postgres://u:***@db/otpkit");
+/// assert_eq!(redacted("postgres://u:pa?ss@db/otpkit"), "postgres://u:***@db/otpkit");
 /// assert_eq!(redacted("postgres://db/otpkit?password=s3cret&sslmode=require"), "postgres://db/otpkit?password=***&sslmode=require");
 /// assert_eq!(redacted("sqlite://otpkit.db"), "sqlite://otpkit.db");
 /// ```
 #[must_use]
 pub fn redacted(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
     };
-    let mut out = match base.split_once("://") {
-        Some((scheme, rest)) => {
-            // The authority ends at the first `/`; its user info at the
-            // last `@` within it.
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            match authority.rsplit_once('@') {
-                Some((user_info, host)) => {
-                    let user = user_info
-                        .split_once(':')
-                        .map_or(user_info, |(user, _)| user);
-                    let hidden = if user_info.contains(':') { ":***" } else { "" };
-                    format!("{scheme}://{user}{hidden}@{host}{path}")
-                }
-                None => base.to_owned(),
-            }
+    let (user, rest) = match rest.rfind('@') {
+        Some(at) => {
+            let user_info = &rest[..at];
+            let user = match user_info.split_once(':') {
+                Some((user, _)) => format!("{user}:***@"),
+                None => format!("{user_info}@"),
+            };
+            (user, &rest[at + 1..])
         }
-        None => base.to_owned(),
+        None => (String::new(), rest),
     };
-    if let Some(query) = query {
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out = format!("{out}?{}", pairs.join("&"));
-    }
-    out
+    let rest = match rest.split_once('?') {
+        Some((base, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", pairs.join("&"))
+        }
+        None => rest.to_owned(),
+    };
+    format!("{scheme}://{user}{rest}")
 }
 
 /// Creates `file` empty, readable and writable by its owner only (0600),
