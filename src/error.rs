@@ -101,7 +101,9 @@ pub enum Error {
     IssuerMismatch,
     /// A parameter given twice.
     DuplicateParameter {
-        /// The parameter's name.
+        /// The parameter's name if it is one otpkit knows (`secret`,
+        /// `digits`…), else its position (`number 4`): an unknown name
+        /// may be a pasted secret, and is never repeated.
         name: String,
     },
     /// A TOTP was asked of an HOTP URI.
@@ -255,7 +257,7 @@ impl fmt::Display for Error {
                 "invalid otpauth uri: the issuer in the label differs from the issuer parameter",
             ),
             Self::DuplicateParameter { name } => {
-                write!(f, "invalid otpauth uri: parameter {name:?} appears twice")
+                write!(f, "invalid otpauth uri: parameter {name} appears twice")
             }
             Self::NotTotp => f.write_str("not a totp uri"),
             Self::NotHotp => f.write_str("not an hotp uri"),

@@ -254,6 +254,11 @@ impl WipingBuffer {
     pub fn with_capacity(capacity: usize) -> Self {
         Self(Zeroizing::new(Vec::with_capacity(capacity)))
     }
+
+    /// The bytes, still wiped on drop.
+    pub fn into_inner(self) -> Zeroizing<Vec<u8>> {
+        self.0
+    }
 }
 
 impl Write for WipingBuffer {

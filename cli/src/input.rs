@@ -73,9 +73,57 @@ pub fn read_argument(arg: &str) -> Result<Zeroizing<String>, Failure> {
     if arg != "-" {
         return Ok(Zeroizing::new(arg.to_owned()));
     }
-    let mut line = Zeroizing::new(String::with_capacity(256));
-    io::stdin().lock().read_line(&mut line)?;
+    let line = read_line(&mut io::stdin().lock())?.unwrap_or_default();
     Ok(Zeroizing::new(line.trim().to_owned()))
+}
+
+/// The longest line read from standard input: twice the longest URI the
+/// library parses ([`otpkit::uri::MAX_URI_LEN`]); a secret or a code is
+/// far shorter.
+pub const MAX_LINE: usize = 2 * otpkit::uri::MAX_URI_LEN;
+
+/// One line of `input` (without its end), `None` at the end of input; at
+/// most [`MAX_LINE`] bytes, in bounded memory (a longer line is refused
+/// as soon as it passes the bound), and every buffer it went through is
+/// wiped (the line may hold a secret).
+pub fn read_line(input: &mut dyn BufRead) -> Result<Option<Zeroizing<String>>, Failure> {
+    let mut line = crate::files::WipingBuffer::with_capacity(256);
+    let mut held = 0usize;
+    let mut read_any = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if available.is_empty() {
+            break;
+        }
+        read_any = true;
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(end) => (available.get(..end).unwrap_or_default(), end + 1),
+            None => (available, available.len()),
+        };
+        held = held.saturating_add(chunk.len());
+        if held > MAX_LINE {
+            return Err(Failure::Usage(format!(
+                "standard input: a line longer than {MAX_LINE} bytes is no secret, code or URI"
+            )));
+        }
+        io::Write::write_all(&mut line, chunk)?;
+        let ended = done > chunk.len();
+        input.consume(done);
+        if ended {
+            break;
+        }
+    }
+    if !read_any {
+        return Ok(None);
+    }
+    let bytes = line.into_inner();
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::Usage("standard input: not UTF-8 text".to_owned()))?;
+    Ok(Some(Zeroizing::new(text.to_owned())))
 }
 
 /// A Base32 secret argument (or `-` for standard input); 80-bit legacy

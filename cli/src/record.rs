@@ -1,7 +1,7 @@
 //! `otpkit enroll` and `otpkit verify --record`: the enrollment record's
 //! lifecycle from a shell.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -332,11 +332,10 @@ fn ask_first_code(
     let stdin = std::io::stdin();
     for attempt in 1..=3 {
         eprint!("Code from your app: ");
-        let mut line = zeroize::Zeroizing::new(String::new());
-        if stdin.lock().read_line(&mut line)? == 0 {
+        let Some(line) = crate::input::read_line(&mut stdin.lock())? else {
             eprintln!();
             break;
-        }
+        };
         let (next, outcome) = record.verify(&line, pepper, unix_now()?)?;
         record = next;
         match outcome {

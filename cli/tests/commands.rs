@@ -635,3 +635,36 @@ fn endless_or_huge_files_are_refused_not_read_to_the_end() {
         );
     }
 }
+
+/// 200 MB of zeros on standard input: refused once the line passes its
+/// bound, having read only about that much (bounded memory), exit 2.
+#[test]
+fn a_huge_standard_input_is_refused_in_bounded_memory() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(crate::support::BIN)
+        .args(["code", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'0'; 1 << 20];
+        let mut written = 0usize;
+        while written < 200 << 20 {
+            match stdin.write(&chunk) {
+                Ok(n) => written += n,
+                Err(_) => break, // the reader is gone
+            }
+        }
+        written
+    });
+    let out = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("longer than"), "{}", stderr(&out));
+    // What the pipe and the reader's buffer took before the refusal.
+    assert!(written < 4 << 20, "read {written} bytes before refusing");
+}

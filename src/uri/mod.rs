@@ -34,6 +34,8 @@ use zeroize::Zeroizing;
 
 mod parse;
 
+pub use parse::MAX_URI_LEN;
+
 use crate::algorithm::Algorithm;
 use crate::engine::{Hotp, Totp};
 use crate::error::Error;
@@ -517,6 +519,21 @@ mod tests {
                 format!("otpauth://totp/a?secret={S}&digits=6&digits=8"),
                 Error::DuplicateParameter {
                     name: "digits".into(),
+                },
+            ),
+            (
+                format!("otpauth://totp/a?secret={S}&Pasted{S}=1&x=2&pasted{S}=3"),
+                Error::DuplicateParameter {
+                    name: "number 4".into(),
+                },
+            ),
+            (
+                format!(
+                    "otpauth://totp/a?secret={S}&x={}",
+                    "a".repeat(super::MAX_URI_LEN)
+                ),
+                Error::InvalidUri {
+                    part: "length (more than 8192 bytes)",
                 },
             ),
             (

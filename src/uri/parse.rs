@@ -22,7 +22,8 @@ impl FromStr for OtpAuthUri {
     ///
     /// # Errors
     /// [`Error::InvalidUri`] naming the part that is wrong (scheme, type,
-    /// label, a parameter), [`Error::MissingSecret`],
+    /// label, a parameter, a length over [`MAX_URI_LEN`]),
+    /// [`Error::MissingSecret`],
     /// [`Error::IssuerMismatch`], [`Error::DuplicateParameter`],
     /// [`Error::MissingCounter`], and the errors of [`Secret::from_base32`],
     /// [`Algorithm`]'s parser, and digit, period and counter checks.
@@ -101,7 +102,29 @@ fn number<T: FromStr>(value: &str, part: &'static str) -> Result<T, Error> {
     value.parse().map_err(|_| Error::InvalidUri { part })
 }
 
+/// The longest URI parsed, in bytes: twice the most a QR code holds
+/// (4 296 alphanumeric characters), and far more than any real otpauth://
+/// URI (a few hundred bytes). Longer input is refused before it is read.
+pub const MAX_URI_LEN: usize = 8192;
+
+/// The known parameters, named by their name in errors; any other is named
+/// by its position (its name may be a pasted secret).
+const KNOWN: [&str; 7] = [
+    "secret",
+    "issuer",
+    "algorithm",
+    "digits",
+    "period",
+    "counter",
+    "image",
+];
+
 pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, Error> {
+    if uri.len() > MAX_URI_LEN {
+        return Err(Error::InvalidUri {
+            part: "length (more than 8192 bytes)",
+        });
+    }
     let rest = strip_prefix_ignore_case(uri.trim(), "otpauth://")
         .ok_or(Error::InvalidUri { part: "scheme" })?;
     let (kind, rest) = rest
@@ -120,7 +143,9 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
     let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (label_issuer, account) = split_label(label)?;
 
-    let mut seen: Vec<String> = Vec::new();
+    // Names seen, lower-cased: a set, so a URI of many parameters costs
+    // n log n, not n².
+    let mut seen = alloc::collections::BTreeSet::new();
     let mut secret = None;
     let mut issuer = None;
     let mut algorithm = Algorithm::Sha1;
@@ -129,14 +154,19 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
     let mut counter = None;
     let mut image = None;
     let mut extra = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
+    for (position, pair) in query.split('&').filter(|p| !p.is_empty()).enumerate() {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = decode(raw_name, true, "parameter name")?.to_string();
         let lower = name.to_ascii_lowercase();
         if seen.contains(&lower) {
+            let name = if KNOWN.contains(&lower.as_str()) {
+                lower
+            } else {
+                alloc::format!("number {}", position + 1)
+            };
             return Err(Error::DuplicateParameter { name });
         }
-        seen.push(lower.clone());
+        seen.insert(lower.clone());
         let value = decode(raw_value, true, "parameter value")?;
         match lower.as_str() {
             "secret" => {
