@@ -162,7 +162,7 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
             let name = if KNOWN.contains(&lower.as_str()) {
                 lower
             } else {
-                alloc::format!("number {}", position + 1)
+                alloc::format!("number {}", position.saturating_add(1))
             };
             return Err(Error::DuplicateParameter { name });
         }
