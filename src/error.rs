@@ -42,6 +42,19 @@ pub enum Error {
         /// Length of the key in bits.
         bits: usize,
     },
+    /// A legacy key (accepted below 128 bits on request) shorter than the
+    /// 80 bits older services issued: too weak even for them.
+    LegacySecretTooShort {
+        /// Length of the key in bits.
+        bits: usize,
+    },
+    /// A new backup-code set below otpkit's floors: PBKDF2 under 10 000
+    /// iterations, or fast HMAC hashes without a pepper over codes of
+    /// fewer than 112 bits.
+    WeakBackupScheme {
+        /// Which floor, and what meets it.
+        reason: &'static str,
+    },
     /// A secret in hex that is not an even number of hex digits.
     InvalidHex,
     /// An algorithm name other than SHA1, SHA256 or SHA512.
@@ -222,6 +235,11 @@ impl fmt::Display for Error {
                 f,
                 "secret too short: {bits} bits, at least 128 required (RFC 4226 section 4)"
             ),
+            Self::LegacySecretTooShort { bits } => write!(
+                f,
+                "secret too short: {bits} bits; even a legacy key needs 80 bits"
+            ),
+            Self::WeakBackupScheme { reason } => write!(f, "backup codes too weak: {reason}"),
             Self::InvalidHex => f.write_str("invalid hex: expected an even number of hex digits"),
             Self::UnknownAlgorithm => {
                 f.write_str("unknown algorithm: expected SHA1, SHA256 or SHA512")

@@ -16,6 +16,9 @@ use crate::error::Error;
 /// The shortest key accepted without opting in to legacy keys: 128 bits
 /// (RFC 4226 §4, requirement R6).
 const MIN_BYTES: usize = 16;
+/// The shortest legacy key accepted on request: 80 bits, what older
+/// services issued; anything shorter is guessable offline.
+const MIN_LEGACY_BYTES: usize = 10;
 
 const BASE32: base32::Alphabet = base32::Alphabet::Rfc4648 { padding: false };
 
@@ -129,6 +132,11 @@ impl Secret {
     pub fn from_bytes_allow_short(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.is_empty() {
             return Err(Error::EmptySecret);
+        }
+        if bytes.len() < MIN_LEGACY_BYTES {
+            return Err(Error::LegacySecretTooShort {
+                bits: bytes.len().saturating_mul(8),
+            });
         }
         Ok(Self {
             bytes: bytes.into(),

@@ -92,7 +92,7 @@ pub struct NewArgs {
     /// Hashing scheme.
     #[arg(long, value_enum, default_value_t = Scheme::Pbkdf2Sha256)]
     scheme: Scheme,
-    /// PBKDF2 iterations, 1000 to 10000000 [default: 100000]; only with
+    /// PBKDF2 iterations, 10000 to 10000000 [default: 100000]; only with
     /// --scheme pbkdf2-sha256.
     #[arg(long)]
     iterations: Option<u32>,

@@ -285,7 +285,7 @@ fn backup_with_a_pepper_and_pbkdf2() {
             "--scheme",
             "pbkdf2-sha256",
             "--iterations",
-            "1000",
+            "10000",
             "--pepper-env",
             "OTPKIT_PEPPER",
             "-o",
@@ -330,7 +330,7 @@ fn backup_with_a_pepper_and_pbkdf2() {
     );
     let status = stdout(&run(&["backup", "status", set_arg], None));
     assert!(
-        status.contains("scheme: pbkdf2-sha256 (1000 iterations), peppered"),
+        status.contains("scheme: pbkdf2-sha256 (10000 iterations), peppered"),
         "{status}"
     );
     // A corrupt file is a clear file error (exit 3), naming the file.
@@ -667,4 +667,57 @@ fn a_huge_standard_input_is_refused_in_bounded_memory() {
     assert!(stderr(&out).contains("longer than"), "{}", stderr(&out));
     // What the pipe and the reader's buffer took before the refusal.
     assert!(written < 4 << 20, "read {written} bytes before refusing");
+}
+
+/// The floors of a new set: PBKDF2 at 10 000 iterations or more; fast
+/// HMAC hashes without a pepper only over codes of 112 bits (23 symbols).
+#[test]
+fn backup_sets_below_the_floors_are_refused() {
+    let dir = temp_dir();
+    let set = dir.path().join("set.json");
+    let set_arg = set.to_str().unwrap();
+    for args in [
+        &["backup", "new", "--iterations", "1000", "-o", set_arg][..],
+        &[
+            "backup",
+            "new",
+            "--scheme",
+            "hmac-sha256",
+            "--length",
+            "8",
+            "-o",
+            set_arg,
+        ],
+    ] {
+        let out = otpkit(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("too weak"), "{}", stderr(&out));
+        assert!(!set.exists());
+    }
+    let out = otpkit(&[
+        "backup",
+        "new",
+        "--scheme",
+        "hmac-sha256",
+        "--length",
+        "23",
+        "-o",
+        set_arg,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `--allow-short-secret` takes the 80-bit keys older services issued,
+/// nothing shorter.
+#[test]
+fn allow_short_secret_stops_at_80_bits() {
+    // 80 bits: accepted.
+    let out = otpkit(&["code", "--allow-short-secret", "JBSWY3DPEHPK3PXP"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // 8 bits (`AA`) and 40 bits: refused, exit 2.
+    for secret in ["AA", "JBSWY3DP"] {
+        let out = otpkit(&["code", "--allow-short-secret", secret]);
+        assert_eq!(out.status.code(), Some(2), "{secret}: {}", stderr(&out));
+        assert!(stderr(&out).contains("80 bits"), "{}", stderr(&out));
+    }
 }

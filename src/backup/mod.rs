@@ -87,7 +87,7 @@ use crate::random::CryptoRng;
 
 pub use codes::BackupCodes;
 pub use import::{CodeCase, ImportFormat};
-pub use options::{BackupCodeOptions, BackupHashScheme};
+pub use options::{BackupCodeOptions, BackupHashScheme, MIN_NEW_ITERATIONS};
 
 use crate::engine::Typo;
 use crate::error::Error;
@@ -235,6 +235,7 @@ impl BackupCodeSet {
         rng: &mut R,
     ) -> Result<(BackupCodes, Self), Error> {
         options.check()?;
+        options.check_new(pepper.is_some())?;
         let mut set = Self {
             scheme: options.scheme,
             peppered: pepper.is_some(),
@@ -581,8 +582,13 @@ impl BackupCodeSet {
             .count(codes.len())
             .length(length)
             .scheme(BackupHashScheme::HmacSha256);
+        // Made peppered (a set of short unpeppered HMAC codes is below the
+        // floor for new sets), then its slots rewritten unpeppered.
+        let pepper = Pepper::new(&[7; 32]).unwrap();
         let (_, mut set) =
-            Self::generate_with_rng(&options, None, now, &mut crate::random::os()).unwrap();
+            Self::generate_with_rng(&options, Some(&pepper), now, &mut crate::random::os())
+                .unwrap();
+        set.peppered = false;
         for (slot, code) in set.slots.iter_mut().zip(codes) {
             let symbols = normalize(code, length).unwrap();
             slot.hash = SlotHash::Digest(*hmac_sha256(&[], &[&set.salt, &symbols]));
@@ -636,12 +642,38 @@ mod tests {
     }
 
     #[test]
+    fn new_sets_meet_the_floors() {
+        let pepper = Pepper::new(&[1; 32]).unwrap();
+        let weak = |options: &BackupCodeOptions, pepper: Option<&Pepper>| {
+            matches!(
+                BackupCodeSet::generate_with_rng(options, pepper, 0, &mut os()),
+                Err(Error::WeakBackupScheme { .. })
+            )
+        };
+        let pbkdf2 = |iterations| {
+            BackupCodeOptions::default()
+                .count(1)
+                .scheme(BackupHashScheme::Pbkdf2Sha256 { iterations })
+        };
+        assert!(weak(&pbkdf2(9_999), None) && weak(&pbkdf2(1_000), Some(&pepper)));
+        assert!(!weak(&pbkdf2(MIN_NEW_ITERATIONS), None));
+        let hmac = |length| {
+            BackupCodeOptions::default()
+                .length(length)
+                .scheme(BackupHashScheme::HmacSha256)
+        };
+        // Without a pepper, only codes of 112 bits or more.
+        assert!(weak(&hmac(8), None) && weak(&hmac(22), None));
+        assert!(!weak(&hmac(23), None) && !weak(&hmac(8), Some(&pepper)));
+    }
+
+    #[test]
     fn pepper_is_required_when_used_and_must_match() {
         let pepper = Pepper::new(&[1; 32]).unwrap();
         let other = Pepper::new(&[2; 32]).unwrap();
         for scheme in [
             BackupHashScheme::HmacSha256,
-            BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 },
+            BackupHashScheme::Pbkdf2Sha256 { iterations: 10_000 },
         ] {
             let options = BackupCodeOptions::default().scheme(scheme);
             let (codes, mut set) =

@@ -47,7 +47,7 @@ impl BackupHashScheme {
 /// use otpkit::BackupCodeSet;
 /// use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
 ///
-/// let pbkdf2 = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 }; // PBKDF2 defaults to 100 000
+/// let pbkdf2 = BackupHashScheme::Pbkdf2Sha256 { iterations: 10_000 }; // PBKDF2 defaults to 100 000; 10 000 is the floor
 /// let options = BackupCodeOptions::default().count(8).length(12).scheme(pbkdf2);
 /// let (codes, set) = BackupCodeSet::generate(&options, None, 0)?;
 /// assert_eq!((codes.len(), set.total()), (8, 8));
@@ -104,7 +104,7 @@ impl BackupCodeOptions {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
-    /// let slow = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
+    /// let slow = BackupHashScheme::Pbkdf2Sha256 { iterations: 10_000 };
     /// let options = BackupCodeOptions::default().count(1).scheme(slow);
     /// assert_eq!(BackupCodeSet::generate(&options, None, 0)?.1.scheme(), slow);
     /// # Ok::<(), otpkit::Error>(())
@@ -129,6 +129,37 @@ impl BackupCodeOptions {
             });
         }
         check_scheme(self.scheme)
+    }
+}
+
+/// PBKDF2 iterations a new set needs at least (NIST SP 800-63B's minimum
+/// for PBKDF2); stored and imported sets load from 1 000 up, as they are.
+pub const MIN_NEW_ITERATIONS: u32 = 10_000;
+
+/// The symbols a code needs for fast (HMAC) hashes without a pepper: one
+/// hash a guess, so the code alone must resist offline search with 112
+/// bits (23 of the 31-symbol alphabet carry 23 · log2 31 ≈ 113.9).
+const MIN_UNPEPPERED_HMAC_LENGTH: usize = 23;
+
+impl BackupCodeOptions {
+    /// The floors of a new set (`peppered`: made with a pepper).
+    pub(crate) fn check_new(&self, peppered: bool) -> Result<(), Error> {
+        match self.scheme {
+            BackupHashScheme::Pbkdf2Sha256 { iterations } if iterations < MIN_NEW_ITERATIONS => {
+                Err(Error::WeakBackupScheme {
+                    reason: "new sets need PBKDF2 at 10000 iterations or more",
+                })
+            }
+            BackupHashScheme::HmacSha256
+                if !peppered && self.length < MIN_UNPEPPERED_HMAC_LENGTH =>
+            {
+                Err(Error::WeakBackupScheme {
+                    reason: "hmac-sha256 without a pepper needs codes of 23 symbols or more \
+                             (112 bits); give a pepper, or use pbkdf2-sha256",
+                })
+            }
+            _ => Ok(()),
+        }
     }
 }
 
