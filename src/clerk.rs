@@ -135,7 +135,8 @@ pub struct IdentificationLink {
 /// # }
 /// ```
 ///
-/// `Debug` shows how many backup codes there are, never the codes.
+/// `Debug` shows how many backup codes there are, never the codes; they
+/// are wiped when the value is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PhoneNumber {
     /// The identification's id (optional on the wire).
@@ -158,6 +159,19 @@ pub struct PhoneNumber {
     pub created_at: i64,
     /// Last update, Unix milliseconds.
     pub updated_at: i64,
+}
+
+impl Drop for PhoneNumber {
+    fn drop(&mut self) {
+        wipe_codes(&mut self.backup_codes);
+    }
+}
+
+/// Wipes backup codes in place (their bytes, before the memory is freed).
+fn wipe_codes(codes: &mut Option<Option<Vec<String>>>) {
+    if let Some(Some(codes)) = codes {
+        zeroize::Zeroize::zeroize(codes);
+    }
 }
 
 impl fmt::Debug for PhoneNumber {
@@ -424,19 +438,26 @@ mod wire {
         updated_at: i64,
     }
 
+    impl Drop for PhoneWire {
+        fn drop(&mut self) {
+            super::wipe_codes(&mut self.backup_codes);
+        }
+    }
+
     impl Serialize for PhoneNumber {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let p = self.clone();
+            // A copy for the wire, wiped when dropped like the original.
+            let mut p = self.clone();
             PhoneWire {
-                id: p.id,
+                id: p.id.take(),
                 object: PhoneObject::PhoneNumber,
-                phone_number: p.phone_number,
+                phone_number: core::mem::take(&mut p.phone_number),
                 reserved_for_second_factor: p.reserved_for_second_factor,
                 default_second_factor: p.default_second_factor,
                 reserved: p.reserved,
-                verification: p.verification,
-                linked_to: p.linked_to,
-                backup_codes: p.backup_codes,
+                verification: p.verification.take(),
+                linked_to: core::mem::take(&mut p.linked_to),
+                backup_codes: p.backup_codes.take(),
                 created_at: p.created_at,
                 updated_at: p.updated_at,
             }
@@ -446,16 +467,16 @@ mod wire {
 
     impl<'de> Deserialize<'de> for PhoneNumber {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let p = PhoneWire::deserialize(d)?;
+            let mut p = PhoneWire::deserialize(d)?;
             Ok(Self {
-                id: p.id,
-                phone_number: p.phone_number,
+                id: p.id.take(),
+                phone_number: core::mem::take(&mut p.phone_number),
                 reserved_for_second_factor: p.reserved_for_second_factor,
                 default_second_factor: p.default_second_factor,
                 reserved: p.reserved,
-                verification: p.verification,
-                linked_to: p.linked_to,
-                backup_codes: p.backup_codes,
+                verification: p.verification.take(),
+                linked_to: core::mem::take(&mut p.linked_to),
+                backup_codes: p.backup_codes.take(),
                 created_at: p.created_at,
                 updated_at: p.updated_at,
             })

@@ -263,6 +263,21 @@ fn no_freed_block_holds_a_secret() {
         serde_json::to_writer(&mut *out, &resource).unwrap();
     });
 
+    let phone_json = Zeroizing::new(format!(
+        r#"{{"object":"phone_number","phone_number":"+15550100","reserved":false,"verification":null,"linked_to":[],"backup_codes":["{}"],"created_at":1,"updated_at":2}}"#,
+        &*code
+    ));
+    run(
+        "clerk phone number's backup codes: parse, write, drop",
+        &mut || {
+            let phone: otpkit::clerk::PhoneNumber = serde_json::from_str(&phone_json).unwrap();
+            let mut out = Zeroizing::new(Vec::with_capacity(8192));
+            serde_json::to_writer(&mut *out, &phone).unwrap();
+            let copy = phone.clone();
+            assert_eq!(copy, phone);
+        },
+    );
+
     for (name, hits, scanned) in &report {
         eprintln!("{name}: {scanned} freed blocks scanned, {hits} held a copy");
     }

@@ -151,6 +151,45 @@ fn a_challenge_with_no_attempts_left_gets_no_guess() {
     assert_eq!(outcome, CheckOutcome::Valid);
 }
 
+/// A stored challenge is held to the bounds its builder enforces: no
+/// stored policy grants more attempts, retries, lifetime or cool-down than
+/// `ChallengePolicy` would let a new one have.
+#[test]
+fn a_stored_challenge_is_held_to_its_builders_bounds() {
+    let (_, challenge) =
+        OtpChallenge::create(Delivery::PhoneCode, &ChallengePolicy::default(), None, T).unwrap();
+    let json = serde_json::to_value(&challenge).unwrap();
+    for (field, value, said) in [
+        ("max_attempts", json!(1000), "max_attempts must be 1 to 10"),
+        ("max_retries", json!(1000), "max_retries must be at most 10"),
+        (
+            "retry_cooldown",
+            json!(1_000_000),
+            "retry_cooldown must be at most 3600",
+        ),
+    ] {
+        let mut edited = json.clone();
+        edited[field] = value;
+        let err = refusal::<OtpChallenge>(edited);
+        assert!(err.contains(said), "{field}: {err}");
+    }
+    // A lifetime of years (its expiry moved along with it).
+    let mut edited = json.clone();
+    edited["ttl"] = json!(10 * 365 * 86_400u64);
+    edited["expire_at"] = json!(T + 10 * 365 * 86_400);
+    let err = refusal::<OtpChallenge>(edited);
+    assert!(err.contains("ttl must be 1 to 86400"), "{err}");
+    // And the builder refuses the same policies.
+    for policy in [
+        ChallengePolicy::default().max_attempts(11),
+        ChallengePolicy::default().max_retries(11),
+        ChallengePolicy::default().ttl(86_401),
+        ChallengePolicy::default().retry_cooldown(3601),
+    ] {
+        assert!(OtpChallenge::create(Delivery::PhoneCode, &policy, None, T).is_err());
+    }
+}
+
 // ---- properties over every state that loads ----
 
 /// A JSON field and a value to put in it: edges and plausible values.

@@ -215,6 +215,37 @@ impl Default for ChallengePolicy {
 }
 
 impl ChallengePolicy {
+    /// The longest lifetime: a day (a code sent by SMS or e-mail lives
+    /// minutes; a day covers a slow e-mail link).
+    pub const MAX_TTL: u64 = 86_400;
+    /// The most answers: 10 (each one a guess at a 10⁶ code).
+    pub const MAX_ATTEMPTS: u32 = 10;
+    /// The most new codes after the first: 10.
+    pub const MAX_RETRIES: u32 = 10;
+    /// The longest wait between two sends: an hour.
+    pub const MAX_RETRY_COOLDOWN: u64 = 3600;
+
+    /// Whether a challenge can run under this policy: digits 6 to 10, a
+    /// lifetime of 1 s to [`Self::MAX_TTL`], 1 to [`Self::MAX_ATTEMPTS`]
+    /// answers, at most [`Self::MAX_RETRIES`] retries at most
+    /// [`Self::MAX_RETRY_COOLDOWN`] apart. Checked when a challenge is
+    /// created and when a stored one is loaded, alike.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        check_digits(self.digits)?;
+        let reason = if self.ttl == 0 || self.ttl > Self::MAX_TTL {
+            "ttl must be 1 to 86400 seconds"
+        } else if self.max_attempts == 0 || self.max_attempts > Self::MAX_ATTEMPTS {
+            "max_attempts must be 1 to 10"
+        } else if self.max_retries > Self::MAX_RETRIES {
+            "max_retries must be at most 10"
+        } else if self.retry_cooldown > Self::MAX_RETRY_COOLDOWN {
+            "retry_cooldown must be at most 3600 seconds"
+        } else {
+            return Ok(());
+        };
+        Err(Error::InvalidPolicy { reason })
+    }
+
     /// Digits per code, 6 to 10 (checked by [`OtpChallenge::create`];
     /// default 6).
     pub const fn digits(mut self, digits: u8) -> Self {
@@ -222,27 +253,28 @@ impl ChallengePolicy {
         self
     }
 
-    /// Seconds from creation until the challenge expires, at least 1
+    /// Seconds from creation until the challenge expires, 1 to a day
     /// (default 600). Retries send new codes but do not extend it.
     pub const fn ttl(mut self, seconds: u64) -> Self {
         self.ttl = seconds;
         self
     }
 
-    /// Answers allowed, over all codes sent, at least 1 (default 5); the
+    /// Answers allowed, over all codes sent, 1 to 10 (default 5); the
     /// last wrong one fails the challenge.
     pub const fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
         self
     }
 
-    /// New codes that may be sent after the first (default 3).
+    /// New codes that may be sent after the first, at most 10 (default 3).
     pub const fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
     }
 
-    /// Seconds that must pass between two sends (default 30).
+    /// Seconds that must pass between two sends, at most an hour
+    /// (default 30).
     pub const fn retry_cooldown(mut self, seconds: u64) -> Self {
         self.retry_cooldown = seconds;
         self
@@ -389,17 +421,7 @@ impl OtpChallenge {
         now: u64,
         rng: &mut R,
     ) -> Result<(Code, Self), Error> {
-        check_digits(policy.digits)?;
-        if policy.ttl == 0 {
-            return Err(Error::InvalidPolicy {
-                reason: "ttl must be at least 1 second",
-            });
-        }
-        if policy.max_attempts == 0 {
-            return Err(Error::InvalidPolicy {
-                reason: "max_attempts must be at least 1",
-            });
-        }
+        policy.check()?;
         let expire_at = now.checked_add(policy.ttl).ok_or(Error::InvalidPolicy {
             reason: "expiry time overflows",
         })?;

@@ -41,10 +41,18 @@ impl TryFrom<Wire> for OtpChallenge {
         if w.version != 1 {
             return Err(bad("unsupported record version"));
         }
-        crate::engine::check_digits(w.digits).map_err(|_| bad("digits out of range"))?;
-        if w.ttl == 0 || w.max_attempts == 0 {
-            return Err(bad("ttl and max_attempts must be at least 1"));
-        }
+        let policy = ChallengePolicy {
+            digits: w.digits,
+            ttl: w.ttl,
+            max_attempts: w.max_attempts,
+            max_retries: w.max_retries,
+            retry_cooldown: w.retry_cooldown,
+        };
+        // The builder's bounds, alike: no stored policy grants more.
+        policy.check().map_err(|e| match e {
+            Error::InvalidPolicy { reason } => bad(reason),
+            _ => bad("digits out of range"),
+        })?;
         if w.attempts > w.max_attempts || w.retries > w.max_retries {
             return Err(bad("more attempts or retries than the policy allows"));
         }
@@ -72,13 +80,7 @@ impl TryFrom<Wire> for OtpChallenge {
         }
         Ok(Self {
             strategy: w.strategy,
-            policy: ChallengePolicy {
-                digits: w.digits,
-                ttl: w.ttl,
-                max_attempts: w.max_attempts,
-                max_retries: w.max_retries,
-                retry_cooldown: w.retry_cooldown,
-            },
+            policy,
             peppered: w.peppered,
             salt: hex::decode::<SALT_LEN>(&w.salt).ok_or(bad("salt is not 16 bytes of hex"))?,
             code_hash: hex::decode::<HASH_LEN>(&w.code_hash)
