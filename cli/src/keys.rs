@@ -36,6 +36,7 @@ impl KeyArg {
         let Some(var) = &self.key_env else {
             return Ok(None);
         };
+        let var = variable_name("--key-env", var)?;
         let bytes = env_secret(var)
             .ok_or_else(|| Failure::Usage(format!("environment variable {var} is not set")))?;
         let text = std::str::from_utf8(&bytes)
@@ -50,6 +51,27 @@ impl KeyArg {
 /// The bytes of an environment variable, wiped on drop; `None` when unset.
 fn env_secret(var: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
     std::env::var_os(var).map(|value| zeroize::Zeroizing::new(value.into_encoded_bytes()))
+}
+
+/// `var`, if it can be the name of an environment variable: 1 to 64
+/// letters, digits and `_`, not starting with a digit, and not shaped like
+/// a key (20 or more letters and digits without a `_`: a pasted pepper or
+/// key). Refused without being repeated: what was typed may be the secret
+/// itself, put where its variable's name belongs.
+fn variable_name<'a>(flag: &str, var: &'a str) -> Result<&'a str, Failure> {
+    let named = !var.is_empty()
+        && var.len() <= 64
+        && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !var.as_bytes()[0].is_ascii_digit();
+    let key_shaped = var.len() >= 20 && !var.contains('_');
+    if named && !key_shaped {
+        Ok(var)
+    } else {
+        Err(Failure::Usage(format!(
+            "{flag} takes the name of an environment variable (letters, digits, _), not a \
+             value: what was given is not shown, since it may be the secret itself"
+        )))
+    }
 }
 
 /// The environment variable a pepper is read from when `--pepper-env` is
@@ -74,7 +96,10 @@ impl PepperArg {
     /// The pepper: from `--pepper-env` (which must be set), else from
     /// `OTPKIT_PEPPER` if set, else none.
     pub fn load(&self) -> Result<Option<Pepper>, Failure> {
-        let var = self.pepper_env.as_deref().unwrap_or(DEFAULT_PEPPER_ENV);
+        let var = match self.pepper_env.as_deref() {
+            Some(var) => variable_name("--pepper-env", var)?,
+            None => DEFAULT_PEPPER_ENV,
+        };
         let Some(bytes) = env_secret(var) else {
             return match &self.pepper_env {
                 Some(var) => Err(Failure::Usage(format!(
@@ -103,13 +128,12 @@ impl PepperArg {
     }
 }
 
-/// A key problem is the caller's (exit 2); a record that fails its checks is
-/// the file's (exit 3).
+/// A key not given is the caller's (exit 2); a record that does not open
+/// with the key it names (edited on disk, moved, or sealed with another
+/// key of that id) or fails its checks is the file's (exit 3).
 fn open_failure(err: otpkit::Error) -> Failure {
     match err {
-        otpkit::Error::KeyNotInKeyring { .. } | otpkit::Error::SealedSecretBroken => {
-            Failure::Usage(err.to_string())
-        }
+        otpkit::Error::KeyNotInKeyring { .. } => Failure::Usage(err.to_string()),
         err => Failure::File(err.to_string()),
     }
 }

@@ -541,7 +541,10 @@ fn records_are_sealed_and_keys_rotate() {
     let other = verify(&b, "123456");
     assert_eq!(other.status.code(), Some(2));
     assert!(stderr(&other).contains("key \"a\""), "{}", stderr(&other));
+    // Another key of the same id: the record does not open, the file's
+    // problem (exit 3).
     let impostor = verify(&key_text("a", 0xab), "123456");
+    assert_eq!(impostor.status.code(), Some(3), "{}", stderr(&impostor));
     assert!(
         stderr(&impostor).contains("does not open"),
         "{}",
@@ -719,5 +722,54 @@ fn allow_short_secret_stops_at_80_bits() {
         let out = otpkit(&["code", "--allow-short-secret", secret]);
         assert_eq!(out.status.code(), Some(2), "{secret}: {}", stderr(&out));
         assert!(stderr(&out).contains("80 bits"), "{}", stderr(&out));
+    }
+}
+
+/// A secret typed where `--pepper-env` / `--key-env` expect a variable's
+/// name is refused without being shown.
+#[test]
+fn a_value_given_for_a_variable_name_is_never_echoed() {
+    let dir = temp_dir();
+    let set = dir.path().join("set.json");
+    for (flag, value) in [
+        ("--pepper-env", "s3cret-pepper-of-sixteen-bytes"),
+        ("--pepper-env", "ABCDEFGHJKMNPQRSTUVWXYZ234567"),
+        (
+            "--key-env",
+            "otpkit-key:v1:k:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        ),
+    ] {
+        let record = dir.path().join("r.json");
+        let record_arg = record.to_str().unwrap();
+        if !record.exists() {
+            let made = otpkit(&[
+                "enroll",
+                "--issuer",
+                "Demo",
+                "--account",
+                "a",
+                "--record",
+                record_arg,
+                "--unsealed",
+            ]);
+            assert!(made.status.success(), "{}", stderr(&made));
+        }
+        let args: Vec<&str> = if flag == "--pepper-env" {
+            vec!["backup", "new", flag, value, "-o", set.to_str().unwrap()]
+        } else {
+            vec!["verify", "--record", record_arg, "123456", flag, value]
+        };
+        let out = otpkit(&args);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains(value),
+            "{flag} echoed: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("name of an environment variable"),
+            "{}",
+            stderr(&out)
+        );
     }
 }
