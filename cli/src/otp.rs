@@ -83,9 +83,37 @@ enum Generator {
 }
 
 impl OtpArgs {
-    fn generator(&self, secret: &str, window: u64) -> Result<Generator, Failure> {
+    /// The generator `secret` (Base32, or an otpauth:// URI) and the flags
+    /// make; `totp_only` names the caller's own TOTP-only flags that were
+    /// given (verify's `--last-step`). Beside a URI, a flag its parameters
+    /// replace, or one that does not apply to its type, is refused naming
+    /// both: never dropped.
+    fn generator(
+        &self,
+        secret: &str,
+        window: u64,
+        totp_only: &[&'static str],
+    ) -> Result<Generator, Failure> {
         let input = read_argument(secret)?;
         if let Some(uri) = parse_uri_if_uri(&input, self.allow_short_secret)? {
+            let not_for = |flag: &str, kind: &str| {
+                Failure::Usage(format!(
+                    "{flag} does not apply to {kind} otpauth:// URI: drop one or the other"
+                ))
+            };
+            match uri.otp_type() {
+                OtpType::Totp { .. } if self.counter.is_some() => {
+                    return Err(not_for("--counter", "a totp"));
+                }
+                OtpType::Hotp { .. } => {
+                    let mut timed: Vec<&str> = totp_only.to_vec();
+                    timed.extend(self.at.map(|_| "--at"));
+                    if let Some(flag) = timed.first() {
+                        return Err(not_for(flag, "an hotp"));
+                    }
+                }
+                _ => {}
+            }
             let mut given = self.settings.given();
             given.extend(self.t0.map(|_| "--t0"));
             given.extend(self.hotp.then_some("--hotp"));
@@ -131,7 +159,7 @@ impl OtpArgs {
 }
 
 pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
-    let code = match args.otp.generator(&args.secret, 0)? {
+    let code = match args.otp.generator(&args.secret, 0, &[])? {
         Generator::Totp(totp) => totp.generate_at(args.otp.now()?)?,
         Generator::Hotp(hotp, counter) => hotp.generate(counter),
     };
@@ -157,7 +185,8 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
         ));
     }
     let window = args.window.unwrap_or(1);
-    match args.otp.generator(secret, window)? {
+    let totp_only: Vec<&'static str> = args.last_step.map(|_| "--last-step").into_iter().collect();
+    match args.otp.generator(secret, window, &totp_only)? {
         Generator::Totp(totp) => {
             let last = args.last_step.map(TimeStep::new);
             match totp.verify_at(code, args.otp.now()?, last)? {

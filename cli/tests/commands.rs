@@ -773,3 +773,40 @@ fn a_value_given_for_a_variable_name_is_never_echoed() {
         );
     }
 }
+
+/// Beside an otpauth:// URI, a flag that does not apply to its type is
+/// refused naming both (exit 2), never dropped.
+#[test]
+fn no_flag_is_dropped_beside_a_uri() {
+    let totp = format!("otpauth://totp/a?secret={SECRET}");
+    let hotp = format!("otpauth://hotp/a?secret={SECRET}&counter=0");
+    for (args, flag, kind) in [
+        (
+            vec!["code", "--counter", "5", totp.as_str()],
+            "--counter",
+            "totp",
+        ),
+        (
+            vec!["verify", "--last-step", "999999", hotp.as_str(), "755224"],
+            "--last-step",
+            "hotp",
+        ),
+        (vec!["code", "--at", "59", hotp.as_str()], "--at", "hotp"),
+        (
+            vec!["verify", "--at", "59", hotp.as_str(), "755224"],
+            "--at",
+            "hotp",
+        ),
+    ] {
+        let out = otpkit(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(flag) && stderr(&out).contains(kind),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // What does apply still works: an HOTP URI's counter moved on.
+    let out = otpkit(&["code", "--counter", "1", &hotp]);
+    assert_eq!(stdout(&out), "287082\n", "{}", stderr(&out));
+}
