@@ -4,4 +4,6 @@
 #[path = "../properties.rs"]
 mod properties;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| properties::backup(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = properties::backup(data);
+});

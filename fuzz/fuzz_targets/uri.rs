@@ -4,4 +4,6 @@
 #[path = "../properties.rs"]
 mod properties;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| properties::uri(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = properties::uri(data);
+});
