@@ -96,3 +96,67 @@ fn malformed_imports_name_the_line_and_never_echo_it() {
         "{err:?}"
     );
 }
+
+/// A TOTP-shaped wrong code costs no slow hash against imported codes of
+/// another length (kept from a plaintext list, or declared for hashes);
+/// against codes of unknown length it may be one, and is hashed.
+#[test]
+fn imported_codes_of_a_known_length_cost_no_hash_for_a_totp_code() {
+    use otpkit::TotpRecord;
+    use otpkit::backup::BackupCodeOptions;
+    use otpkit::record::{EnrollmentOptions, Verification};
+    let t = 1_700_000_000;
+    let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
+    let (record, _) =
+        TotpRecord::create("ACME", "carol", &EnrollmentOptions::default(), t).unwrap();
+    let code = record.totp().generate_at(t).unwrap().to_string();
+    let (record, _) = record.verify(&code, None, t).unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let hashes_for = |set: BackupCodeSet| {
+        let record = record
+            .clone()
+            .with_new_backup_codes(set, BackupCodeOptions::default(), t)
+            .unwrap();
+        matches!(
+            record.begin_verify(wrong, t + 60).unwrap(),
+            Verification::CheckBackupCode(..)
+        )
+    };
+    // Plaintext codes of 8 characters: their length is kept.
+    let eight =
+        BackupCodeSet::import_plain(&["k3mw7q2p", "a9x4t6zr"], CodeCase::Lower, fast, None, t)
+            .unwrap();
+    assert_eq!(eight.code_length(), 8);
+    assert!(
+        !hashes_for(eight.clone()),
+        "a 6-digit code is no 8-character code"
+    );
+    // Their JSON keeps it.
+    let json = serde_json::to_string(&eight).unwrap();
+    assert_eq!(serde_json::from_str::<BackupCodeSet>(&json).unwrap(), eight);
+    // Mixed lengths: unknown, so a 6-character input may be one.
+    let mixed =
+        BackupCodeSet::import_plain(&["k3mw7q", "a9x4t6zr"], CodeCase::Lower, fast, None, t)
+            .unwrap();
+    assert_eq!(mixed.code_length(), 0);
+    assert!(hashes_for(mixed));
+    // Foreign hashes: unknown until declared.
+    let stored = [
+        "yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg==",
+    ];
+    let keycloak =
+        BackupCodeSet::import_hashes(ImportFormat::Sha512, &stored, CodeCase::Upper, t).unwrap();
+    assert!(hashes_for(keycloak.clone()));
+    let declared = keycloak.with_code_length(12).unwrap();
+    assert!(!hashes_for(declared.clone()));
+    assert_eq!(
+        BackupCodeSet::generate(&BackupCodeOptions::default(), None, t)
+            .unwrap()
+            .1
+            .with_code_length(12),
+        Err(Error::InvalidBackupRecord {
+            reason: "only an imported set takes a declared code length"
+        })
+    );
+    let _ = declared;
+}

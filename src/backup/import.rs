@@ -145,6 +145,47 @@ pub(super) fn normalize(input: &str, case: CodeCase) -> Result<Zeroizing<Vec<u8>
 }
 
 impl BackupCodeSet {
+    /// Declares the length of an imported set's codes (letters and digits,
+    /// dashes and spaces not counted), when the application that made them
+    /// used one length: input of another length is then no code of the
+    /// set and costs no hash — a 6-digit TOTP code typed by a user whose
+    /// imported codes are 8 characters never runs bcrypt against them.
+    /// (A set imported from a plaintext list of one length keeps it
+    /// already.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidBackupRecord`] for a set that is not imported, or a
+    /// length outside 4 to 64.
+    ///
+    /// ```
+    /// use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
+    /// let stored = ["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="];
+    /// let set = BackupCodeSet::import_hashes(ImportFormat::Sha512, &stored, CodeCase::Upper, 0)?;
+    /// assert_eq!(set.code_length(), 0); // unknown: any 4 to 64 may be one
+    /// assert_eq!(set.with_code_length(12)?.code_length(), 12);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn with_code_length(mut self, length: usize) -> Result<Self, Error> {
+        match self.form {
+            super::Form::Imported { case, format, .. } if (4..=64).contains(&length) => {
+                self.form = super::Form::Imported {
+                    case,
+                    format,
+                    length: Some(length),
+                };
+                Ok(self)
+            }
+            super::Form::Imported { .. } => Err(Error::InvalidBackupRecord {
+                reason: "an imported code is 4 to 64 letters and digits",
+            }),
+            super::Form::Otpkit { .. } => Err(Error::InvalidBackupRecord {
+                reason: "only an imported set takes a declared code length",
+            }),
+        }
+    }
+}
+
+impl BackupCodeSet {
     /// A set of backup codes hashed by another application (one stored hash
     /// per code, in `format`), verified in place and used up like a set of
     /// ours. See [`ImportFormat`] for the formats and their cost.
@@ -199,6 +240,7 @@ impl BackupCodeSet {
             form: super::Form::Imported {
                 case,
                 format: Some(format),
+                length: None,
             },
             slots,
             created_at: now,
@@ -270,18 +312,33 @@ impl BackupCodeSet {
             scheme,
             peppered: pepper.is_some(),
             salt: super::fresh_salt(rng),
-            form: super::Form::Imported { case, format: None },
+            form: super::Form::Imported {
+                case,
+                format: None,
+                length: None,
+            },
             slots: Vec::with_capacity(codes.len()),
             created_at: now,
             updated_at: now,
         };
+        let mut lengths = Vec::with_capacity(codes.len());
         for (position, code) in codes.iter().enumerate() {
             let symbols = normalize(code, case).map_err(|_| Error::InvalidImportedHash {
                 position,
                 reason: "a code must be 4 to 64 ASCII letters and digits",
             })?;
+            lengths.push(symbols.len());
             let hash = SlotHash::Digest(*set.hash(&symbols, pepper));
             set.slots.push(Slot { hash, used: false });
+        }
+        // Codes of one length keep it: input of another is no code of the
+        // set, and costs no hash.
+        if lengths.windows(2).all(|pair| pair[0] == pair[1]) {
+            set.form = super::Form::Imported {
+                case,
+                format: None,
+                length: lengths.first().copied(),
+            };
         }
         Ok(set)
     }

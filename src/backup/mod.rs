@@ -153,10 +153,15 @@ enum Form {
     /// Ours: `length` symbols of [`ALPHABET`], in any case.
     Otpkit { length: usize },
     /// Imported: ASCII letters and digits folded to `case`, hashed by
-    /// another application in `format` (or by us from a plaintext list).
+    /// another application in `format` (or by us from a plaintext list);
+    /// `length` the codes' length when known (kept at import from a
+    /// plaintext list, or declared with
+    /// [`BackupCodeSet::with_code_length`]): input of another length is no
+    /// code of the set, and costs no hash.
     Imported {
         case: CodeCase,
         format: Option<ImportFormat>,
+        length: Option<usize>,
     },
 }
 
@@ -321,7 +326,18 @@ impl BackupCodeSet {
     fn symbols(&self, input: &str) -> Result<Zeroizing<Vec<u8>>, Typo> {
         match self.form {
             Form::Otpkit { length } => normalize(input, length),
-            Form::Imported { case, .. } => import::normalize(input, case),
+            Form::Imported { case, length, .. } => {
+                let symbols = import::normalize(input, case)?;
+                match length {
+                    Some(expected) if symbols.len() != expected => {
+                        Err(Typo::WrongBackupCodeLength {
+                            expected,
+                            found: symbols.len(),
+                        })
+                    }
+                    _ => Ok(symbols),
+                }
+            }
         }
     }
 
@@ -480,7 +496,10 @@ impl BackupCodeSet {
     pub const fn code_length(&self) -> usize {
         match self.form {
             Form::Otpkit { length } => length,
-            Form::Imported { .. } => 0,
+            Form::Imported { length, .. } => match length {
+                Some(length) => length,
+                None => 0,
+            },
         }
     }
 

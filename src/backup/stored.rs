@@ -48,6 +48,7 @@ fn hasher(set: &BackupCodeSet) -> String {
             Form::Imported {
                 case,
                 format: Some(format),
+                ..
             },
             _,
         ) => {
@@ -136,10 +137,8 @@ fn parse_hasher(text: &str, length: usize) -> Result<Hasher, Error> {
     if let Some(format) = id.strip_prefix("otpkit-import-") {
         let format = ImportFormat::from_name(format).ok_or(bad("unknown hasher"))?;
         let case = case.ok_or(bad("an imported set names its code case"))?;
-        if iterations.is_some() || pepper.is_some() || !salt.is_empty() || length != 0 {
-            return Err(bad(
-                "an imported set has no salt, pepper, iterations or length",
-            ));
+        if iterations.is_some() || pepper.is_some() || !salt.is_empty() {
+            return Err(bad("an imported set has no salt, pepper or iterations"));
         }
         return Ok(Hasher {
             scheme: BackupHashScheme::default(),
@@ -148,6 +147,7 @@ fn parse_hasher(text: &str, length: usize) -> Result<Hasher, Error> {
             form: Form::Imported {
                 case,
                 format: Some(format),
+                length: imported_length(length)?,
             },
         });
     }
@@ -168,8 +168,11 @@ fn parse_hasher(text: &str, length: usize) -> Result<Hasher, Error> {
     };
     let salt = hex::decode::<SALT_LEN>(salt).ok_or(bad("salt is not 16 bytes of hex"))?;
     let form = match case {
-        Some(case) if length == 0 => Form::Imported { case, format: None },
-        Some(_) => return Err(bad("an imported set has no code length")),
+        Some(case) => Form::Imported {
+            case,
+            format: None,
+            length: imported_length(length)?,
+        },
         None if LENGTHS.contains(&length) => Form::Otpkit { length },
         None => return Err(bad("code length out of range")),
     };
@@ -179,6 +182,16 @@ fn parse_hasher(text: &str, length: usize) -> Result<Hasher, Error> {
         salt,
         form,
     })
+}
+
+/// An imported set's stored code length: 0 for unknown (any 4 to 64), else
+/// 4 to 64.
+fn imported_length(length: usize) -> Result<Option<usize>, Error> {
+    match length {
+        0 => Ok(None),
+        4..=64 => Ok(Some(length)),
+        _ => Err(bad("an imported code length is 4 to 64 (0: unknown)")),
+    }
 }
 
 impl TryFrom<Set> for BackupCodeSet {
