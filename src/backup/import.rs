@@ -333,7 +333,7 @@ impl BackupCodeSet {
         }
         // Codes of one length keep it: input of another is no code of the
         // set, and costs no hash.
-        if lengths.windows(2).all(|pair| pair[0] == pair[1]) {
+        if lengths.iter().all(|&length| Some(&length) == lengths.first()) {
             set.form = super::Form::Imported {
                 case,
                 format: None,
