@@ -13,3 +13,4 @@ mod commands;
 mod contract;
 #[cfg(unix)]
 mod races;
+mod refusals;

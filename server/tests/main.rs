@@ -13,6 +13,7 @@ mod batch;
 mod connections;
 mod delivery;
 mod dev;
+mod ding_api;
 mod limits;
 mod observability;
 mod operator;

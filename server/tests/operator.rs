@@ -139,3 +139,71 @@ async fn the_readmes_key_rotation_runs_as_written() {
     }
     server.stop();
 }
+
+/// Every problem with the secrets at once: missing ones and weak ones,
+/// each naming its variable.
+#[test]
+fn without_dev_missing_or_weak_secrets_are_named_together() {
+    let (_dir, db) = sqlite();
+    let start = |pepper: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_otpkit-server"));
+        command
+            .args(["--listen", "127.0.0.1:0", "--database", &db])
+            .env_remove("OTPKIT_API_KEY")
+            .env("OTPKIT_SEALING_KEYS", crate::support::SEALING_KEYS)
+            .env_remove("OTPKIT_PEPPER");
+        if let Some(pepper) = pepper {
+            command.env("OTPKIT_PEPPER", pepper);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = start(None);
+    assert!(said.contains("no API key: set OTPKIT_API_KEY"), "{said}");
+    assert!(said.contains("no pepper: set OTPKIT_PEPPER"), "{said}");
+    assert!(said.contains("otpkit-server secrets"), "{said}");
+    let said = start(Some("tiny-pepper"));
+    assert!(said.contains("no API key: set OTPKIT_API_KEY"), "{said}");
+    assert!(said.contains("OTPKIT_PEPPER: "), "a weak pepper: {said}");
+    assert!(
+        !said.contains("tiny-pepper"),
+        "the value is never shown: {said}"
+    );
+}
+
+/// `otpkit-server secrets` prints a set a production start accepts.
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_secrets_start_a_production_server() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_otpkit-server"))
+        .arg("secrets")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let vars: Vec<(&str, &str)> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| line.split_once('=').unwrap())
+        .collect();
+    let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names,
+        ["OTPKIT_API_KEY", "OTPKIT_SEALING_KEYS", "OTPKIT_PEPPER"]
+    );
+    let (_dir, db) = sqlite();
+    let mut command = Server::command(&db, &[]);
+    for (name, value) in &vars {
+        command.env(name, value);
+    }
+    let server = Server::spawn(command, &db);
+    let api = server.client().with_key(Some(vars[0].1));
+    api.enroll_verified("fresh").await;
+    server.stop();
+    // Twice: another set.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_otpkit-server"))
+        .arg("secrets")
+        .output()
+        .unwrap();
+    assert_ne!(String::from_utf8(again.stdout).unwrap(), text);
+}

@@ -333,7 +333,10 @@ impl BackupCodeSet {
         }
         // Codes of one length keep it: input of another is no code of the
         // set, and costs no hash.
-        if lengths.iter().all(|&length| Some(&length) == lengths.first()) {
+        if lengths
+            .iter()
+            .all(|&length| Some(&length) == lengths.first())
+        {
             set.form = super::Form::Imported {
                 case,
                 format: None,
