@@ -49,8 +49,8 @@
 //! | either, with the pepper kept out of the store | any | as above | nothing to try without the pepper |
 //!
 //! Generating a set costs one hash a code (184 ms for ten at the default).
-//! Imported sets (see [`BackupCodeSet::import_hashes`]) keep the scheme and
-//! cost they came with.
+//! Imported sets (`BackupCodeSet::import_hashes`, with the `import`
+//! feature) keep the scheme and cost they came with.
 //!
 //! ```
 //! use otpkit::BackupCodeSet;

@@ -47,7 +47,7 @@
 //! hex or bytes, 80-bit legacy keys included and flagged; the last used
 //! step, so replay protection carries over), and
 //! [`TotpRecord::with_backup_codes`] its backup codes, imported with
-//! [`BackupCodeSet::import_hashes`] or
+//! `BackupCodeSet::import_hashes` (the `import` feature) or
 //! [`BackupCodeSet::import_plain`].
 //!
 //! # Storing a record
