@@ -15,15 +15,20 @@ fn backup(c: &mut Criterion) {
             "hmac-sha256+pepper",
             BackupHashScheme::HmacSha256,
             10,
-            Some(&pepper),
+            &pepper,
         ),
         (
             "hmac-sha256, 23 symbols",
             BackupHashScheme::HmacSha256,
             23,
-            None,
+            &Pepper::NONE,
         ),
-        ("pbkdf2-sha256 100000", BackupHashScheme::PBKDF2, 10, None),
+        (
+            "pbkdf2-sha256 100000",
+            BackupHashScheme::PBKDF2,
+            10,
+            &otpkit::Pepper::NONE,
+        ),
     ] {
         let mut group = c.benchmark_group(format!("backup/{name}"));
         if name.starts_with("pbkdf2") {

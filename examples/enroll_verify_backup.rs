@@ -63,7 +63,7 @@ fn check_code(
 ) -> Result<TotpOutcome, Box<dyn Error>> {
     loop {
         let (version, record) = table.load(user, keyring)?;
-        let (next, outcome) = record.verify(code, Some(pepper), now)?;
+        let (next, outcome) = record.verify(code, pepper, now)?;
         if next == record || table.compare_and_set(user, version, &next.seal(keyring)?)? {
             return Ok(outcome);
         }

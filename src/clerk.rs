@@ -230,7 +230,7 @@ impl OtpChallenge {
     /// use otpkit::OtpChallenge;
     /// use otpkit::challenge::ChallengePolicy;
     /// use otpkit::clerk::{Strategy, Verification};
-    /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 1)?;
+    /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, 1)?;
     /// let Verification::Otp(v) = c.verification(2) else { panic!() };
     /// assert_eq!((v.attempts, v.expire_at), (Some(0), Some(601_000)));
     /// # Ok::<(), otpkit::Error>(())

@@ -54,7 +54,7 @@ fn sets_saved_by_version_1_load_and_verify() {
         );
         // Saving again reproduces the file byte for byte: the format is stable.
         assert_eq!(serde_json::to_string_pretty(&set).unwrap() + "\n", fixture);
-        let pepper = pepper.as_ref();
+        let pepper = pepper.as_ref().unwrap_or(&otpkit::Pepper::NONE);
         assert_eq!(
             set.verify_and_consume(codes[3], pepper, 1_800_000_000),
             Ok(BackupOutcome::Replayed)
@@ -73,17 +73,18 @@ fn sets_saved_by_version_1_load_and_verify() {
 
 #[test]
 fn a_used_code_stays_used_across_save_and_load() {
-    let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0).unwrap();
+    let (codes, mut set) =
+        BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0).unwrap();
     let code = codes.iter().nth(4).unwrap().to_owned();
     assert_eq!(
-        set.verify_and_consume(&code, None, 1),
+        set.verify_and_consume(&code, &otpkit::Pepper::NONE, 1),
         Ok(BackupOutcome::Valid { remaining: 9 })
     );
     let mut loaded: BackupCodeSet =
         serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
     assert_eq!(loaded, set);
     assert_eq!(
-        loaded.verify_and_consume(&code, None, 2),
+        loaded.verify_and_consume(&code, &otpkit::Pepper::NONE, 2),
         Ok(BackupOutcome::Replayed)
     );
     assert_eq!(loaded.remaining(), 9);
@@ -91,11 +92,13 @@ fn a_used_code_stays_used_across_save_and_load() {
 
 #[test]
 fn regenerating_replaces_every_code() {
-    let (old_codes, _) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0).unwrap();
-    let (_, mut new_set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 1).unwrap();
+    let (old_codes, _) =
+        BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0).unwrap();
+    let (_, mut new_set) =
+        BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 1).unwrap();
     for code in old_codes.iter() {
         assert_eq!(
-            new_set.verify_and_consume(code, None, 2),
+            new_set.verify_and_consume(code, &otpkit::Pepper::NONE, 2),
             Ok(BackupOutcome::Invalid)
         );
     }
@@ -109,7 +112,7 @@ fn tampered_hashes_never_accept() {
     record["codes"][0]["hash"] = Value::from(format!("{flipped}{}", &hash[1..]));
     let mut set: BackupCodeSet = serde_json::from_value(record.clone()).unwrap();
     assert_eq!(
-        set.verify_and_consume(PBKDF2_CODES[0], None, 0),
+        set.verify_and_consume(PBKDF2_CODES[0], &otpkit::Pepper::NONE, 0),
         Ok(BackupOutcome::Invalid)
     );
     // Marking a used slot unused only restores what the database owner could
@@ -120,7 +123,7 @@ fn tampered_hashes_never_accept() {
     let mut set: BackupCodeSet = serde_json::from_value(record).unwrap();
     for code in HMAC_CODES {
         assert_eq!(
-            set.verify_and_consume(code, None, 0),
+            set.verify_and_consume(code, &otpkit::Pepper::NONE, 0),
             Ok(BackupOutcome::Invalid)
         );
     }
@@ -208,18 +211,18 @@ fn malformed_input_is_an_outcome_not_a_wrong_code_nor_an_error() {
     let mut set: BackupCodeSet = serde_json::from_str(PBKDF2_FIXTURE).unwrap();
     let malformed = |e| Ok(BackupOutcome::Malformed(e));
     assert_eq!(
-        set.verify_and_consume("", None, 0),
+        set.verify_and_consume("", &otpkit::Pepper::NONE, 0),
         malformed(Typo::EmptyCode)
     );
     assert_eq!(
-        set.verify_and_consume("pn7x-99jj-7", None, 0),
+        set.verify_and_consume("pn7x-99jj-7", &otpkit::Pepper::NONE, 0),
         malformed(Typo::WrongBackupCodeLength {
             expected: 10,
             found: 9
         })
     );
     assert_eq!(
-        set.verify_and_consume("pn7x-99jj-7O", None, 0),
+        set.verify_and_consume("pn7x-99jj-7O", &otpkit::Pepper::NONE, 0),
         malformed(Typo::InvalidCodeChar { position: 11 })
     );
     assert_eq!(set.remaining(), 3);
@@ -239,7 +242,7 @@ proptest! {
         let _ = serde_json::from_str::<BackupCodeSet>(&json);
         let mut set: BackupCodeSet = serde_json::from_str(HMAC_FIXTURE).unwrap();
         let before = set.remaining();
-        let outcome = set.verify_and_consume(&input, Some(&pepper()), 0);
+        let outcome = set.verify_and_consume(&input, &pepper(), 0);
         // Random input is never one of the set's codes.
         let accepted = matches!(outcome, Ok(BackupOutcome::Valid { .. }));
         prop_assert!(!accepted);

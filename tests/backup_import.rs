@@ -13,7 +13,9 @@ fn plaintext_lists_are_hashed_on_import() {
     // django-otp static tokens, Vaultwarden's recovery code, Kanidm's codes.
     let codes = ["k3mw7q2p", "VW2RECOVERYCODE4567A", "abcd-efgh-1234"];
     let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
-    let mut set = BackupCodeSet::import_plain(&codes, CodeCase::Lower, fast, None, 0).unwrap();
+    let mut set =
+        BackupCodeSet::import_plain(&codes, CodeCase::Lower, fast, &otpkit::Pepper::NONE, 0)
+            .unwrap();
     let json = serde_json::to_string(&set).unwrap();
     for code in codes {
         assert!(
@@ -27,15 +29,15 @@ fn plaintext_lists_are_hashed_on_import() {
     let loaded: BackupCodeSet = serde_json::from_str(&json).unwrap();
     assert_eq!(loaded, set);
     assert_eq!(
-        set.verify_and_consume("vw2recoverycode4567a", None, 1),
+        set.verify_and_consume("vw2recoverycode4567a", &otpkit::Pepper::NONE, 1),
         Ok(BackupOutcome::Valid { remaining: 2 })
     );
     assert_eq!(
-        set.verify_and_consume("ABCDEFGH1234", None, 2),
+        set.verify_and_consume("ABCDEFGH1234", &otpkit::Pepper::NONE, 2),
         Ok(BackupOutcome::Valid { remaining: 1 })
     );
     assert_eq!(
-        set.verify_and_consume("abcdefgh1234", None, 3),
+        set.verify_and_consume("abcdefgh1234", &otpkit::Pepper::NONE, 3),
         Ok(BackupOutcome::Replayed)
     );
 }
@@ -87,7 +89,7 @@ fn malformed_imports_name_the_line_and_never_echo_it() {
         &["ok-code-1", "no!"],
         CodeCase::Lower,
         BackupHashScheme::PBKDF2,
-        None,
+        &otpkit::Pepper::NONE,
         0,
     )
     .unwrap_err();
@@ -110,7 +112,7 @@ fn imported_codes_of_a_known_length_cost_no_hash_for_a_totp_code() {
     let (record, _) =
         TotpRecord::create("ACME", "carol", &EnrollmentOptions::default(), t).unwrap();
     let code = record.totp().generate_at(t).unwrap().to_string();
-    let (record, _) = record.verify(&code, None, t).unwrap();
+    let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, t).unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let hashes_for = |set: BackupCodeSet| {
         let record = record
@@ -123,9 +125,14 @@ fn imported_codes_of_a_known_length_cost_no_hash_for_a_totp_code() {
         )
     };
     // Plaintext codes of 8 characters: their length is kept.
-    let eight =
-        BackupCodeSet::import_plain(&["k3mw7q2p", "a9x4t6zr"], CodeCase::Lower, fast, None, t)
-            .unwrap();
+    let eight = BackupCodeSet::import_plain(
+        &["k3mw7q2p", "a9x4t6zr"],
+        CodeCase::Lower,
+        fast,
+        &otpkit::Pepper::NONE,
+        t,
+    )
+    .unwrap();
     assert_eq!(eight.code_length(), 8);
     assert!(
         !hashes_for(eight.clone()),
@@ -135,9 +142,14 @@ fn imported_codes_of_a_known_length_cost_no_hash_for_a_totp_code() {
     let json = serde_json::to_string(&eight).unwrap();
     assert_eq!(serde_json::from_str::<BackupCodeSet>(&json).unwrap(), eight);
     // Mixed lengths: unknown, so a 6-character input may be one.
-    let mixed =
-        BackupCodeSet::import_plain(&["k3mw7q", "a9x4t6zr"], CodeCase::Lower, fast, None, t)
-            .unwrap();
+    let mixed = BackupCodeSet::import_plain(
+        &["k3mw7q", "a9x4t6zr"],
+        CodeCase::Lower,
+        fast,
+        &otpkit::Pepper::NONE,
+        t,
+    )
+    .unwrap();
     assert_eq!(mixed.code_length(), 0);
     assert!(hashes_for(mixed));
     // Foreign hashes: unknown until declared.
@@ -150,7 +162,7 @@ fn imported_codes_of_a_known_length_cost_no_hash_for_a_totp_code() {
     let declared = keycloak.with_code_length(12).unwrap();
     assert!(!hashes_for(declared.clone()));
     assert_eq!(
-        BackupCodeSet::generate(&BackupCodeOptions::default(), None, t)
+        BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, t)
             .unwrap()
             .1
             .with_code_length(12),

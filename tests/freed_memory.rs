@@ -191,7 +191,9 @@ fn no_freed_block_holds_a_secret() {
                 .generate_at(1_700_000_000)
                 .unwrap()
                 .to_string();
-            let (next, _) = record.verify(&code, None, 1_700_000_000).unwrap();
+            let (next, _) = record
+                .verify(&code, &otpkit::Pepper::NONE, 1_700_000_000)
+                .unwrap();
             let mut out = Zeroizing::new(Vec::with_capacity(8192));
             serde_json::to_writer(&mut *out, &next.seal(&keyring).unwrap()).unwrap();
             let sealed: StoredTotpRecord = serde_json::from_slice(&out).unwrap();
@@ -235,14 +237,16 @@ fn no_freed_block_holds_a_secret() {
         assert!(format!("{parsed:?}").contains(parsed.id()));
     });
 
-    let (codes, set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0).unwrap();
+    let (codes, set) =
+        BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0).unwrap();
     let code = Zeroizing::new(codes.iter().next().unwrap().to_owned());
     watch(3, code.as_bytes());
     run("backup code: verify and consume", &mut || {
         let mut set = set.clone();
         let upper = Zeroizing::new(code.to_uppercase());
         assert!(matches!(
-            set.verify_and_consume(&upper, None, 1).unwrap(),
+            set.verify_and_consume(&upper, &otpkit::Pepper::NONE, 1)
+                .unwrap(),
             otpkit::backup::BackupOutcome::Valid { .. }
         ));
     });
@@ -250,7 +254,7 @@ fn no_freed_block_holds_a_secret() {
         let (record, _) =
             TotpRecord::create("ACME", "bob", &EnrollmentOptions::default(), 0).unwrap();
         let first = record.totp().generate_at(0).unwrap().to_string();
-        let (record, outcome) = record.verify(&first, None, 0).unwrap();
+        let (record, outcome) = record.verify(&first, &otpkit::Pepper::NONE, 0).unwrap();
         let TotpOutcome::Valid {
             backup_codes: Some(codes),
             ..

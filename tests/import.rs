@@ -62,7 +62,9 @@ fn the_last_used_step_carries_over_so_a_code_used_before_the_move_is_refused() {
     )
     .unwrap();
     let code = record.totp().generate_step(step).to_string();
-    let (record, replay) = record.verify(&code, None, NOW + 5).unwrap();
+    let (record, replay) = record
+        .verify(&code, &otpkit::Pepper::NONE, NOW + 5)
+        .unwrap();
     assert_eq!(
         replay,
         TotpOutcome::Replayed {
@@ -73,7 +75,13 @@ fn the_last_used_step_carries_over_so_a_code_used_before_the_move_is_refused() {
         .totp()
         .generate_step(TimeStep::new(step.value() + 1))
         .to_string();
-    assert!(record.verify(&next, None, NOW + 30).unwrap().1.is_valid());
+    assert!(
+        record
+            .verify(&next, &otpkit::Pepper::NONE, NOW + 30)
+            .unwrap()
+            .1
+            .is_valid()
+    );
 }
 
 #[test]
@@ -82,13 +90,21 @@ fn hex_keys_and_imported_backup_codes_work_together() {
     let key = Secret::from_hex("3132333435363738393031323334353637383930").unwrap();
     assert!(Secret::from_hex("31323").is_err() && Secret::from_hex("zz").is_err());
     let fast = otpkit::backup::BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
-    let tokens =
-        BackupCodeSet::import_plain(&["k3mw7q2p"], CodeCase::Lower, fast, None, 0).unwrap();
+    let tokens = BackupCodeSet::import_plain(
+        &["k3mw7q2p"],
+        CodeCase::Lower,
+        fast,
+        &otpkit::Pepper::NONE,
+        0,
+    )
+    .unwrap();
     let record = TotpRecord::import("ACME", "dan", key, &EnrollmentOptions::default(), None, 0)
         .unwrap()
         .with_backup_codes(tokens)
         .unwrap();
-    let (record, outcome) = record.verify("K3MW 7Q2P", None, 10).unwrap();
+    let (record, outcome) = record
+        .verify("K3MW 7Q2P", &otpkit::Pepper::NONE, 10)
+        .unwrap();
     assert!(matches!(
         outcome,
         TotpOutcome::Valid {
@@ -96,7 +112,9 @@ fn hex_keys_and_imported_backup_codes_work_together() {
             ..
         }
     ));
-    let (_, again) = record.verify("k3mw7q2p", None, 11).unwrap();
+    let (_, again) = record
+        .verify("k3mw7q2p", &otpkit::Pepper::NONE, 11)
+        .unwrap();
     assert_eq!(
         again,
         TotpOutcome::Replayed {
@@ -133,13 +151,19 @@ fn a_first_code_made_with_sha1_is_reported_only_when_asked_and_only_then() {
         let code = ignoring_app.generate_at(NOW).unwrap().to_string();
         // The right code under the configured hash needs no fallback.
         let right = record.totp().generate_at(NOW).unwrap().to_string();
-        assert!(record.verify(&right, None, NOW).unwrap().1.is_valid());
+        assert!(
+            record
+                .verify(&right, &otpkit::Pepper::NONE, NOW)
+                .unwrap()
+                .1
+                .is_valid()
+        );
         // The SHA-1 code: wrong as configured, found by the opt-in check.
-        let (_, outcome) = record.verify(&code, None, NOW).unwrap();
+        let (_, outcome) = record.verify(&code, &otpkit::Pepper::NONE, NOW).unwrap();
         assert!(!outcome.is_valid());
         let switched = record.fall_back_to_sha1(&code, NOW).unwrap().unwrap();
         assert_eq!(switched.totp().algorithm(), Algorithm::Sha1);
-        let (verified, outcome) = switched.verify(&code, None, NOW).unwrap();
+        let (verified, outcome) = switched.verify(&code, &otpkit::Pepper::NONE, NOW).unwrap();
         assert!(outcome.is_valid());
         // A wrong code, or a verified record, is never switched.
         let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -158,7 +182,7 @@ fn drift_is_carried_over_learned_from_codes_and_bounded() {
         .with_drift(-3)
         .unwrap();
     let behind = phone.generate_at(NOW - 90).unwrap().to_string();
-    let (record, outcome) = record.verify(&behind, None, NOW).unwrap();
+    let (record, outcome) = record.verify(&behind, &otpkit::Pepper::NONE, NOW).unwrap();
     assert!(
         outcome.is_valid(),
         "a window of ±1 would refuse a code 3 steps old without the drift"
@@ -167,10 +191,14 @@ fn drift_is_carried_over_learned_from_codes_and_bounded() {
     // The phone's clock is fixed: its code is now 3 steps ahead of the
     // drifted window; one that is 2 steps behind again moves the drift.
     let current = phone.generate_at(NOW + 30).unwrap().to_string();
-    let (record, outcome) = record.verify(&current, None, NOW + 30).unwrap();
+    let (record, outcome) = record
+        .verify(&current, &otpkit::Pepper::NONE, NOW + 30)
+        .unwrap();
     assert!(!outcome.is_valid());
     let late = phone.generate_at(NOW + 30 - 60).unwrap().to_string();
-    let (record, outcome) = record.verify(&late, None, NOW + 30).unwrap();
+    let (record, outcome) = record
+        .verify(&late, &otpkit::Pepper::NONE, NOW + 30)
+        .unwrap();
     assert!(outcome.is_valid());
     assert_eq!(record.drift(), -2);
     // Stored, it loads; beyond the bound, it does not.

@@ -51,7 +51,7 @@ fn verified_record() -> (TotpRecord, Vec<String>) {
         .backup_codes(Some(fast));
     let (record, _) = TotpRecord::create("ACME", "alice", &options, T).unwrap();
     let code = record.totp().generate_at(T).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, Some(&pepper()), T).unwrap();
+    let (record, outcome) = record.verify(&code, &pepper(), T).unwrap();
     let TotpOutcome::Valid {
         backup_codes: Some(codes),
         ..
@@ -135,8 +135,13 @@ fn records_that_would_switch_a_check_off_are_refused() {
 
 #[test]
 fn a_challenge_with_no_attempts_left_gets_no_guess() {
-    let (code, challenge) =
-        OtpChallenge::create(Delivery::PhoneCode, &ChallengePolicy::default(), None, T).unwrap();
+    let (code, challenge) = OtpChallenge::create(
+        Delivery::PhoneCode,
+        &ChallengePolicy::default(),
+        &otpkit::Pepper::NONE,
+        T,
+    )
+    .unwrap();
     let mut json = serde_json::to_value(&challenge).unwrap();
     json["attempts"] = json!(5);
     let err = refusal::<OtpChallenge>(json.clone());
@@ -147,7 +152,9 @@ fn a_challenge_with_no_attempts_left_gets_no_guess() {
     let err = refusal::<OtpChallenge>(json);
     assert!(err.contains("verified without an attempt"), "{err}");
     // And the transition itself refuses before comparing, whatever it holds.
-    let (_, outcome) = challenge.check(&code.to_string(), None, T).unwrap();
+    let (_, outcome) = challenge
+        .check(&code.to_string(), &otpkit::Pepper::NONE, T)
+        .unwrap();
     assert_eq!(outcome, CheckOutcome::Valid);
 }
 
@@ -156,8 +163,13 @@ fn a_challenge_with_no_attempts_left_gets_no_guess() {
 /// `ChallengePolicy` would let a new one have.
 #[test]
 fn a_stored_challenge_is_held_to_its_builders_bounds() {
-    let (_, challenge) =
-        OtpChallenge::create(Delivery::PhoneCode, &ChallengePolicy::default(), None, T).unwrap();
+    let (_, challenge) = OtpChallenge::create(
+        Delivery::PhoneCode,
+        &ChallengePolicy::default(),
+        &otpkit::Pepper::NONE,
+        T,
+    )
+    .unwrap();
     let json = serde_json::to_value(&challenge).unwrap();
     for (field, value, said) in [
         ("max_attempts", json!(1000), "max_attempts must be 1 to 10"),
@@ -186,7 +198,9 @@ fn a_stored_challenge_is_held_to_its_builders_bounds() {
         ChallengePolicy::default().ttl(86_401),
         ChallengePolicy::default().retry_cooldown(3601),
     ] {
-        assert!(OtpChallenge::create(Delivery::PhoneCode, &policy, None, T).is_err());
+        assert!(
+            OtpChallenge::create(Delivery::PhoneCode, &policy, &otpkit::Pepper::NONE, T).is_err()
+        );
     }
 }
 
@@ -294,7 +308,7 @@ proptest! {
             };
             let (before, before_backup) = (record.failures(), record.backup_failures());
             // What a user types never makes an `Err`.
-            let (next, outcome) = record.verify(&input, Some(&pepper()), now).unwrap();
+            let (next, outcome) = record.verify(&input, &pepper(), now).unwrap();
             match &outcome {
                 TotpOutcome::Valid { code_type, .. } => {
                     prop_assert!(!locked_for(*code_type), "accepted while locked");
@@ -395,7 +409,7 @@ proptest! {
             1 => Just(Answer::Retry), 1 => (0u64..300).prop_map(Answer::Wait)
         ], 1..20),
     ) {
-        let (code, challenge) = OtpChallenge::create(Delivery::PhoneCode, &ChallengePolicy::default(), None, T).unwrap();
+        let (code, challenge) = OtpChallenge::create(Delivery::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, T).unwrap();
         let mut code = code.to_string();
         let mut json = serde_json::to_value(&challenge).unwrap();
         for (field, value) in mutations {
@@ -413,7 +427,7 @@ proptest! {
             match answer {
                 Answer::Wait(s) => { now += s; continue; }
                 Answer::Retry => {
-                    let (next, outcome) = c.retry(None, now).unwrap();
+                    let (next, outcome) = c.retry(&otpkit::Pepper::NONE, now).unwrap();
                     if let RetryOutcome::Sent { code: new, .. } = outcome {
                         code = new.to_string();
                     }
@@ -421,7 +435,7 @@ proptest! {
                 }
                 Answer::Right | Answer::Wrong => {
                     let input = if matches!(answer, Answer::Right) { code.clone() } else { wrong_digits(&code) };
-                    let (next, outcome) = c.check(&input, None, now).unwrap();
+                    let (next, outcome) = c.check(&input, &otpkit::Pepper::NONE, now).unwrap();
                     match outcome {
                         CheckOutcome::Valid => {
                             valids += 1;

@@ -24,7 +24,7 @@ fn verified() -> (TotpRecord, BackupCodes) {
     ));
     let (record, _) = TotpRecord::create("ACME", "bob", &options, T).unwrap();
     let code = record.totp().generate_at(T).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, Some(&pepper()), T).unwrap();
+    let (record, outcome) = record.verify(&code, &pepper(), T).unwrap();
     let TotpOutcome::Valid {
         backup_codes: Some(codes),
         ..
@@ -50,7 +50,7 @@ fn a_replay_is_refused_but_never_counted() {
     let code = record.totp().generate_at(T).unwrap().to_string();
     let mut record = record;
     for i in 0..10 {
-        let (next, outcome) = record.verify(&code, Some(&pepper()), T + i).unwrap();
+        let (next, outcome) = record.verify(&code, &pepper(), T + i).unwrap();
         assert_eq!(
             outcome,
             TotpOutcome::Replayed {
@@ -61,10 +61,10 @@ fn a_replay_is_refused_but_never_counted() {
         record = next;
     }
     let backup = codes.iter().next().unwrap();
-    let (record, outcome) = record.verify(backup, Some(&pepper()), T + 20).unwrap();
+    let (record, outcome) = record.verify(backup, &pepper(), T + 20).unwrap();
     assert!(outcome.is_valid());
     for i in 0..10 {
-        let (next, outcome) = record.verify(backup, Some(&pepper()), T + 21 + i).unwrap();
+        let (next, outcome) = record.verify(backup, &pepper(), T + 21 + i).unwrap();
         assert_eq!(
             outcome,
             TotpOutcome::Replayed {
@@ -81,7 +81,7 @@ fn a_locked_totp_leaves_backup_codes_working() {
     let mut now = T + 1;
     for _ in 0..8 {
         let (next, outcome) = record
-            .verify(wrong_totp(&record, now), Some(&pepper()), now)
+            .verify(wrong_totp(&record, now), &pepper(), now)
             .unwrap();
         assert!(matches!(
             outcome,
@@ -99,14 +99,14 @@ fn a_locked_totp_leaves_backup_codes_working() {
     );
     let right = record.totp().generate_at(now + 10).unwrap().to_string();
     assert!(matches!(
-        record.verify(&right, Some(&pepper()), now + 10).unwrap().1,
+        record.verify(&right, &pepper(), now + 10).unwrap().1,
         TotpOutcome::Locked {
             code_type: CodeType::Totp,
             ..
         }
     ));
     let (record, outcome) = record
-        .verify(codes.iter().next().unwrap(), Some(&pepper()), now)
+        .verify(codes.iter().next().unwrap(), &pepper(), now)
         .unwrap();
     assert!(matches!(
         outcome,
@@ -126,9 +126,7 @@ fn a_locked_totp_leaves_backup_codes_working() {
 fn backup_codes_have_their_own_looser_budget() {
     let (mut record, codes) = verified();
     for i in 0..10 {
-        let (next, outcome) = record
-            .verify("2345-6789-ab", Some(&pepper()), T + 1 + i)
-            .unwrap();
+        let (next, outcome) = record.verify("2345-6789-ab", &pepper(), T + 1 + i).unwrap();
         assert_eq!(
             outcome,
             TotpOutcome::Invalid {
@@ -139,9 +137,7 @@ fn backup_codes_have_their_own_looser_budget() {
         );
         record = next;
     }
-    let (record, outcome) = record
-        .verify("2345-6789-ab", Some(&pepper()), T + 20)
-        .unwrap();
+    let (record, outcome) = record.verify("2345-6789-ab", &pepper(), T + 20).unwrap();
     assert_eq!(
         outcome,
         TotpOutcome::Invalid {
@@ -154,7 +150,7 @@ fn backup_codes_have_their_own_looser_budget() {
     // Locked: even a right backup code waits; a TOTP code does not.
     assert_eq!(
         record
-            .verify(codes.iter().next().unwrap(), Some(&pepper()), T + 21)
+            .verify(codes.iter().next().unwrap(), &pepper(), T + 21)
             .unwrap()
             .1,
         TotpOutcome::Locked {
@@ -165,7 +161,7 @@ fn backup_codes_have_their_own_looser_budget() {
     let totp = record.totp().generate_at(T + 60).unwrap().to_string();
     assert!(
         record
-            .verify(&totp, Some(&pepper()), T + 60)
+            .verify(&totp, &pepper(), T + 60)
             .unwrap()
             .1
             .is_valid()
@@ -179,7 +175,7 @@ fn locks_are_capped_and_failures_fade_after_a_quiet_period() {
     let mut longest = 0;
     for _ in 0..40 {
         let (next, outcome) = record
-            .verify(wrong_totp(&record, now), Some(&pepper()), now)
+            .verify(wrong_totp(&record, now), &pepper(), now)
             .unwrap();
         if let TotpOutcome::Invalid {
             locked_until: Some(until),
@@ -201,7 +197,7 @@ fn locks_are_capped_and_failures_fade_after_a_quiet_period() {
     let quiet = Lockout::default().quiet_period();
     now += 4 * quiet;
     let (next, outcome) = record
-        .verify(wrong_totp(&record, now), Some(&pepper()), now)
+        .verify(wrong_totp(&record, now), &pepper(), now)
         .unwrap();
     assert!(
         matches!(outcome, TotpOutcome::Invalid { failures, locked_until: Some(_), .. } if failures == held - 5 + 1),
@@ -211,7 +207,7 @@ fn locks_are_capped_and_failures_fade_after_a_quiet_period() {
     // Quiet long enough for every one of them: a first again.
     now += u64::from(record.failures()) * quiet;
     let (_, outcome) = record
-        .verify(wrong_totp(&record, now), Some(&pepper()), now)
+        .verify(wrong_totp(&record, now), &pepper(), now)
         .unwrap();
     assert_eq!(
         outcome,
@@ -261,7 +257,7 @@ fn racing_requests_hash_at_most_free_failures_plus_one_times() {
     assert_eq!(checks.len(), usize::try_from(free + 1).unwrap());
     assert_eq!(refused_unhashed, 64 - checks.len());
     for check in &checks {
-        let checked = check.run(Some(&pepper())).unwrap();
+        let checked = check.run(&pepper()).unwrap();
         let (after, outcome) = stored.1.finish_verify(&checked, T + 5);
         assert!(matches!(
             outcome,
@@ -296,7 +292,7 @@ fn the_first_right_codes_backup_codes_are_made_outside_the_transition() {
         other => panic!("{other:?}"),
     };
     let made = [ask(&after_wrong), ask(&after_wrong)]
-        .map(|options| otpkit::BackupCodeSet::generate(&options, Some(&pepper()), T).unwrap());
+        .map(|options| otpkit::BackupCodeSet::generate(&options, &pepper(), T).unwrap());
     // The first to save wins: verified, its failures reset, its codes issued.
     let Verification::Decided(stored, outcome) = after_wrong
         .begin_verify_issuing(&code, T, &made[0].0, &made[0].1)
@@ -332,17 +328,11 @@ fn the_first_right_codes_backup_codes_are_made_outside_the_transition() {
     );
     assert_eq!(unchanged, stored);
     let loser = made[1].0.iter().next().unwrap();
-    assert!(
-        !stored
-            .verify(loser, Some(&pepper()), T + 2)
-            .unwrap()
-            .1
-            .is_valid()
-    );
+    assert!(!stored.verify(loser, &pepper(), T + 2).unwrap().1.is_valid());
     let winner = made[0].0.iter().next().unwrap();
     assert!(
         stored
-            .verify(winner, Some(&pepper()), T + 3)
+            .verify(winner, &pepper(), T + 3)
             .unwrap()
             .1
             .is_valid()
@@ -358,11 +348,11 @@ fn a_code_checked_against_a_replaced_set_is_refused() {
     else {
         panic!()
     };
-    let checked = check.run(Some(&pepper())).unwrap();
+    let checked = check.run(&pepper()).unwrap();
     assert!(checked.matched());
     // Meanwhile the codes were regenerated.
     let (replaced, _) = reserved
-        .regenerate_backup_codes(&BackupCodeOptions::default(), Some(&pepper()), T + 6)
+        .regenerate_backup_codes(&BackupCodeOptions::default(), &pepper(), T + 6)
         .unwrap();
     let (_, outcome) = replaced.finish_verify(&checked, T + 7);
     assert!(matches!(

@@ -68,15 +68,20 @@ fn debug_of_every_secret_holding_type_is_clean() {
 #[test]
 fn plaintext_codes_stay_out_of_debug() {
     let (codes, set): (BackupCodes, BackupCodeSet) =
-        BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0).unwrap();
+        BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0).unwrap();
     let plain: Vec<String> = codes
         .iter()
         .flat_map(|c| [c.to_owned(), c.replace('-', "")])
         .collect();
     assert_clean(&format!("{codes:?} {set:?}"), &plain);
 
-    let (code, challenge) =
-        OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0).unwrap();
+    let (code, challenge) = OtpChallenge::create(
+        Strategy::PhoneCode,
+        &ChallengePolicy::default(),
+        &otpkit::Pepper::NONE,
+        0,
+    )
+    .unwrap();
     let text = format!("{code:?} {challenge:?} {:?}", challenge.verification(0));
     assert_clean(&text, &[code.to_string()]);
 
@@ -102,8 +107,13 @@ fn error_messages_never_repeat_their_input() {
         errors.extend(Secret::from_base32(input).err());
         errors.extend(input.parse::<OtpAuthUri>().err());
         errors.extend(Code::parse(input, 6).err());
-        let (_, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0).unwrap();
-        errors.extend(set.verify_and_consume(input, None, 0).err());
+        let (_, mut set) =
+            BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)
+                .unwrap();
+        errors.extend(
+            set.verify_and_consume(input, &otpkit::Pepper::NONE, 0)
+                .err(),
+        );
     }
     assert!(errors.len() >= 15, "{errors:?}");
     for error in errors {

@@ -68,7 +68,7 @@ fn json_matches_the_documented_shape_key_for_key() {
     assert_eq!(created_json["created_at"], json!(T * 1000));
 
     let code = record.totp().generate_at(T + 20).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, None, T + 20).unwrap();
+    let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, T + 20).unwrap();
     let (verified, _) = accept(&record, outcome);
     let verified_json = serde_json::to_value(&verified).unwrap();
     assert_eq!(
@@ -130,7 +130,7 @@ fn the_secret_never_leaks_after_creation() {
     let secret = created.secret().unwrap().to_base32().to_string();
     let uri = created.uri().unwrap().to_string();
     let code = record.totp().generate_at(T).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, None, T).unwrap();
+    let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, T).unwrap();
     let (verified, _) = accept(&record, outcome);
     let codes = verified
         .backup_codes()
@@ -146,8 +146,14 @@ fn the_secret_never_leaks_after_creation() {
         format!("{record:?}"),
         format!("{created:?}"),
         format!("{verified:?}"),
-        format!("{:?}", record.verify("12a456", None, T).unwrap().1),
-        format!("{:?}", record.verify("000", None, T).unwrap().1),
+        format!(
+            "{:?}",
+            record.verify("12a456", &otpkit::Pepper::NONE, T).unwrap().1
+        ),
+        format!(
+            "{:?}",
+            record.verify("000", &otpkit::Pepper::NONE, T).unwrap().1
+        ),
     ];
     for text in texts {
         assert!(!text.contains(&secret) && !text.contains(&uri), "{text}");
@@ -166,7 +172,7 @@ fn a_wrong_first_code_leaves_the_record_unverified() {
     } else {
         "000000"
     };
-    let (record, outcome) = record.verify(wrong, None, T).unwrap();
+    let (record, outcome) = record.verify(wrong, &otpkit::Pepper::NONE, T).unwrap();
     assert_eq!(
         outcome,
         TotpOutcome::Invalid {
@@ -178,7 +184,10 @@ fn a_wrong_first_code_leaves_the_record_unverified() {
     assert!(!record.is_verified() && record.backup_codes().is_none());
     // Backup codes are not accepted before enrollment is verified.
     assert!(matches!(
-        record.verify("k7mq-x2pf-9c", None, T).unwrap().1,
+        record
+            .verify("k7mq-x2pf-9c", &otpkit::Pepper::NONE, T)
+            .unwrap()
+            .1,
         TotpOutcome::Malformed(_)
     ));
 }
@@ -196,7 +205,7 @@ fn lockout_backs_off_exponentially_and_resets() {
     let mut now = T;
     let mut locks = Vec::new();
     for _ in 0..5 {
-        let (next, outcome) = record.verify(wrong, None, now).unwrap();
+        let (next, outcome) = record.verify(wrong, &otpkit::Pepper::NONE, now).unwrap();
         let TotpOutcome::Invalid { locked_until, .. } = outcome else {
             panic!("{outcome:?}")
         };
@@ -204,7 +213,9 @@ fn lockout_backs_off_exponentially_and_resets() {
         // While locked, even the right code is not checked.
         if let Some(until) = locked_until {
             assert_eq!(
-                next.verify(&right, None, until - 1).unwrap().1,
+                next.verify(&right, &otpkit::Pepper::NONE, until - 1)
+                    .unwrap()
+                    .1,
                 TotpOutcome::Locked {
                     code_type: CodeType::Totp,
                     until
@@ -216,7 +227,7 @@ fn lockout_backs_off_exponentially_and_resets() {
     }
     assert_eq!(locks, [None, None, Some(10), Some(20), Some(40)]);
     let code = record.totp().generate_at(now).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, None, now).unwrap();
+    let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, now).unwrap();
     accept(&record, outcome);
     assert_eq!((record.failures(), record.locked_until()), (0, None));
 }
@@ -225,7 +236,7 @@ fn lockout_backs_off_exponentially_and_resets() {
 fn records_round_trip_and_reject_corruption() {
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
-    let (record, _) = record.verify(&code, None, T).unwrap();
+    let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, T).unwrap();
     let json = serde_json::to_value(record.unsealed_for_storage()).unwrap();
     let loaded: StoredTotpRecord = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(loaded.open_unsealed().unwrap(), record);
@@ -255,7 +266,7 @@ fn records_round_trip_and_reject_corruption() {
 fn regenerate_and_disable() {
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, None, T).unwrap();
+    let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, T).unwrap();
     let old = accept(&record, outcome)
         .0
         .backup_codes()
@@ -264,16 +275,22 @@ fn regenerate_and_disable() {
         .map(str::to_owned)
         .collect::<Vec<_>>();
     let (record, fresh) = record
-        .regenerate_backup_codes(&BackupCodeOptions::default().count(5), None, T + 1)
+        .regenerate_backup_codes(
+            &BackupCodeOptions::default().count(5),
+            &otpkit::Pepper::NONE,
+            T + 1,
+        )
         .unwrap();
     assert_eq!(fresh.len(), 5);
-    let (record, outcome) = record.verify(&old[0], None, T + 2).unwrap();
+    let (record, outcome) = record
+        .verify(&old[0], &otpkit::Pepper::NONE, T + 2)
+        .unwrap();
     assert!(
         matches!(outcome, TotpOutcome::Invalid { .. }),
         "old codes no longer work"
     );
     let new = fresh.iter().next().unwrap().to_owned();
-    let (record, outcome) = record.verify(&new, None, T + 3).unwrap();
+    let (record, outcome) = record.verify(&new, &otpkit::Pepper::NONE, T + 3).unwrap();
     assert_eq!(accept(&record, outcome).1, CodeType::BackupCode);
     let deleted = serde_json::to_value(record.disable()).unwrap();
     assert_eq!(
@@ -288,7 +305,7 @@ fn pepper_is_needed_for_peppered_backup_codes() {
     let pepper = otpkit::Pepper::new(&[3; 32]).unwrap();
     let (record, _) = enroll();
     let code = record.totp().generate_at(T).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, Some(&pepper), T).unwrap();
+    let (record, outcome) = record.verify(&code, &pepper, T).unwrap();
     let backup = accept(&record, outcome)
         .0
         .backup_codes()
@@ -298,15 +315,13 @@ fn pepper_is_needed_for_peppered_backup_codes() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        record.verify(&backup, None, T + 1).unwrap_err(),
+        record
+            .verify(&backup, &otpkit::Pepper::NONE, T + 1)
+            .unwrap_err(),
         Error::PepperRequired
     );
     assert_eq!(
-        accept(
-            &record,
-            record.verify(&backup, Some(&pepper), T + 1).unwrap().1
-        )
-        .1,
+        accept(&record, record.verify(&backup, &pepper, T + 1).unwrap().1).1,
         CodeType::BackupCode
     );
 }
@@ -344,7 +359,11 @@ fn full_enrollment_journey() {
     // First code: verified, backup codes shown once.
     let now = T + 45;
     let (record, outcome) = record
-        .verify(&app.generate_at(now).unwrap().to_string(), None, now)
+        .verify(
+            &app.generate_at(now).unwrap().to_string(),
+            &otpkit::Pepper::NONE,
+            now,
+        )
         .unwrap();
     let (resource, code_type) = accept(&record, outcome);
     assert!(resource.verified() && code_type == CodeType::Totp);
@@ -359,13 +378,15 @@ fn full_enrollment_journey() {
     // Sign in later with TOTP; the same code again is a replay.
     let later = now + 300;
     let code = app.generate_at(later).unwrap().to_string();
-    let (record, outcome) = record.verify(&code, None, later).unwrap();
+    let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, later).unwrap();
     let (resource, _) = accept(&record, outcome);
     assert!(
         resource.backup_codes().is_none(),
         "backup codes are issued once"
     );
-    let (record, outcome) = record.verify(&code, None, later + 5).unwrap();
+    let (record, outcome) = record
+        .verify(&code, &otpkit::Pepper::NONE, later + 5)
+        .unwrap();
     assert_eq!(
         outcome,
         TotpOutcome::Replayed {
@@ -374,9 +395,13 @@ fn full_enrollment_journey() {
     );
 
     // Phone lost: a backup code, once.
-    let (record, outcome) = record.verify(&backup_codes[3], None, later + 60).unwrap();
+    let (record, outcome) = record
+        .verify(&backup_codes[3], &otpkit::Pepper::NONE, later + 60)
+        .unwrap();
     assert_eq!(accept(&record, outcome).1, CodeType::BackupCode);
-    let (record, outcome) = record.verify(&backup_codes[3], None, later + 61).unwrap();
+    let (record, outcome) = record
+        .verify(&backup_codes[3], &otpkit::Pepper::NONE, later + 61)
+        .unwrap();
     assert_eq!(
         outcome,
         TotpOutcome::Replayed {

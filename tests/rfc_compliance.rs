@@ -114,7 +114,9 @@ fn the_window_follows_a_clock_that_drifts() {
     let fresh = record.clone();
     // A clock one step behind: accepted (window ±1), drift learned.
     let late = record.totp().generate_at(now - 30).unwrap().to_string();
-    let (record, outcome) = record.verify_with_rng(&late, None, now, rng).unwrap();
+    let (record, outcome) = record
+        .verify_with_rng(&late, &otpkit::Pepper::NONE, now, rng)
+        .unwrap();
     assert!(outcome.is_valid());
     assert_eq!(record.drift(), -1);
     // Later the clock is two steps behind: outside a window around now,
@@ -122,11 +124,11 @@ fn the_window_follows_a_clock_that_drifts() {
     let later = now + 600;
     let two_behind = record.totp().generate_at(later - 60).unwrap().to_string();
     let (_, unmoved) = fresh
-        .verify_with_rng(&two_behind, None, later, rng)
+        .verify_with_rng(&two_behind, &otpkit::Pepper::NONE, later, rng)
         .unwrap();
     assert!(matches!(unmoved, TotpOutcome::Invalid { .. }));
     let (record, moved) = record
-        .verify_with_rng(&two_behind, None, later, rng)
+        .verify_with_rng(&two_behind, &otpkit::Pepper::NONE, later, rng)
         .unwrap();
     assert!(moved.is_valid());
     assert_eq!(record.drift(), -2);

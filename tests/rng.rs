@@ -30,11 +30,14 @@ fn a_secret_is_the_seed_s_bytes() {
 fn backup_codes_and_their_salt_come_from_the_generator() {
     let options = BackupCodeOptions::default();
     let (codes_a, set_a) =
-        BackupCodeSet::generate_with_rng(&options, None, NOW, &mut seeded(3)).unwrap();
+        BackupCodeSet::generate_with_rng(&options, &otpkit::Pepper::NONE, NOW, &mut seeded(3))
+            .unwrap();
     let (codes_b, set_b) =
-        BackupCodeSet::generate_with_rng(&options, None, NOW, &mut seeded(3)).unwrap();
+        BackupCodeSet::generate_with_rng(&options, &otpkit::Pepper::NONE, NOW, &mut seeded(3))
+            .unwrap();
     let (codes_c, _) =
-        BackupCodeSet::generate_with_rng(&options, None, NOW, &mut seeded(4)).unwrap();
+        BackupCodeSet::generate_with_rng(&options, &otpkit::Pepper::NONE, NOW, &mut seeded(4))
+            .unwrap();
     assert_eq!(codes_a, codes_b);
     assert_ne!(codes_a, codes_c);
     assert_eq!(set_a.remaining(), 10);
@@ -62,7 +65,7 @@ fn a_record_its_id_and_its_first_backup_codes_come_from_the_generator() {
 
     let code = a.totp().generate_at(NOW).unwrap().to_string();
     let first = |record: &TotpRecord, seed| match record
-        .verify_with_rng(&code, None, NOW, &mut seeded(seed))
+        .verify_with_rng(&code, &otpkit::Pepper::NONE, NOW, &mut seeded(seed))
         .unwrap()
         .1
     {
@@ -80,8 +83,14 @@ fn a_record_its_id_and_its_first_backup_codes_come_from_the_generator() {
 fn a_challenge_s_code_and_its_resend_come_from_the_generator() {
     let policy = ChallengePolicy::default();
     let create = |seed| {
-        OtpChallenge::create_with_rng(Strategy::PhoneCode, &policy, None, NOW, &mut seeded(seed))
-            .unwrap()
+        OtpChallenge::create_with_rng(
+            Strategy::PhoneCode,
+            &policy,
+            &otpkit::Pepper::NONE,
+            NOW,
+            &mut seeded(seed),
+        )
+        .unwrap()
     };
     let ((code_a, a), (code_b, b)) = (create(9), create(9));
     assert_eq!((code_a.to_string(), &a), (code_b.to_string(), &b));
@@ -91,7 +100,7 @@ fn a_challenge_s_code_and_its_resend_come_from_the_generator() {
     assert!(others.iter().any(|code| *code != code_a.to_string()));
 
     let resend = |seed| match a
-        .retry_with_rng(None, NOW + 30, &mut seeded(seed))
+        .retry_with_rng(&otpkit::Pepper::NONE, NOW + 30, &mut seeded(seed))
         .unwrap()
         .1
     {

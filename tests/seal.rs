@@ -98,7 +98,9 @@ fn round_trip() {
         .generate_at(1_700_000_000)
         .unwrap()
         .to_string();
-    let (record, _) = record.verify(&code, None, 1_700_000_000).unwrap();
+    let (record, _) = record
+        .verify(&code, &otpkit::Pepper::NONE, 1_700_000_000)
+        .unwrap();
     assert_eq!(
         open(stored_json(&record, &keyring), &keyring).unwrap(),
         record
@@ -211,8 +213,10 @@ fn every_field_of_a_sealed_record_is_bound() {
     let (record, _) =
         TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now).unwrap();
     let code = record.totp().generate_at(now).unwrap().to_string();
-    let (record, _) = record.verify(&code, None, now).unwrap();
-    let (record, _) = record.verify("000000", None, now + 1).unwrap();
+    let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, now).unwrap();
+    let (record, _) = record
+        .verify("000000", &otpkit::Pepper::NONE, now + 1)
+        .unwrap();
     let json = stored_json(&record, &keyring);
     assert_eq!(open(json.clone(), &keyring).unwrap(), record);
     let mut changes: Vec<(&str, Value)> = vec![

@@ -152,7 +152,8 @@ fn schema_violations_are_clear_errors() {
 const T: u64 = 1_700_000_000;
 
 fn create(policy: ChallengePolicy) -> (String, OtpChallenge) {
-    let (code, challenge) = OtpChallenge::create(Strategy::PhoneCode, &policy, None, T).unwrap();
+    let (code, challenge) =
+        OtpChallenge::create(Strategy::PhoneCode, &policy, &otpkit::Pepper::NONE, T).unwrap();
     (code.to_string(), challenge)
 }
 
@@ -174,7 +175,9 @@ fn codes_keep_leading_zeros_and_have_the_policy_length() {
 fn attempts_run_out_and_the_challenge_fails() {
     let (code, mut c) = create(ChallengePolicy::default().max_attempts(3));
     for left in [2, 1] {
-        let (next, outcome) = c.check(&wrong(&code), None, T + 1).unwrap();
+        let (next, outcome) = c
+            .check(&wrong(&code), &otpkit::Pepper::NONE, T + 1)
+            .unwrap();
         assert_eq!(
             outcome,
             CheckOutcome::Invalid {
@@ -183,13 +186,18 @@ fn attempts_run_out_and_the_challenge_fails() {
         );
         c = next;
     }
-    let (c, outcome) = c.check(&wrong(&code), None, T + 2).unwrap();
+    let (c, outcome) = c
+        .check(&wrong(&code), &otpkit::Pepper::NONE, T + 2)
+        .unwrap();
     assert_eq!(outcome, CheckOutcome::Locked);
     assert_eq!(c.status_at(T + 2), VerificationStatus::Failed);
     // Even the right code no longer works.
-    let (c, outcome) = c.check(&code, None, T + 3).unwrap();
+    let (c, outcome) = c.check(&code, &otpkit::Pepper::NONE, T + 3).unwrap();
     assert_eq!(outcome, CheckOutcome::Locked);
-    assert_eq!(c.retry(None, T + 100).unwrap().1, RetryOutcome::Locked);
+    assert_eq!(
+        c.retry(&otpkit::Pepper::NONE, T + 100).unwrap().1,
+        RetryOutcome::Locked
+    );
     let Verification::Otp(v) = c.verification(T + 3) else {
         panic!()
     };
@@ -203,7 +211,7 @@ fn attempts_run_out_and_the_challenge_fails() {
 fn malformed_answers_do_not_count() {
     let (_, c) = create(ChallengePolicy::default());
     for typo in ["12a456", "", "12345"] {
-        let (next, outcome) = c.check(typo, None, T).unwrap();
+        let (next, outcome) = c.check(typo, &otpkit::Pepper::NONE, T).unwrap();
         assert!(matches!(outcome, CheckOutcome::Malformed(_)), "{typo:?}");
         assert_eq!(next, c);
     }
@@ -213,12 +221,15 @@ fn malformed_answers_do_not_count() {
 #[test]
 fn expiry_is_exclusive_at_the_boundary() {
     let (code, c) = create(ChallengePolicy::default().ttl(60));
-    assert_eq!(c.check(&code, None, T + 59).unwrap().1, CheckOutcome::Valid);
-    let (expired, outcome) = c.check(&code, None, T + 60).unwrap();
+    assert_eq!(
+        c.check(&code, &otpkit::Pepper::NONE, T + 59).unwrap().1,
+        CheckOutcome::Valid
+    );
+    let (expired, outcome) = c.check(&code, &otpkit::Pepper::NONE, T + 60).unwrap();
     assert_eq!(outcome, CheckOutcome::Expired);
     assert_eq!(expired.status_at(T), VerificationStatus::Expired); // stored, not recomputed
     assert_eq!(
-        expired.retry(None, T + 61).unwrap().1,
+        expired.retry(&otpkit::Pepper::NONE, T + 61).unwrap().1,
         RetryOutcome::Expired
     );
     let Verification::Otp(v) = c.verification(T + 60) else {
@@ -234,7 +245,7 @@ fn expiry_is_exclusive_at_the_boundary() {
 fn retries_cool_down_replace_the_code_and_run_out() {
     let policy = ChallengePolicy::default().max_retries(2).retry_cooldown(30);
     let (first, c) = create(policy);
-    let (c, outcome) = c.retry(None, T + 29).unwrap();
+    let (c, outcome) = c.retry(&otpkit::Pepper::NONE, T + 29).unwrap();
     assert_eq!(
         outcome,
         RetryOutcome::CoolingDown {
@@ -242,7 +253,7 @@ fn retries_cool_down_replace_the_code_and_run_out() {
             remaining_retries: 2
         }
     );
-    let (c, outcome) = c.retry(None, T + 30).unwrap();
+    let (c, outcome) = c.retry(&otpkit::Pepper::NONE, T + 30).unwrap();
     let RetryOutcome::Sent {
         code: second,
         remaining_retries: 1,
@@ -254,7 +265,7 @@ fn retries_cool_down_replace_the_code_and_run_out() {
     assert_eq!(next_retry_at, T + 60);
     let second = second.to_string();
     if second != first {
-        let (after, outcome) = c.check(&first, None, T + 31).unwrap();
+        let (after, outcome) = c.check(&first, &otpkit::Pepper::NONE, T + 31).unwrap();
         assert_eq!(
             outcome,
             CheckOutcome::Invalid { attempts_left: 4 },
@@ -262,12 +273,14 @@ fn retries_cool_down_replace_the_code_and_run_out() {
         );
         assert_eq!(after.attempts(), 1);
     }
-    let (c, _) = c.retry(None, T + 60).unwrap();
+    let (c, _) = c.retry(&otpkit::Pepper::NONE, T + 60).unwrap();
     assert_eq!(
-        c.retry(None, T + 100).unwrap().1,
+        c.retry(&otpkit::Pepper::NONE, T + 100).unwrap().1,
         RetryOutcome::NoRetriesLeft
     );
-    let (c, outcome) = c.check(&wrong(&first), None, T + 61).unwrap();
+    let (c, outcome) = c
+        .check(&wrong(&first), &otpkit::Pepper::NONE, T + 61)
+        .unwrap();
     assert!(matches!(outcome, CheckOutcome::Invalid { .. }));
     assert_eq!(c.expire_at(), T + 600, "retries do not extend the lifetime");
 }
@@ -275,7 +288,9 @@ fn retries_cool_down_replace_the_code_and_run_out() {
 #[test]
 fn challenge_state_round_trips_and_rejects_corruption() {
     let (code, c) = create(ChallengePolicy::default());
-    let (c, _) = c.check(&wrong(&code), None, T + 1).unwrap();
+    let (c, _) = c
+        .check(&wrong(&code), &otpkit::Pepper::NONE, T + 1)
+        .unwrap();
     let json = serde_json::to_value(&c).unwrap();
     assert!(
         !json.to_string().contains(&code),
@@ -284,7 +299,7 @@ fn challenge_state_round_trips_and_rejects_corruption() {
     let loaded: OtpChallenge = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(loaded, c);
     assert_eq!(
-        loaded.check(&code, None, T + 2).unwrap().1,
+        loaded.check(&code, &otpkit::Pepper::NONE, T + 2).unwrap().1,
         CheckOutcome::Valid
     );
     for (field, value, message) in [
@@ -351,7 +366,7 @@ proptest! {
             match step {
                 Step::Wait(s) => now += s,
                 Step::Retry => {
-                    let (next, outcome) = c.retry(None, now).unwrap();
+                    let (next, outcome) = c.retry(&otpkit::Pepper::NONE, now).unwrap();
                     if let RetryOutcome::Sent { code: new, .. } = outcome {
                         code = new.to_string();
                     }
@@ -360,12 +375,12 @@ proptest! {
                 Step::Malformed => {
                     // A final state answers first; a live challenge calls the input malformed.
                     let live = status_before == VerificationStatus::Unverified;
-                    let (_, outcome) = c.check("x", None, now).unwrap();
+                    let (_, outcome) = c.check("x", &otpkit::Pepper::NONE, now).unwrap();
                     prop_assert_eq!(matches!(outcome, CheckOutcome::Malformed(_)), live);
                 }
                 Step::Right | Step::Wrong => {
                     let input = if matches!(step, Step::Right) { code.clone() } else { wrong(&code) };
-                    let (next, outcome) = c.check(&input, None, now).unwrap();
+                    let (next, outcome) = c.check(&input, &otpkit::Pepper::NONE, now).unwrap();
                     if outcome == CheckOutcome::Valid {
                         valids += 1;
                         prop_assert!(matches!(step, Step::Right), "a wrong code verified");

@@ -160,13 +160,7 @@ fn import(args: &ImportArgs, out: &mut dyn Write) -> Outcome {
     let set = match args.format {
         Format::Plain => {
             let pepper = args.pepper.load_for_new_codes()?;
-            BackupCodeSet::import_plain(
-                &lines,
-                case,
-                BackupHashScheme::default(),
-                pepper.as_ref(),
-                now,
-            )
+            BackupCodeSet::import_plain(&lines, case, BackupHashScheme::default(), &pepper, now)
         }
         format => {
             if args.pepper.is_given() {
@@ -210,7 +204,7 @@ fn new(args: &NewArgs, out: &mut dyn Write) -> Outcome {
         .length(args.length)
         .scheme(scheme);
     let pepper = args.pepper.load_for_new_codes()?;
-    let (codes, set) = BackupCodeSet::generate(&options, pepper.as_ref(), crate::unix_now()?)?;
+    let (codes, set) = BackupCodeSet::generate(&options, &pepper, crate::unix_now()?)?;
     let existing = if args.force {
         Existing::Replace
     } else {
@@ -230,7 +224,7 @@ fn use_code(args: &UseArgs, out: &mut dyn Write) -> Outcome {
     // Under the file's lock from load to save: concurrent runs with the
     // same code take turns, and only the first is accepted.
     let outcome = update_json(&args.set, |mut set: BackupCodeSet| {
-        let outcome = set.verify_and_consume(&args.code, pepper.as_ref(), now)?;
+        let outcome = set.verify_and_consume(&args.code, &pepper, now)?;
         let changed = matches!(outcome, BackupOutcome::Valid { .. });
         Ok((changed.then_some(set), outcome))
     })?;

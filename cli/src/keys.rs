@@ -94,8 +94,8 @@ impl PepperArg {
     }
 
     /// The pepper: from `--pepper-env` (which must be set), else from
-    /// `OTPKIT_PEPPER` if set, else none.
-    pub fn load(&self) -> Result<Option<Pepper>, Failure> {
+    /// `OTPKIT_PEPPER` if set, else [`Pepper::NONE`].
+    pub fn load(&self) -> Result<Pepper, Failure> {
         let var = match self.pepper_env.as_deref() {
             Some(var) => variable_name("--pepper-env", var)?,
             None => DEFAULT_PEPPER_ENV,
@@ -105,19 +105,17 @@ impl PepperArg {
                 Some(var) => Err(Failure::Usage(format!(
                     "environment variable {var} is not set"
                 ))),
-                None => Ok(None),
+                None => Ok(Pepper::NONE),
             };
         };
-        Pepper::new(&bytes)
-            .map(Some)
-            .map_err(|e| Failure::Usage(format!("{var}: {e}")))
+        Pepper::new(&bytes).map_err(|e| Failure::Usage(format!("{var}: {e}")))
     }
 
     /// The pepper for a new set of backup codes, with a warning on standard
     /// error when there is none.
-    pub fn load_for_new_codes(&self) -> Result<Option<Pepper>, Failure> {
+    pub fn load_for_new_codes(&self) -> Result<Pepper, Failure> {
         let pepper = self.load()?;
-        if pepper.is_none() {
+        if !pepper.is_set() {
             eprintln!(
                 "otpkit: warning: backup codes hashed without a pepper: whoever copies the file \
                  can try codes offline; set {DEFAULT_PEPPER_ENV} (or pass --pepper-env VAR) to \

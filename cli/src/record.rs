@@ -289,7 +289,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
         }
         return Ok(());
     }
-    match ask_first_code(record, pepper.as_ref(), out)? {
+    match ask_first_code(record, &pepper, out)? {
         FirstCode::Verified(record, backup_codes) => {
             // Saved before the backup codes are shown: they exist only once
             // their hashes are stored.
@@ -326,7 +326,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
 /// Asks for the first code, three times at most (or until end of input).
 fn ask_first_code(
     mut record: TotpRecord,
-    pepper: Option<&otpkit::Pepper>,
+    pepper: &otpkit::Pepper,
     out: &mut dyn Write,
 ) -> Result<FirstCode, Failure> {
     let stdin = std::io::stdin();
@@ -366,7 +366,7 @@ pub fn verify_record(
     // same code only the first is accepted, and every wrong code counts.
     let (next, outcome) = update_json(path, |stored: StoredTotpRecord| {
         let (record, storage) = Storage::open(&stored, key)?;
-        let (next, outcome) = record.verify(code, pepper.as_ref(), now)?;
+        let (next, outcome) = record.verify(code, &pepper, now)?;
         let save = if next == record {
             None
         } else {

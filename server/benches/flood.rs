@@ -65,8 +65,7 @@ async fn seed(database: &str, binary: &str, form: Form) -> Vec<Totp> {
     let pool = sqlx::AnyPool::connect(database).await.unwrap();
     let keyring: Keyring = SEALING_KEYS.parse().unwrap();
     let pepper = Pepper::new(PEPPER.as_bytes()).unwrap();
-    let (_, set) =
-        BackupCodeSet::generate(&BackupCodeOptions::default(), Some(&pepper), now()).unwrap();
+    let (_, set) = BackupCodeSet::generate(&BackupCodeOptions::default(), &pepper, now()).unwrap();
     let options = EnrollmentOptions::default().backup_codes(None);
     let mut transaction = pool.begin().await.unwrap();
     let mut totps = Vec::with_capacity(USERS);

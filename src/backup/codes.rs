@@ -15,7 +15,7 @@ use super::GROUP;
 /// ```
 /// # use otpkit::BackupCodeSet;
 /// # use otpkit::backup::BackupCodeOptions;
-/// let (codes, _) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?;
+/// let (codes, _) = BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?;
 /// assert!(codes.iter().all(|c| c.len() == 12 && c.as_bytes()[4] == b'-'));
 /// assert_eq!(format!("{codes:?}"), "BackupCodes { count: 10, .. }");
 /// # Ok::<(), otpkit::Error>(())

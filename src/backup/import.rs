@@ -158,11 +158,13 @@ impl BackupCodeSet {
     /// length outside 4 to 64.
     ///
     /// ```
+    /// # #[cfg(feature = "import")] {
     /// use otpkit::backup::{BackupCodeSet, CodeCase, ImportFormat};
     /// let stored = ["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="];
     /// let set = BackupCodeSet::import_hashes(ImportFormat::Sha512, &stored, CodeCase::Upper, 0)?;
     /// assert_eq!(set.code_length(), 0); // unknown: any 4 to 64 may be one
     /// assert_eq!(set.with_code_length(12)?.code_length(), 12);
+    /// # }
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn with_code_length(mut self, length: usize) -> Result<Self, Error> {
@@ -201,7 +203,7 @@ impl BackupCodeSet {
     /// // Keycloak stores Base64(SHA-512(code)); this is the hash of "ABCD2345EFGH".
     /// let stored = ["yOleJy9kYv7KmL5oE/yeR0Cb1H1vS8olIMc0hQftpqFOjkMQffEpu0CD2M3Pbubuq5mfyw0HYxR9dW2kkYZdYg=="];
     /// let mut set = BackupCodeSet::import_hashes(ImportFormat::Sha512, &stored, CodeCase::Upper, 0)?;
-    /// assert_eq!(set.verify_and_consume("abcd-2345-efgh", None, 1)?, BackupOutcome::Valid { remaining: 0 });
+    /// assert_eq!(set.verify_and_consume("abcd-2345-efgh", &otpkit::Pepper::NONE, 1)?, BackupOutcome::Valid { remaining: 0 });
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[cfg(feature = "import")]
@@ -267,8 +269,8 @@ impl BackupCodeSet {
     ///
     /// let django = ["k3mw7q2p", "a9x4t6zr"]; // django-otp static tokens
     /// let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
-    /// let mut set = BackupCodeSet::import_plain(&django, CodeCase::Lower, fast, None, 0)?;
-    /// assert_eq!(set.verify_and_consume("A9X4T6ZR", None, 1)?, BackupOutcome::Valid { remaining: 1 });
+    /// let mut set = BackupCodeSet::import_plain(&django, CodeCase::Lower, fast, &otpkit::Pepper::NONE, 0)?;
+    /// assert_eq!(set.verify_and_consume("A9X4T6ZR", &otpkit::Pepper::NONE, 1)?, BackupOutcome::Valid { remaining: 1 });
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[cfg(feature = "std")]
@@ -277,7 +279,7 @@ impl BackupCodeSet {
         codes: &[&str],
         case: CodeCase,
         scheme: BackupHashScheme,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
     ) -> Result<Self, Error> {
         Self::import_plain_with_rng(codes, case, scheme, pepper, now, &mut crate::random::os())
@@ -292,7 +294,7 @@ impl BackupCodeSet {
     /// use otpkit::backup::{BackupCodeSet, BackupHashScheme, CodeCase};
     /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
     /// let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
-    /// let set = BackupCodeSet::import_plain_with_rng(&["k3mw7q2p"], CodeCase::Lower, fast, None, 0, &mut UnwrapErr(SysRng))?;
+    /// let set = BackupCodeSet::import_plain_with_rng(&["k3mw7q2p"], CodeCase::Lower, fast, &otpkit::Pepper::NONE, 0, &mut UnwrapErr(SysRng))?;
     /// assert_eq!(set.remaining(), 1);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -300,10 +302,11 @@ impl BackupCodeSet {
         codes: &[&str],
         case: CodeCase,
         scheme: BackupHashScheme,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
         rng: &mut R,
     ) -> Result<Self, Error> {
+        let pepper = pepper.given();
         if !COUNTS.contains(&codes.len()) {
             return Err(Error::BackupCountOutOfRange { count: codes.len() });
         }

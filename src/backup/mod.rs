@@ -57,13 +57,13 @@
 //! use otpkit::backup::{BackupCodeOptions, BackupOutcome};
 //!
 //! let now = 1_700_000_000;
-//! let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, now)?;
+//! let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, now)?;
 //! assert_eq!(codes.len(), 10);
 //! let first = codes.iter().next().unwrap().to_owned(); // shown to the user once
 //!
-//! assert_eq!(set.verify_and_consume(&first.to_uppercase(), None, now)?, BackupOutcome::Valid { remaining: 9 });
-//! assert_eq!(set.verify_and_consume(&first, None, now)?, BackupOutcome::Replayed);
-//! assert_eq!(set.verify_and_consume("2345-6789-ab", None, now)?, BackupOutcome::Invalid);
+//! assert_eq!(set.verify_and_consume(&first.to_uppercase(), &otpkit::Pepper::NONE, now)?, BackupOutcome::Valid { remaining: 9 });
+//! assert_eq!(set.verify_and_consume(&first, &otpkit::Pepper::NONE, now)?, BackupOutcome::Replayed);
+//! assert_eq!(set.verify_and_consume("2345-6789-ab", &otpkit::Pepper::NONE, now)?, BackupOutcome::Invalid);
 //! # Ok::<(), otpkit::Error>(())
 //! ```
 
@@ -205,7 +205,7 @@ impl BackupCodeSet {
     /// # use otpkit::{BackupCodeSet, Pepper};
     /// # use otpkit::backup::BackupCodeOptions;
     /// let pepper = Pepper::new(&[9; 32])?;
-    /// let (_, set) = BackupCodeSet::generate(&BackupCodeOptions::default(), Some(&pepper), 5)?;
+    /// let (_, set) = BackupCodeSet::generate(&BackupCodeOptions::default(), &pepper, 5)?;
     /// assert!(set.is_peppered() && set.remaining() == 10 && set.created_at() == 5);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -213,7 +213,7 @@ impl BackupCodeSet {
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn generate(
         options: &BackupCodeOptions,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
     ) -> Result<(BackupCodes, Self), Error> {
         Self::generate_with_rng(options, pepper, now, &mut crate::random::os())
@@ -229,16 +229,17 @@ impl BackupCodeSet {
     /// # use otpkit::backup::BackupCodeOptions;
     /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
     /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
-    /// let (codes, set) = BackupCodeSet::generate_with_rng(&BackupCodeOptions::default(), None, 5, &mut rng)?;
+    /// let (codes, set) = BackupCodeSet::generate_with_rng(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 5, &mut rng)?;
     /// assert_eq!((codes.len(), set.remaining()), (10, 10));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn generate_with_rng<R: CryptoRng + ?Sized>(
         options: &BackupCodeOptions,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
         rng: &mut R,
     ) -> Result<(BackupCodes, Self), Error> {
+        let pepper = pepper.given();
         options.check()?;
         options.check_new(pepper.is_some())?;
         let mut set = Self {
@@ -292,12 +293,12 @@ impl BackupCodeSet {
     /// use otpkit::backup::{BackupCodeOptions, BackupCodeSet, BackupOutcome};
     /// use otpkit::Typo;
     ///
-    /// let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?;
+    /// let (codes, mut set) = BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?;
     /// let code = codes.iter().last().unwrap().replace('-', " ");
-    /// assert_eq!(set.verify_and_consume(&code, None, 60)?, BackupOutcome::Valid { remaining: 9 });
+    /// assert_eq!(set.verify_and_consume(&code, &otpkit::Pepper::NONE, 60)?, BackupOutcome::Valid { remaining: 9 });
     /// assert_eq!(set.updated_at(), 60);
     /// assert_eq!(
-    ///     set.verify_and_consume("o0o0-o0o0-o0", None, 61)?,
+    ///     set.verify_and_consume("o0o0-o0o0-o0", &otpkit::Pepper::NONE, 61)?,
     ///     BackupOutcome::Malformed(Typo::InvalidCodeChar { position: 0 })
     /// );
     /// # Ok::<(), otpkit::Error>(())
@@ -305,9 +306,10 @@ impl BackupCodeSet {
     pub fn verify_and_consume(
         &mut self,
         input: &str,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
     ) -> Result<BackupOutcome, Error> {
+        let pepper = pepper.given();
         let found = match self.find(input, pepper)? {
             Ok(found) => found,
             Err(typo) => return Ok(BackupOutcome::Malformed(typo)),
@@ -436,7 +438,7 @@ impl BackupCodeSet {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.total(), 10);
+    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?.1.total(), 10);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -449,7 +451,7 @@ impl BackupCodeSet {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.remaining(), 10);
+    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?.1.remaining(), 10);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -462,7 +464,7 @@ impl BackupCodeSet {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
-    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.scheme(), BackupHashScheme::PBKDF2);
+    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?.1.scheme(), BackupHashScheme::PBKDF2);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -475,7 +477,7 @@ impl BackupCodeSet {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert!(!BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.is_peppered());
+    /// assert!(!BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?.1.is_peppered());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -489,7 +491,7 @@ impl BackupCodeSet {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.code_length(), 10);
+    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?.1.code_length(), 10);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -508,7 +510,7 @@ impl BackupCodeSet {
     ///
     /// ```
     /// # use otpkit::backup::{BackupCodeOptions, BackupCodeSet};
-    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 0)?.1.import_format(), None);
+    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 0)?.1.import_format(), None);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -524,7 +526,7 @@ impl BackupCodeSet {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 42)?.1.created_at(), 42);
+    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 42)?.1.created_at(), 42);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -537,7 +539,7 @@ impl BackupCodeSet {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), None, 42)?.1.updated_at(), 42);
+    /// assert_eq!(BackupCodeSet::generate(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 42)?.1.updated_at(), 42);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -605,8 +607,7 @@ impl BackupCodeSet {
         // floor for new sets), then its slots rewritten unpeppered.
         let pepper = Pepper::new(&[7; 32]).unwrap();
         let (_, mut set) =
-            Self::generate_with_rng(&options, Some(&pepper), now, &mut crate::random::os())
-                .unwrap();
+            Self::generate_with_rng(&options, &pepper, now, &mut crate::random::os()).unwrap();
         set.peppered = false;
         for (slot, code) in set.slots.iter_mut().zip(codes) {
             let symbols = normalize(code, length).unwrap();
@@ -625,7 +626,7 @@ mod tests {
     fn codes_use_only_the_alphabet_and_group_by_four() {
         let (codes, _) = BackupCodeSet::generate_with_rng(
             &BackupCodeOptions::default().length(11),
-            None,
+            &crate::pepper::Pepper::NONE,
             0,
             &mut os(),
         )
@@ -644,7 +645,7 @@ mod tests {
     fn symbols_are_roughly_uniform() {
         let (codes, _) = BackupCodeSet::generate_with_rng(
             &BackupCodeOptions::default().count(100).length(24),
-            None,
+            &crate::pepper::Pepper::NONE,
             0,
             &mut os(),
         )
@@ -663,7 +664,7 @@ mod tests {
     #[test]
     fn new_sets_meet_the_floors() {
         let pepper = Pepper::new(&[1; 32]).unwrap();
-        let weak = |options: &BackupCodeOptions, pepper: Option<&Pepper>| {
+        let weak = |options: &BackupCodeOptions, pepper: &Pepper| {
             matches!(
                 BackupCodeSet::generate_with_rng(options, pepper, 0, &mut os()),
                 Err(Error::WeakBackupScheme { .. })
@@ -674,16 +675,24 @@ mod tests {
                 .count(1)
                 .scheme(BackupHashScheme::Pbkdf2Sha256 { iterations })
         };
-        assert!(weak(&pbkdf2(9_999), None) && weak(&pbkdf2(1_000), Some(&pepper)));
-        assert!(!weak(&pbkdf2(MIN_NEW_ITERATIONS), None));
+        assert!(
+            weak(&pbkdf2(9_999), &crate::pepper::Pepper::NONE) && weak(&pbkdf2(1_000), &pepper)
+        );
+        assert!(!weak(
+            &pbkdf2(MIN_NEW_ITERATIONS),
+            &crate::pepper::Pepper::NONE
+        ));
         let hmac = |length| {
             BackupCodeOptions::default()
                 .length(length)
                 .scheme(BackupHashScheme::HmacSha256)
         };
         // Without a pepper, only codes of 112 bits or more.
-        assert!(weak(&hmac(8), None) && weak(&hmac(22), None));
-        assert!(!weak(&hmac(23), None) && !weak(&hmac(8), Some(&pepper)));
+        assert!(
+            weak(&hmac(8), &crate::pepper::Pepper::NONE)
+                && weak(&hmac(22), &crate::pepper::Pepper::NONE)
+        );
+        assert!(!weak(&hmac(23), &crate::pepper::Pepper::NONE) && !weak(&hmac(8), &pepper));
     }
 
     #[test]
@@ -696,18 +705,18 @@ mod tests {
         ] {
             let options = BackupCodeOptions::default().scheme(scheme);
             let (codes, mut set) =
-                BackupCodeSet::generate_with_rng(&options, Some(&pepper), 0, &mut os()).unwrap();
+                BackupCodeSet::generate_with_rng(&options, &pepper, 0, &mut os()).unwrap();
             let code = codes.iter().next().unwrap();
             assert_eq!(
-                set.verify_and_consume(code, None, 1),
+                set.verify_and_consume(code, &crate::pepper::Pepper::NONE, 1),
                 Err(Error::PepperRequired)
             );
             assert_eq!(
-                set.verify_and_consume(code, Some(&other), 1),
+                set.verify_and_consume(code, &other, 1),
                 Ok(BackupOutcome::Invalid)
             );
             assert_eq!(
-                set.verify_and_consume(code, Some(&pepper), 1),
+                set.verify_and_consume(code, &pepper, 1),
                 Ok(BackupOutcome::Valid { remaining: 9 })
             );
         }

@@ -49,7 +49,7 @@ impl BackupHashScheme {
 ///
 /// let pbkdf2 = BackupHashScheme::Pbkdf2Sha256 { iterations: 10_000 }; // PBKDF2 defaults to 100 000; 10 000 is the floor
 /// let options = BackupCodeOptions::default().count(8).length(12).scheme(pbkdf2);
-/// let (codes, set) = BackupCodeSet::generate(&options, None, 0)?;
+/// let (codes, set) = BackupCodeSet::generate(&options, &otpkit::Pepper::NONE, 0)?;
 /// assert_eq!((codes.len(), set.total()), (8, 8));
 /// assert_eq!(codes.iter().next().unwrap().len(), 14); // 12 symbols, 2 dashes
 /// # Ok::<(), otpkit::Error>(())
@@ -79,7 +79,7 @@ impl BackupCodeOptions {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().count(0), None, 0).is_err());
+    /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().count(0), &otpkit::Pepper::NONE, 0).is_err());
     /// ```
     pub const fn count(mut self, count: usize) -> Self {
         self.count = count;
@@ -92,7 +92,7 @@ impl BackupCodeOptions {
     /// ```
     /// # use otpkit::BackupCodeSet;
     /// # use otpkit::backup::BackupCodeOptions;
-    /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().length(7), None, 0).is_err());
+    /// assert!(BackupCodeSet::generate(&BackupCodeOptions::default().length(7), &otpkit::Pepper::NONE, 0).is_err());
     /// ```
     pub const fn length(mut self, length: usize) -> Self {
         self.length = length;
@@ -106,7 +106,7 @@ impl BackupCodeOptions {
     /// # use otpkit::backup::{BackupCodeOptions, BackupHashScheme};
     /// let slow = BackupHashScheme::Pbkdf2Sha256 { iterations: 10_000 };
     /// let options = BackupCodeOptions::default().count(1).scheme(slow);
-    /// assert_eq!(BackupCodeSet::generate(&options, None, 0)?.1.scheme(), slow);
+    /// assert_eq!(BackupCodeSet::generate(&options, &otpkit::Pepper::NONE, 0)?.1.scheme(), slow);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub const fn scheme(mut self, scheme: BackupHashScheme) -> Self {

@@ -52,14 +52,14 @@
 //! let pepper = Pepper::new(b"from your secrets manager, >= 16 bytes")?;
 //! let now = 1_700_000_000;
 //! let (code, challenge) =
-//!     OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), Some(&pepper), now)?;
+//!     OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), &pepper, now)?;
 //! // Send `code` by SMS; store `challenge`.
 //! let wrong = if code.to_string() == "000000" { "111111" } else { "000000" };
-//! let (challenge, outcome) = challenge.check(wrong, Some(&pepper), now + 5)?;
+//! let (challenge, outcome) = challenge.check(wrong, &pepper, now + 5)?;
 //! assert_eq!(outcome, CheckOutcome::Invalid { attempts_left: 4 });
-//! let (challenge, outcome) = challenge.check(&code.to_string(), Some(&pepper), now + 20)?;
+//! let (challenge, outcome) = challenge.check(&code.to_string(), &pepper, now + 20)?;
 //! assert_eq!(outcome, CheckOutcome::Valid);
-//! let (_, again) = challenge.check(&code.to_string(), Some(&pepper), now + 21)?;
+//! let (_, again) = challenge.check(&code.to_string(), &pepper, now + 21)?;
 //! assert_eq!(again, CheckOutcome::AlreadyVerified);
 //! # Ok::<(), otpkit::Error>(())
 //! ```
@@ -384,7 +384,7 @@ impl OtpChallenge {
     /// use otpkit::challenge::ChallengePolicy;
     /// use otpkit::challenge::{Strategy, VerificationStatus};
     /// let policy = ChallengePolicy::default().digits(8);
-    /// let (code, challenge) = OtpChallenge::create(Strategy::EmailCode, &policy, None, 100)?;
+    /// let (code, challenge) = OtpChallenge::create(Strategy::EmailCode, &policy, &otpkit::Pepper::NONE, 100)?;
     /// assert_eq!(code.to_string().len(), 8);
     /// assert_eq!((challenge.status_at(100), challenge.expire_at()), (VerificationStatus::Unverified, 700));
     /// # Ok::<(), otpkit::Error>(())
@@ -394,7 +394,7 @@ impl OtpChallenge {
     pub fn create(
         strategy: Strategy,
         policy: &ChallengePolicy,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
     ) -> Result<(Code, Self), Error> {
         Self::create_with_rng(strategy, policy, pepper, now, &mut crate::random::os())
@@ -410,17 +410,18 @@ impl OtpChallenge {
     /// use otpkit::challenge::{ChallengePolicy, Strategy};
     /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
     /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
-    /// let (code, challenge) = OtpChallenge::create_with_rng(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0, &mut rng)?;
-    /// assert_eq!(challenge.check(&code.to_string(), None, 1)?.1, otpkit::challenge::CheckOutcome::Valid);
+    /// let (code, challenge) = OtpChallenge::create_with_rng(Strategy::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, 0, &mut rng)?;
+    /// assert_eq!(challenge.check(&code.to_string(), &otpkit::Pepper::NONE, 1)?.1, otpkit::challenge::CheckOutcome::Valid);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn create_with_rng<R: CryptoRng + ?Sized>(
         strategy: Strategy,
         policy: &ChallengePolicy,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
         rng: &mut R,
     ) -> Result<(Code, Self), Error> {
+        let pepper = pepper.given();
         policy.check()?;
         let expire_at = now.checked_add(policy.ttl).ok_or(Error::InvalidPolicy {
             reason: "expiry time overflows",
@@ -475,20 +476,21 @@ impl OtpChallenge {
     /// ```
     /// use otpkit::challenge::{ChallengePolicy, CheckOutcome, OtpChallenge};
     /// use otpkit::challenge::Strategy;
-    /// let (code, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
-    /// let (_, late) = challenge.check(&code.to_string(), None, 600)?;
+    /// let (code, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, 0)?;
+    /// let (_, late) = challenge.check(&code.to_string(), &otpkit::Pepper::NONE, 600)?;
     /// assert_eq!(late, CheckOutcome::Expired);
-    /// let (_, in_time) = challenge.check(&code.to_string(), None, 599)?;
+    /// let (_, in_time) = challenge.check(&code.to_string(), &otpkit::Pepper::NONE, 599)?;
     /// assert_eq!(in_time, CheckOutcome::Valid);
-    /// assert!(matches!(challenge.check("12345", None, 1)?.1, CheckOutcome::Malformed(_)));
+    /// assert!(matches!(challenge.check("12345", &otpkit::Pepper::NONE, 1)?.1, CheckOutcome::Malformed(_)));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn check(
         &self,
         input: &str,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
     ) -> Result<(Self, CheckOutcome), Error> {
+        let pepper = pepper.given();
         let mut next = self.clone();
         match self.status_at(now) {
             VerificationStatus::Verified => return Ok((next, CheckOutcome::AlreadyVerified)),
@@ -539,19 +541,19 @@ impl OtpChallenge {
     /// use otpkit::OtpChallenge;
     /// use otpkit::challenge::{ChallengePolicy, RetryOutcome};
     /// use otpkit::challenge::Strategy;
-    /// let (old, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
-    /// let (challenge, early) = challenge.retry(None, 10)?;
+    /// let (old, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, 0)?;
+    /// let (challenge, early) = challenge.retry(&otpkit::Pepper::NONE, 10)?;
     /// assert_eq!(early, RetryOutcome::CoolingDown { next_retry_at: 30, remaining_retries: 3 });
-    /// let (challenge, sent) = challenge.retry(None, 30)?;
+    /// let (challenge, sent) = challenge.retry(&otpkit::Pepper::NONE, 30)?;
     /// let RetryOutcome::Sent { code, remaining_retries: 2, next_retry_at: 60 } = sent else { panic!() };
     /// # if code != old {
-    /// assert!(!challenge.check(&old.to_string(), None, 31)?.0.status_at(31).eq(&otpkit::challenge::VerificationStatus::Verified));
+    /// assert!(!challenge.check(&old.to_string(), &otpkit::Pepper::NONE, 31)?.0.status_at(31).eq(&otpkit::challenge::VerificationStatus::Verified));
     /// # }
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-    pub fn retry(&self, pepper: Option<&Pepper>, now: u64) -> Result<(Self, RetryOutcome), Error> {
+    pub fn retry(&self, pepper: &Pepper, now: u64) -> Result<(Self, RetryOutcome), Error> {
         self.retry_with_rng(pepper, now, &mut crate::random::os())
     }
 
@@ -565,17 +567,18 @@ impl OtpChallenge {
     /// use otpkit::challenge::{ChallengePolicy, RetryOutcome, Strategy};
     /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
     /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
-    /// let (_, challenge) = OtpChallenge::create_with_rng(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0, &mut rng)?;
-    /// let (_, sent) = challenge.retry_with_rng(None, 30, &mut rng)?;
+    /// let (_, challenge) = OtpChallenge::create_with_rng(Strategy::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, 0, &mut rng)?;
+    /// let (_, sent) = challenge.retry_with_rng(&otpkit::Pepper::NONE, 30, &mut rng)?;
     /// assert!(matches!(sent, RetryOutcome::Sent { remaining_retries: 2, .. }));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn retry_with_rng<R: CryptoRng + ?Sized>(
         &self,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
         rng: &mut R,
     ) -> Result<(Self, RetryOutcome), Error> {
+        let pepper = pepper.given();
         let mut next = self.clone();
         let outcome = match self.status_at(now) {
             VerificationStatus::Verified => RetryOutcome::AlreadyVerified,
@@ -615,7 +618,7 @@ impl OtpChallenge {
     /// use otpkit::OtpChallenge;
     /// use otpkit::challenge::ChallengePolicy;
     /// use otpkit::challenge::{Strategy, VerificationStatus};
-    /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 0)?;
+    /// let (_, c) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, 0)?;
     /// assert_eq!(c.status_at(599), VerificationStatus::Unverified);
     /// assert_eq!(c.status_at(600), VerificationStatus::Expired);
     /// # Ok::<(), otpkit::Error>(())
@@ -656,7 +659,7 @@ impl OtpChallenge {
     ///
     /// ```
     /// use otpkit::challenge::{ChallengePolicy, OtpChallenge, Strategy};
-    /// let (_, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), None, 42)?;
+    /// let (_, challenge) = OtpChallenge::create(Strategy::PhoneCode, &ChallengePolicy::default(), &otpkit::Pepper::NONE, 42)?;
     /// assert_eq!(challenge.created_at(), 42);
     /// # Ok::<(), otpkit::Error>(())
     /// ```

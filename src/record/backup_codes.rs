@@ -19,7 +19,7 @@ impl TotpRecord {
     /// use otpkit::{Error, TotpRecord};
     /// use otpkit::backup::BackupCodeOptions;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
-    /// assert_eq!(record.regenerate_backup_codes(&BackupCodeOptions::default(), None, 1).unwrap_err(), Error::NotVerified);
+    /// assert_eq!(record.regenerate_backup_codes(&BackupCodeOptions::default(), &otpkit::Pepper::NONE, 1).unwrap_err(), Error::NotVerified);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[cfg(feature = "std")]
@@ -27,7 +27,7 @@ impl TotpRecord {
     pub fn regenerate_backup_codes(
         &self,
         options: &BackupCodeOptions,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
     ) -> Result<(Self, BackupCodes), Error> {
         self.regenerate_backup_codes_with_rng(options, pepper, now, &mut crate::random::os())
@@ -44,14 +44,14 @@ impl TotpRecord {
     /// use rand::{rand_core::UnwrapErr, rngs::SysRng};
     /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
     /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
-    /// let refused = record.regenerate_backup_codes_with_rng(&Default::default(), None, 1, &mut rng);
+    /// let refused = record.regenerate_backup_codes_with_rng(&Default::default(), &otpkit::Pepper::NONE, 1, &mut rng);
     /// assert_eq!(refused.unwrap_err(), Error::NotVerified);
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn regenerate_backup_codes_with_rng<R: CryptoRng + ?Sized>(
         &self,
         options: &BackupCodeOptions,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
         rng: &mut R,
     ) -> Result<(Self, BackupCodes), Error> {
@@ -75,11 +75,11 @@ impl TotpRecord {
     /// use otpkit::backup::BackupCodeOptions;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (record, _) = record.verify(&code, None, 0)?;
+    /// let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, 0)?;
     /// let options = BackupCodeOptions::default();
-    /// let (codes, set) = BackupCodeSet::generate(&options, None, 60)?; // the slow part
+    /// let (codes, set) = BackupCodeSet::generate(&options, &otpkit::Pepper::NONE, 60)?; // the slow part
     /// let record = record.with_new_backup_codes(set, options, 60)?;
-    /// assert!(record.verify(codes.iter().next().unwrap(), None, 61)?.1.is_valid());
+    /// assert!(record.verify(codes.iter().next().unwrap(), &otpkit::Pepper::NONE, 61)?.1.is_valid());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn with_new_backup_codes(
@@ -107,13 +107,13 @@ impl TotpRecord {
     /// use otpkit::record::{TotpOutcome, TotpRecord};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (record, _) = record.verify(&code, None, 0)?;
+    /// let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, 0)?;
     /// let record = record.remove_backup_codes(30).expect("codes were issued");
     /// assert!(record.backup_codes().is_none());
     /// assert!(record.remove_backup_codes(31).is_none());
     /// // The next right code issues no new set.
     /// let next = record.totp().generate_at(30)?.to_string();
-    /// let (_, outcome) = record.verify(&next, None, 30)?;
+    /// let (_, outcome) = record.verify(&next, &otpkit::Pepper::NONE, 30)?;
     /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: None, .. }));
     /// # Ok::<(), otpkit::Error>(())
     /// ```

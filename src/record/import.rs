@@ -35,7 +35,7 @@ impl TotpRecord {
     /// let record = TotpRecord::import("ACME", "alice", key, &EnrollmentOptions::default(), Some(last_t), 1_700_000_000)?;
     /// assert!(record.is_verified() && !record.is_legacy_secret());
     /// let used_before_the_move = record.totp().generate_step(last_t).to_string();
-    /// let (_, outcome) = record.verify(&used_before_the_move, None, 1_700_000_000)?;
+    /// let (_, outcome) = record.verify(&used_before_the_move, &otpkit::Pepper::NONE, 1_700_000_000)?;
     /// assert!(matches!(outcome, TotpOutcome::Replayed { .. }));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -130,10 +130,10 @@ impl TotpRecord {
     ///
     /// let kanidm = ["ABCD-2345-EFGH"]; // plaintext codes another app kept
     /// let fast = BackupHashScheme::Pbkdf2Sha256 { iterations: 1_000 };
-    /// let set = BackupCodeSet::import_plain(&kanidm, CodeCase::Upper, fast, None, 0)?;
+    /// let set = BackupCodeSet::import_plain(&kanidm, CodeCase::Upper, fast, &otpkit::Pepper::NONE, 0)?;
     /// let record = TotpRecord::import("ACME", "bob", Secret::generate(), &Default::default(), None, 0)?
     ///     .with_backup_codes(set)?;
-    /// assert!(record.verify("ABCD-2345-EFGH", None, 1)?.1.is_valid());
+    /// assert!(record.verify("ABCD-2345-EFGH", &otpkit::Pepper::NONE, 1)?.1.is_valid());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn with_backup_codes(mut self, set: BackupCodeSet) -> Result<Self, Error> {
@@ -165,10 +165,10 @@ impl TotpRecord {
     /// // The app used SHA-1 with the key it was given.
     /// let app = Totp::new(created.secret().expect("creation carries it").clone());
     /// let code = app.generate_at(1_700_000_000)?.to_string();
-    /// assert!(!record.verify(&code, None, 1_700_000_000)?.1.is_valid());
+    /// assert!(!record.verify(&code, &otpkit::Pepper::NONE, 1_700_000_000)?.1.is_valid());
     /// let sha1 = record.fall_back_to_sha1(&code, 1_700_000_000)?.expect("the app's SHA-1 code");
     /// assert_eq!(sha1.totp().algorithm(), Algorithm::Sha1);
-    /// assert!(sha1.verify(&code, None, 1_700_000_000)?.1.is_valid());
+    /// assert!(sha1.verify(&code, &otpkit::Pepper::NONE, 1_700_000_000)?.1.is_valid());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn fall_back_to_sha1(&self, input: &str, now: u64) -> Result<Option<Self>, Error> {

@@ -73,7 +73,7 @@
 //!
 //! // The user scans the QR code and types the first code.
 //! let code = record.totp().generate_at(now + 20)?.to_string();
-//! let (record, outcome) = record.verify(&code, None, now + 20)?;
+//! let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, now + 20)?;
 //! let TotpOutcome::Valid { code_type: CodeType::Totp, backup_codes } = outcome else { panic!() };
 //! assert!(record.resource().verified());
 //! assert_eq!(backup_codes.map(|codes| codes.len()), Some(10)); // shown once
@@ -174,7 +174,7 @@ use crate::uri::OtpAuthUri;
 /// fn sign_in(store: &Store, code: &str, now: u64) -> Result<TotpOutcome, otpkit::Error> {
 ///     loop {
 ///         let (version, record) = store.load();
-///         let (next, outcome) = record.verify(code, None, now)?;
+///         let (next, outcome) = record.verify(code, &otpkit::Pepper::NONE, now)?;
 ///         if next == record || store.compare_and_set(version, &next) {
 ///             return Ok(outcome);
 ///         }
@@ -190,7 +190,7 @@ use crate::uri::OtpAuthUri;
 ///
 /// // Request B loads and checks first, but is slow to save…
 /// let (b_version, b_record) = store.load();
-/// let (b_next, b_outcome) = b_record.verify(&code, None, now)?;
+/// let (b_next, b_outcome) = b_record.verify(&code, &otpkit::Pepper::NONE, now)?;
 /// assert!(matches!(b_outcome, TotpOutcome::Valid { .. }));
 /// // …while request A, with the same code, runs the recipe and wins.
 /// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Valid { .. }));
@@ -242,7 +242,7 @@ impl TotpRecord {
     /// let now = 1_700_000_000;
     /// let (record, _) = TotpRecord::create("ACME", "bob", &EnrollmentOptions::default(), now)?;
     /// let late = record.totp().generate_at(now - 30)?.to_string(); // a clock one step behind
-    /// let (record, _) = record.verify(&late, None, now)?;
+    /// let (record, _) = record.verify(&late, &otpkit::Pepper::NONE, now)?;
     /// assert_eq!(record.drift(), -1);
     /// # Ok::<(), otpkit::Error>(())
     /// ```

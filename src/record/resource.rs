@@ -68,7 +68,7 @@ impl TotpResource {
     /// use otpkit::record::{EnrollmentOptions, TotpOutcome, TotpRecord};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &EnrollmentOptions::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (record, outcome) = record.verify(&code, None, 0)?;
+    /// let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, 0)?;
     /// let TotpOutcome::Valid { backup_codes: Some(codes), .. } = outcome else { panic!() };
     /// let shown = record.resource().with_backup_codes(codes);
     /// assert_eq!(shown.backup_codes().map(|codes| codes.len()), Some(10));

@@ -34,20 +34,20 @@ impl TotpRecord {
     /// let now = 1_700_000_000;
     /// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now)?;
     /// let code = record.totp().generate_at(now)?.to_string(); // from the user's app
-    /// let (record, outcome) = record.verify(&code, None, now)?;
+    /// let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, now)?;
     /// let TotpOutcome::Valid { code_type: CodeType::Totp, backup_codes } = outcome else { panic!() };
     /// let backup_codes = backup_codes.expect("issued on the first code");
     ///
     /// // The same code again is a replay; a typo is malformed, not an error.
-    /// let (record, again) = record.verify(&code, None, now + 1)?;
+    /// let (record, again) = record.verify(&code, &otpkit::Pepper::NONE, now + 1)?;
     /// assert_eq!(again, TotpOutcome::Replayed { code_type: CodeType::Totp });
-    /// assert!(matches!(record.verify("12 34", None, now + 2)?.1, TotpOutcome::Malformed(_)));
+    /// assert!(matches!(record.verify("12 34", &otpkit::Pepper::NONE, now + 2)?.1, TotpOutcome::Malformed(_)));
     ///
     /// // A backup code works once.
     /// let backup = backup_codes.iter().next().expect("ten of them");
-    /// let (record, outcome) = record.verify(backup, None, now + 3)?;
+    /// let (record, outcome) = record.verify(backup, &otpkit::Pepper::NONE, now + 3)?;
     /// assert!(matches!(outcome, TotpOutcome::Valid { code_type: CodeType::BackupCode, .. }));
-    /// assert_eq!(record.verify(backup, None, now + 4)?.1, TotpOutcome::Replayed { code_type: CodeType::BackupCode });
+    /// assert_eq!(record.verify(backup, &otpkit::Pepper::NONE, now + 4)?.1, TotpOutcome::Replayed { code_type: CodeType::BackupCode });
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[cfg(feature = "std")]
@@ -55,7 +55,7 @@ impl TotpRecord {
     pub fn verify(
         &self,
         input: &str,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
     ) -> Result<(Self, TotpOutcome), Error> {
         self.verify_with_rng(input, pepper, now, &mut crate::random::os())
@@ -73,14 +73,14 @@ impl TotpRecord {
     /// let mut rng = UnwrapErr(SysRng); // any `otpkit::rand_core::CryptoRng`
     /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (_, outcome) = record.verify_with_rng(&code, None, 0, &mut rng)?;
+    /// let (_, outcome) = record.verify_with_rng(&code, &otpkit::Pepper::NONE, 0, &mut rng)?;
     /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: Some(_), .. }));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn verify_with_rng<R: CryptoRng + ?Sized>(
         &self,
         input: &str,
-        pepper: Option<&Pepper>,
+        pepper: &Pepper,
         now: u64,
         rng: &mut R,
     ) -> Result<(Self, TotpOutcome), Error> {
@@ -145,7 +145,7 @@ impl TotpRecord {
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
     /// let Verification::IssueBackupCodes(options) = record.begin_verify(&code, 0)? else { panic!() };
-    /// let (codes, set) = BackupCodeSet::generate(&options, None, 0)?; // the slow part
+    /// let (codes, set) = BackupCodeSet::generate(&options, &otpkit::Pepper::NONE, 0)?; // the slow part
     /// let Verification::Decided(record, outcome) = record.begin_verify_issuing(&code, 1, &codes, &set)? else { panic!() };
     /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: Some(_), .. }));
     /// assert!(record.is_verified());
@@ -303,7 +303,9 @@ mod tests {
         let (record, _) =
             TotpRecord::create_with_rng("ACME", "bob", &options, now, &mut os()).unwrap();
         let code = record.totp().generate_at(now).unwrap().to_string();
-        let (mut record, _) = record.verify_with_rng(&code, None, now, &mut os()).unwrap();
+        let (mut record, _) = record
+            .verify_with_rng(&code, &crate::pepper::Pepper::NONE, now, &mut os())
+            .unwrap();
         let all_digits = "2345-6789";
         record.backup_codes = Some(BackupCodeSet::with_codes(
             &[all_digits, "abcd-efgh"],
@@ -316,7 +318,7 @@ mod tests {
         );
 
         let (record, outcome) = record
-            .verify_with_rng(all_digits, None, now + 1, &mut os())
+            .verify_with_rng(all_digits, &crate::pepper::Pepper::NONE, now + 1, &mut os())
             .unwrap();
         assert!(matches!(
             outcome,
@@ -326,7 +328,7 @@ mod tests {
             }
         ));
         let (record, again) = record
-            .verify_with_rng("23456789", None, now + 2, &mut os())
+            .verify_with_rng("23456789", &crate::pepper::Pepper::NONE, now + 2, &mut os())
             .unwrap();
         assert_eq!(
             again,
@@ -338,7 +340,7 @@ mod tests {
         // against both kinds, so it counts on both budgets.
         assert_eq!((record.failures(), record.backup_failures()), (0, 0));
         let (record, wrong) = record
-            .verify_with_rng("99999999", None, now + 3, &mut os())
+            .verify_with_rng("99999999", &crate::pepper::Pepper::NONE, now + 3, &mut os())
             .unwrap();
         assert!(matches!(
             wrong,

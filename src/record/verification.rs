@@ -80,15 +80,16 @@ impl BackupCodeCheck {
     /// use otpkit::record::{TotpOutcome, TotpRecord, Verification};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (record, TotpOutcome::Valid { backup_codes: Some(codes), .. }) = record.verify(&code, None, 0)? else { panic!() };
+    /// let (record, TotpOutcome::Valid { backup_codes: Some(codes), .. }) = record.verify(&code, &otpkit::Pepper::NONE, 0)? else { panic!() };
     /// let Verification::CheckBackupCode(reserved, check) = record.begin_verify(codes.iter().next().unwrap(), 5)? else { panic!() };
     /// // … save `reserved` with a compare-and-set, then:
-    /// let checked = check.run(None)?;
+    /// let checked = check.run(&otpkit::Pepper::NONE)?;
     /// let (_, outcome) = reserved.finish_verify(&checked, 5);
     /// assert!(outcome.is_valid());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
-    pub fn run(&self, pepper: Option<&Pepper>) -> Result<CheckedBackupCode, Error> {
+    pub fn run(&self, pepper: &Pepper) -> Result<CheckedBackupCode, Error> {
+        let pepper = pepper.given();
         let found = self.set.find(&self.input, pepper)?.ok().flatten();
         Ok(CheckedBackupCode {
             set: self.set.clone(),
@@ -105,9 +106,9 @@ impl CheckedBackupCode {
     /// use otpkit::record::{TotpOutcome, TotpRecord, Verification};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (record, _) = record.verify(&code, None, 0)?;
+    /// let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, 0)?;
     /// let Verification::CheckBackupCode(_, check) = record.begin_verify("2345-6789-ab", 5)? else { panic!() };
-    /// assert!(!check.run(None)?.matched());
+    /// assert!(!check.run(&otpkit::Pepper::NONE)?.matched());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
@@ -146,10 +147,10 @@ impl TotpRecord {
     /// use otpkit::record::{CodeType, TotpOutcome, TotpRecord, Verification};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (record, _) = record.verify(&code, None, 0)?;
+    /// let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, 0)?;
     /// let Verification::CheckBackupCode(reserved, check) = record.begin_verify("2345-6789-ab", 5)? else { panic!() };
     /// assert_eq!(reserved.backup_failures(), 1); // counted before hashing
-    /// let (after, outcome) = reserved.finish_verify(&check.run(None)?, 5);
+    /// let (after, outcome) = reserved.finish_verify(&check.run(&otpkit::Pepper::NONE)?, 5);
     /// assert!(matches!(outcome, TotpOutcome::Invalid { code_type: CodeType::BackupCode, failures: 1, .. }));
     /// assert_eq!(after, reserved); // nothing more to save
     /// # Ok::<(), otpkit::Error>(())

@@ -81,7 +81,7 @@ fn check_import(format: ImportFormat, case: CodeCase, codes: &[&str], hashes: &[
     assert_eq!(loaded, set, "{json}");
 
     assert_eq!(
-        set.verify_and_consume("zzzz9999", None, 101),
+        set.verify_and_consume("zzzz9999", &otpkit::Pepper::NONE, 101),
         Ok(BackupOutcome::Invalid)
     );
     for (i, code) in codes.iter().enumerate() {
@@ -93,14 +93,14 @@ fn check_import(format: ImportFormat, case: CodeCase, codes: &[&str], hashes: &[
         let (head, tail) = typed.split_at(4);
         let typed = format!(" {head}-{tail} ");
         assert_eq!(
-            set.verify_and_consume(&typed, None, 102),
+            set.verify_and_consume(&typed, &otpkit::Pepper::NONE, 102),
             Ok(BackupOutcome::Valid {
                 remaining: codes.len() - i - 1
             }),
             "{format:?} code {i}"
         );
         assert_eq!(
-            set.verify_and_consume(code, None, 103),
+            set.verify_and_consume(code, &otpkit::Pepper::NONE, 103),
             Ok(BackupOutcome::Replayed)
         );
     }

@@ -321,7 +321,7 @@ impl Service {
         let (code, challenge) = OtpChallenge::create(
             Strategy::PhoneCode,
             &settings.challenge,
-            Some(&settings.pepper),
+            &settings.pepper,
             created_at,
         )?;
         let uuid = uuid::Uuid::new_v4().to_string();
@@ -532,7 +532,7 @@ impl Service {
             .transition(uuid, |state: Option<DingState>| {
                 let mut state = owned(state, customer_uuid, &phone_number)?;
                 let now = now();
-                let (next, outcome) = state.challenge.check(&code, Some(&settings.pepper), now)?;
+                let (next, outcome) = state.challenge.check(&code, &settings.pepper, now)?;
                 if next == state.challenge {
                     return Ok((Change::Keep, (outcome, false)));
                 }
@@ -588,7 +588,7 @@ impl Service {
             .transition(uuid, |state: Option<DingState>| {
                 let mut state = owned(state, customer_uuid, &phone_number)?;
                 let now = now();
-                let (next, outcome) = state.challenge.retry(Some(&settings.pepper), now)?;
+                let (next, outcome) = state.challenge.retry(&settings.pepper, now)?;
                 if next == state.challenge {
                     return Ok((Change::Keep, (outcome, now, None)));
                 }

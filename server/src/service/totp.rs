@@ -202,9 +202,7 @@ impl Service {
             Checked::Done(outcome, resource) => (outcome, resource),
             Checked::Hash(check, ticket) => {
                 let pepper = Arc::clone(&self.settings);
-                let checked = ticket
-                    .run(move || Ok(check.run(Some(&pepper.pepper))?))
-                    .await?;
+                let checked = ticket.run(move || Ok(check.run(&pepper.pepper)?)).await?;
                 self.transition(user_id, |record: Option<TotpRecord>| {
                     let record = record.ok_or_else(|| ApiError::not_found("TOTP"))?;
                     let (next, outcome) = record.finish_verify(&checked, now());
@@ -221,13 +219,7 @@ impl Service {
                 let settings = Arc::clone(&self.settings);
                 let now = now();
                 let made = ticket
-                    .run(move || {
-                        Ok(BackupCodeSet::generate(
-                            &options,
-                            Some(&settings.pepper),
-                            now,
-                        )?)
-                    })
+                    .run(move || Ok(BackupCodeSet::generate(&options, &settings.pepper, now)?))
                     .await?;
                 match self.transition(user_id, |r| step(r, Some(&made))).await? {
                     Checked::Done(outcome, resource) => (outcome, resource),
@@ -285,7 +277,7 @@ impl Service {
             .run(move || {
                 Ok(BackupCodeSet::generate(
                     &BackupCodeOptions::default(),
-                    Some(&settings.pepper),
+                    &settings.pepper,
                     now,
                 )?)
             })
