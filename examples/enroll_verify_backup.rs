@@ -11,10 +11,9 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use otpkit::qr::QrStyle;
-use otpkit::record::{CodeType, EnrollmentOptions};
+use otpkit::record::CodeType;
 use otpkit::seal::SealingKey;
-use otpkit::{Keyring, Pepper, Qr, StoredTotpRecord, TotpOutcome, TotpRecord};
+use otpkit::{Keyring, Pepper, StoredTotpRecord, TotpOutcome, TotpRecord};
 
 /// A table of (version, sealed record JSON) by user id: the compare-and-set
 /// an `UPDATE … WHERE version = ?` gives.
@@ -25,15 +24,13 @@ struct Table {
 
 impl Table {
     fn insert(&mut self, user: &str, record: &StoredTotpRecord) -> Result<(), Box<dyn Error>> {
-        self.rows
-            .insert(user.to_owned(), (1, serde_json::to_string(record)?));
+        self.rows.insert(user.to_owned(), (1, record.to_json()));
         Ok(())
     }
 
     fn load(&self, user: &str, keyring: &Keyring) -> Result<(u64, TotpRecord), Box<dyn Error>> {
         let (version, json) = self.rows.get(user).ok_or("no such user")?;
-        let stored: StoredTotpRecord = serde_json::from_str(json)?;
-        Ok((*version, stored.open(keyring)?))
+        Ok((*version, StoredTotpRecord::from_json(json)?.open(keyring)?))
     }
 
     /// Saves only if nobody saved since `loaded`; false when the race is lost.
@@ -47,7 +44,7 @@ impl Table {
         if row.0 != loaded {
             return Ok(false);
         }
-        *row = (loaded + 1, serde_json::to_string(record)?);
+        *row = (loaded + 1, record.to_json());
         Ok(true)
     }
 }
@@ -78,20 +75,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let user = "user_42";
 
-    // 1. Enrollment: the only response that carries the secret and URI.
-    let (record, created) = TotpRecord::create(
-        "ACME",
-        "alice@example.com",
-        &EnrollmentOptions::default(),
-        now,
-    )?;
+    // 1. Enrollment: the secret, its URI and QR code, shown once.
+    let (record, enrollment) =
+        TotpRecord::create("ACME", "alice@example.com", &Default::default(), now)?;
     table.insert(user, &record.seal(&keyring)?)?;
-    let uri = created.uri().ok_or("the creation response has the URI")?;
     println!("Scan this with an authenticator app:\n");
-    print!("{}", Qr::from_uri(uri)?.to_terminal(&QrStyle::default()));
+    print!("{}", enrollment.qr().to_terminal(&Default::default()));
     println!(
         "Clerk's TOTP object for the front end:\n{}\n",
-        serde_json::to_string_pretty(&created)?
+        serde_json::to_string_pretty(enrollment.resource())?
     );
     let phone = record.totp().clone(); // the user's app, in this demo
 
@@ -102,11 +94,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     else {
         return Err("the first code should verify".into());
     };
-    let backup: Vec<String> = backup_codes
-        .ok_or("backup codes come with the first verification")?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let backup: Vec<String> = backup_codes.iter().map(str::to_owned).collect();
     println!("Verified. Backup codes, shown once: {}", backup.join(" "));
 
     // 3. The same code again is a replay; a typo is malformed, not an error.

@@ -106,6 +106,14 @@ pub enum Error {
         /// The part that is wrong.
         part: &'static str,
     },
+    /// An issuer or account that cannot be an authenticator app's label:
+    /// refused at creation and import, and in a stored record.
+    InvalidLabel {
+        /// `issuer` or `account`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// An otpauth:// URI without a `secret` parameter.
     MissingSecret,
     /// An `hotp` URI without a `counter` parameter.
@@ -280,6 +288,7 @@ impl fmt::Display for Error {
             Self::NotTotp => f.write_str("not a totp uri"),
             Self::NotHotp => f.write_str("not an hotp uri"),
             Self::QrTooLong => f.write_str("data too long for a qr code"),
+            Self::InvalidLabel { field, reason } => write!(f, "invalid {field}: {reason}"),
             Self::InvalidColor => f.write_str("invalid colour: expected #rgb or #rrggbb"),
             Self::PepperTooShort => f.write_str("pepper too short: at least 16 bytes required"),
             Self::FeatureDisabled { feature } => write!(

@@ -50,3 +50,16 @@ impl Timestamp {
             .unwrap_or(UNIX_EPOCH)
     }
 }
+
+/// The system clock in Unix seconds.
+///
+/// # Errors
+/// [`Error::TimeBeforeT0`] for a clock before 1970.
+#[cfg(feature = "std")]
+pub(crate) fn unix_now() -> Result<u64, crate::error::Error> {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .map_err(|_| crate::error::Error::TimeBeforeT0)
+}

@@ -53,7 +53,7 @@ fn verified_record() -> (TotpRecord, Vec<String>) {
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, &pepper(), T).unwrap();
     let TotpOutcome::Valid {
-        backup_codes: Some(codes),
+        backup_codes: codes,
         ..
     } = outcome
     else {

@@ -26,7 +26,7 @@ fn verified() -> (TotpRecord, BackupCodes) {
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, &pepper(), T).unwrap();
     let TotpOutcome::Valid {
-        backup_codes: Some(codes),
+        backup_codes: codes,
         ..
     } = outcome
     else {
@@ -301,7 +301,7 @@ fn the_first_right_codes_backup_codes_are_made_outside_the_transition() {
         panic!()
     };
     let TotpOutcome::Valid {
-        backup_codes: Some(shown),
+        backup_codes: shown,
         ..
     } = outcome
     else {

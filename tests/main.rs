@@ -9,6 +9,7 @@ mod support;
 
 mod backup;
 mod backup_import;
+mod enrollment;
 mod features;
 mod fuzz_corpus;
 mod import;

@@ -43,7 +43,7 @@ fn debug_of_every_secret_holding_type_is_clean() {
     let uri = OtpAuthUri::for_totp(&totp, "alice").with_issuer("ACME");
     let (record, created) =
         TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), 0).unwrap();
-    let created_needles = forms(created.secret().unwrap());
+    let created_needles = forms(created.secret());
     let pepper = Pepper::new(b"pepper pepper pepper").unwrap();
     let texts = [
         format!("{secret:?}"),

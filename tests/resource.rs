@@ -3,7 +3,7 @@
 #![cfg(all(feature = "std", feature = "serde"))]
 
 use otpkit::backup::BackupCodeOptions;
-use otpkit::record::{CodeType, EnrollmentOptions, Lockout};
+use otpkit::record::{CodeType, Enrollment, EnrollmentOptions, Lockout};
 use otpkit::{Error, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 use serde_json::{Value, json};
 
@@ -31,7 +31,7 @@ fn golden(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn enroll() -> (TotpRecord, TotpResource) {
+fn enroll() -> (TotpRecord, Enrollment) {
     TotpRecord::create(
         "ACME Co",
         "alice@example.com",
@@ -50,10 +50,7 @@ fn accept(record: &TotpRecord, outcome: TotpOutcome) -> (TotpResource, CodeType)
             backup_codes,
         } => {
             let resource = record.resource();
-            let resource = match backup_codes {
-                Some(codes) => resource.with_backup_codes(codes),
-                None => resource,
-            };
+            let resource = resource.with_backup_codes(backup_codes);
             (resource, code_type)
         }
         other => panic!("expected acceptance, got {other:?}"),
@@ -63,7 +60,7 @@ fn accept(record: &TotpRecord, outcome: TotpOutcome) -> (TotpResource, CodeType)
 #[test]
 fn json_matches_the_documented_shape_key_for_key() {
     let (record, created) = enroll();
-    let created_json = serde_json::to_value(&created).unwrap();
+    let created_json = serde_json::to_value(created.resource()).unwrap();
     assert_eq!(shape(&created_json), shape(&golden("totp-created")));
     assert_eq!(created_json["created_at"], json!(T * 1000));
 
@@ -91,7 +88,7 @@ fn json_matches_the_documented_shape_key_for_key() {
 #[test]
 fn resource_json_is_checked() {
     let (_, created) = enroll();
-    let good = serde_json::to_value(&created).unwrap();
+    let good = serde_json::to_value(created.resource()).unwrap();
     for (field, value, message) in [
         (
             "object",
@@ -127,8 +124,8 @@ fn resource_json_is_checked() {
 #[test]
 fn the_secret_never_leaks_after_creation() {
     let (record, created) = enroll();
-    let secret = created.secret().unwrap().to_base32().to_string();
-    let uri = created.uri().unwrap().to_string();
+    let secret = created.secret().to_base32().to_string();
+    let uri = created.uri().to_string();
     let code = record.totp().generate_at(T).unwrap().to_string();
     let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, T).unwrap();
     let (verified, _) = accept(&record, outcome);
@@ -145,6 +142,7 @@ fn the_secret_never_leaks_after_creation() {
             .replace(&codes.join("\",\""), ""),
         format!("{record:?}"),
         format!("{created:?}"),
+        format!("{:?}", created.resource()),
         format!("{verified:?}"),
         format!(
             "{:?}",
@@ -337,7 +335,7 @@ fn full_enrollment_journey() {
 
     let (record, created) = enroll();
     // The front end shows the QR code; the phone scans it.
-    let png = Qr::new(&created.uri().unwrap().to_string())
+    let png = Qr::new(&created.uri().to_string())
         .unwrap()
         .to_png(&QrStyle::default());
     let decoder = png::Decoder::new(std::io::Cursor::new(png));

@@ -59,7 +59,7 @@ fn a_record_its_id_and_its_first_backup_codes_come_from_the_generator() {
     };
     let ((a, created_a), (b, _), (c, _)) = (create(5), create(5), create(6));
     assert_eq!(a, b);
-    assert_eq!(created_a.id(), b.resource().id());
+    assert_eq!(created_a.resource().id(), b.resource().id());
     assert_ne!(a.resource().id(), c.resource().id());
     assert_ne!(a.totp().secret(), c.totp().secret());
 
@@ -70,7 +70,7 @@ fn a_record_its_id_and_its_first_backup_codes_come_from_the_generator() {
         .1
     {
         TotpOutcome::Valid {
-            backup_codes: Some(codes),
+            backup_codes: codes,
             ..
         } => codes,
         other => panic!("the first right code issues backup codes, got {other:?}"),

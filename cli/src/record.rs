@@ -178,8 +178,8 @@ fn import(args: &EnrollArgs, secret: &str, out: &mut dyn Write) -> Outcome {
     Ok(())
 }
 
-fn show_backup_codes(codes: Option<&BackupCodes>, out: &mut dyn Write) -> Outcome {
-    if let Some(codes) = codes {
+fn show_backup_codes(codes: &BackupCodes, out: &mut dyn Write) -> Outcome {
+    if !codes.is_empty() {
         writeln!(
             out,
             "\nBackup codes (shown once; each works once if the phone is lost):"
@@ -193,7 +193,7 @@ fn show_backup_codes(codes: Option<&BackupCodes>, out: &mut dyn Write) -> Outcom
 
 /// What the first-code prompt ended with.
 enum FirstCode {
-    Verified(TotpRecord, Option<BackupCodes>),
+    Verified(TotpRecord, BackupCodes),
     NotVerified(TotpRecord),
 }
 
@@ -244,16 +244,13 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
     let now = unix_now()?;
     let (record, created) =
         TotpRecord::create(&issuer, &account, &EnrollmentOptions::default(), now)?;
-    let uri = created
-        .uri()
-        .map(otpkit::OtpAuthUri::to_zeroizing_string)
-        .unwrap_or_default();
+    let uri = created.uri().to_zeroizing_string();
     if let Some((path, format)) = image {
         write_atomically(path, &render(&uri, format)?, existing)?;
     }
     if args.json {
         save(&record)?;
-        out.write_all(&to_json(&created)?)?;
+        out.write_all(&to_json(created.resource())?)?;
         return Ok(());
     }
     match image {
@@ -265,7 +262,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
             out.write_all(&terminal)?;
         }
     }
-    let secret = created.secret().map(|s| s.to_base32()).unwrap_or_default();
+    let secret = created.secret().to_base32();
     let mut grouped = zeroize::Zeroizing::new(String::with_capacity(secret.len() * 2));
     for (i, c) in secret.chars().enumerate() {
         if i > 0 && i % 4 == 0 {
@@ -297,7 +294,7 @@ pub fn enroll(args: &EnrollArgs, out: &mut dyn Write) -> Outcome {
             match &args.record {
                 Some(path) => {
                     writeln!(out, "Verified and saved to {}.", path.display())?;
-                    show_backup_codes(backup_codes.as_ref(), out)
+                    show_backup_codes(&backup_codes, out)
                 }
                 None => {
                     writeln!(
@@ -381,7 +378,7 @@ pub fn verify_record(
         } => {
             let step = next.last_used_step().map(|s| s.value()).unwrap_or_default();
             writeln!(out, "valid: totp step {step}")?;
-            show_backup_codes(backup_codes.as_ref(), out)
+            show_backup_codes(&backup_codes, out)
         }
         TotpOutcome::Valid { .. } => {
             let remaining = next.backup_codes().map_or(0, |set| set.remaining());

@@ -282,6 +282,13 @@ fn sender(config: &Config, store: &Store) -> Result<Option<Arc<dyn Sender>>, Sta
 /// # Errors
 /// Missing or invalid keys.
 pub async fn app(config: &Config, store: Store) -> Result<(Router, Service), StartError> {
+    // An issuer no authenticator app can show is refused now, not at each
+    // enrollment (user ids are checked by the routes; any one stands in).
+    if let Err(e) =
+        otpkit::TotpRecord::create(&config.issuer, "user", &EnrollmentOptions::default(), 0)
+    {
+        return Err(StartError(format!("--issuer: {e}")));
+    }
     let (api_key, keyring, pepper, keyring_var) = if config.dev {
         let keys = demo_keys(&store, config).await?;
         let what = |name: &str| format!("the --dev keys' {name}");

@@ -8,9 +8,10 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use otpkit::TotpOutcome;
 use otpkit::qr::QrStyle;
 use otpkit::record::CodeType;
-use otpkit::{Qr, TotpOutcome, TotpResource};
+use otpkit::record::Enrollment;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -235,15 +236,10 @@ fn grouped(key: &str) -> String {
         .join(" ")
 }
 
-fn enrollment(created: &TotpResource) -> Result<(String, String, String), ApiError> {
-    let (Some(uri), Some(secret)) = (created.uri(), created.secret()) else {
-        return Err(ApiError::internal(
-            &"a created TOTP carries its URI and secret",
-        ));
-    };
-    let svg = Qr::from_uri(uri)?.to_svg(&QrStyle::default().module_size(6));
-    let uri = uri.to_zeroizing_string();
-    Ok((svg, uri.to_string(), grouped(&secret.to_base32())))
+fn enrollment(created: &Enrollment) -> (String, String, String) {
+    let svg = created.qr().to_svg(&QrStyle::default().module_size(6));
+    let uri = created.uri().to_zeroizing_string();
+    (svg, uri.to_string(), grouped(&created.secret().to_base32()))
 }
 
 async fn enroll(
@@ -259,7 +255,7 @@ async fn enroll(
         Ok(id) => service.create_totp(&id).await,
         Err(error) => Err(error),
     };
-    let shown = created.and_then(|created| enrollment(&created));
+    let shown = created.map(|created| enrollment(&created));
     match shown {
         Ok((svg, uri, key)) => page(&headers, StatusCode::OK, "Scan the QR code", |token| {
             format!(
@@ -328,7 +324,6 @@ async fn verify(
             page(&headers, StatusCode::OK, "Save your backup codes", |_| {
                 let codes: String = backup_codes
                     .iter()
-                    .flat_map(|codes| codes.iter())
                     .map(|code| {
                         format!(
                             "<li><code class=\"backup-code\">{}</code></li>",

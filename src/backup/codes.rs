@@ -20,7 +20,7 @@ use super::GROUP;
 /// assert_eq!(format!("{codes:?}"), "BackupCodes { count: 10, .. }");
 /// # Ok::<(), otpkit::Error>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct BackupCodes(pub(super) Vec<Zeroizing<String>>);
 
 impl PartialEq for BackupCodes {
@@ -58,7 +58,8 @@ impl BackupCodes {
         self.0.len()
     }
 
-    /// Whether there are none (never, for a generated set).
+    /// Whether there are none: never for a generated set; the outcome of a
+    /// check that issued no codes.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -8,6 +8,8 @@ use super::typo::Typo;
 use crate::algorithm::Algorithm;
 use crate::error::Error;
 use crate::secret::Secret;
+#[cfg(feature = "std")]
+use crate::time::unix_now;
 
 /// A TOTP time step: `floor((unix - T0) / period)`, the counter RFC 6238 §4.2
 /// calls `T`. Persist the step a code matched to refuse its replay.
@@ -443,16 +445,6 @@ impl Totp {
     pub const fn window(&self) -> (u64, u64) {
         (self.behind, self.ahead)
     }
-}
-
-/// The system clock in Unix seconds.
-#[cfg(feature = "std")]
-fn unix_now() -> Result<u64, Error> {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .map_err(|_| Error::TimeBeforeT0)
 }
 
 impl PartialEq for Totp {

@@ -75,18 +75,12 @@ impl TotpRecord {
         now: u64,
         rng: &mut R,
     ) -> Result<Self, Error> {
-        if issuer.trim().is_empty() {
-            return Err(Error::InvalidUri { part: "label" });
-        }
-        if account.trim().is_empty() {
-            return Err(Error::InvalidUri { part: "account" });
-        }
         let legacy_secret = secret.len() < 16;
         Ok(Self {
             verified: true,
             last_used_step,
             legacy_secret,
-            ..Self::fresh(issuer, account, options.totp(secret)?, options, now, rng)
+            ..Self::fresh(issuer, account, options.totp(secret)?, options, now, rng)?
         })
     }
 
@@ -163,7 +157,7 @@ impl TotpRecord {
     /// let options = EnrollmentOptions::default().algorithm(Algorithm::Sha256);
     /// let (record, created) = TotpRecord::create("ACME", "bob", &options, 1_700_000_000)?;
     /// // The app used SHA-1 with the key it was given.
-    /// let app = Totp::new(created.secret().expect("creation carries it").clone());
+    /// let app = Totp::new(created.secret().clone());
     /// let code = app.generate_at(1_700_000_000)?.to_string();
     /// assert!(!record.verify(&code, &otpkit::Pepper::NONE, 1_700_000_000)?.1.is_valid());
     /// let sha1 = record.fall_back_to_sha1(&code, 1_700_000_000)?.expect("the app's SHA-1 code");

@@ -69,14 +69,15 @@
 //!
 //! let now = 1_700_000_000;
 //! let (record, created) = TotpRecord::create("ACME", "alice@example.com", &EnrollmentOptions::default(), now)?;
-//! assert!(created.secret().is_some() && created.uri().is_some() && !created.verified());
+//! let (secret, uri) = (created.secret(), created.uri()); // shown once, with created.qr()
+//! assert!(created.resource().secret() == Some(secret) && !created.resource().verified());
 //!
 //! // The user scans the QR code and types the first code.
 //! let code = record.totp().generate_at(now + 20)?.to_string();
 //! let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, now + 20)?;
 //! let TotpOutcome::Valid { code_type: CodeType::Totp, backup_codes } = outcome else { panic!() };
 //! assert!(record.resource().verified());
-//! assert_eq!(backup_codes.map(|codes| codes.len()), Some(10)); // shown once
+//! assert_eq!(backup_codes.len(), 10); // shown once
 //!
 //! // Later reads never carry the secret, the URI or backup codes.
 //! let later = record.resource();
@@ -89,6 +90,7 @@ use alloc::string::String;
 mod backup_codes;
 mod create;
 mod import;
+mod label;
 mod lockout;
 mod options;
 mod outcome;
@@ -101,6 +103,7 @@ mod verification;
 
 use core::fmt;
 
+pub use create::Enrollment;
 pub use lockout::Lockout;
 use lockout::Throttle;
 pub use options::EnrollmentOptions;

@@ -45,10 +45,11 @@ pub enum TotpOutcome {
     Valid {
         /// Which kind of code it was.
         code_type: CodeType,
-        /// The backup codes issued by this first verification, to show
-        /// once (see [`TotpResource::with_backup_codes`](super::TotpResource::with_backup_codes));
-        /// `None` on every later sign-in.
-        backup_codes: Option<BackupCodes>,
+        /// The backup codes this check issued, to show the user once: the
+        /// set the first right code brings, empty on every other check
+        /// (and when the enrollment issues none). Clerk's response carries
+        /// them: [`TotpResource::with_backup_codes`](super::TotpResource::with_backup_codes).
+        backup_codes: BackupCodes,
     },
     /// A right code that was used before (a TOTP code's step, or a backup
     /// code): refused, and not counted as a failure (a double submit or a

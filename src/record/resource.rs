@@ -63,20 +63,22 @@ impl TotpResource {
     /// [`TotpOutcome::Valid`](super::TotpOutcome::Valid) on the first
     /// verification, or of
     /// [`TotpRecord::regenerate_backup_codes`](super::TotpRecord::regenerate_backup_codes).
+    /// An empty set (a check that issued none) leaves `backup_codes` null.
     ///
     /// ```
     /// use otpkit::record::{EnrollmentOptions, TotpOutcome, TotpRecord};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &EnrollmentOptions::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
     /// let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, 0)?;
-    /// let TotpOutcome::Valid { backup_codes: Some(codes), .. } = outcome else { panic!() };
-    /// let shown = record.resource().with_backup_codes(codes);
+    /// let TotpOutcome::Valid { backup_codes, .. } = outcome else { panic!() };
+    /// let shown = record.resource().with_backup_codes(backup_codes);
     /// assert_eq!(shown.backup_codes().map(|codes| codes.len()), Some(10));
+    /// assert!(record.resource().with_backup_codes(Default::default()).backup_codes().is_none());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     #[must_use]
     pub fn with_backup_codes(mut self, codes: BackupCodes) -> Self {
-        self.backup_codes = Some(codes);
+        self.backup_codes = (!codes.is_empty()).then_some(codes);
         self
     }
 

@@ -36,7 +36,7 @@ impl TotpRecord {
     /// let code = record.totp().generate_at(now)?.to_string(); // from the user's app
     /// let (record, outcome) = record.verify(&code, &otpkit::Pepper::NONE, now)?;
     /// let TotpOutcome::Valid { code_type: CodeType::Totp, backup_codes } = outcome else { panic!() };
-    /// let backup_codes = backup_codes.expect("issued on the first code");
+    /// assert_eq!(backup_codes.len(), 10); // issued by the first right code: show them once
     ///
     /// // The same code again is a replay; a typo is malformed, not an error.
     /// let (record, again) = record.verify(&code, &otpkit::Pepper::NONE, now + 1)?;
@@ -61,6 +61,25 @@ impl TotpRecord {
         self.verify_with_rng(input, pepper, now, &mut crate::random::os())
     }
 
+    /// [`TotpRecord::verify`] at the system clock's time.
+    ///
+    /// # Errors
+    /// As [`TotpRecord::verify`].
+    ///
+    /// ```
+    /// use otpkit::{Pepper, TotpOutcome, TotpRecord};
+    /// let (record, _) = TotpRecord::create_now("ACME", "alice", &Default::default())?;
+    /// let code = record.totp().generate_now()?.to_string(); // from the user's app
+    /// let (record, outcome) = record.verify_now(&code, &Pepper::NONE)?;
+    /// assert!(outcome.is_valid() && record.is_verified());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn verify_now(&self, input: &str, pepper: &Pepper) -> Result<(Self, TotpOutcome), Error> {
+        self.verify(input, pepper, crate::time::unix_now()?)
+    }
+
     /// [`TotpRecord::verify`] with the first backup codes (issued by the
     /// first right code) drawn from `rng`.
     ///
@@ -74,7 +93,7 @@ impl TotpRecord {
     /// let (record, _) = TotpRecord::create_with_rng("ACME", "bob", &Default::default(), 0, &mut rng)?;
     /// let code = record.totp().generate_at(0)?.to_string();
     /// let (_, outcome) = record.verify_with_rng(&code, &otpkit::Pepper::NONE, 0, &mut rng)?;
-    /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: Some(_), .. }));
+    /// assert!(matches!(outcome, TotpOutcome::Valid { ref backup_codes, .. } if backup_codes.len() == 10));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn verify_with_rng<R: CryptoRng + ?Sized>(
@@ -147,7 +166,7 @@ impl TotpRecord {
     /// let Verification::IssueBackupCodes(options) = record.begin_verify(&code, 0)? else { panic!() };
     /// let (codes, set) = BackupCodeSet::generate(&options, &otpkit::Pepper::NONE, 0)?; // the slow part
     /// let Verification::Decided(record, outcome) = record.begin_verify_issuing(&code, 1, &codes, &set)? else { panic!() };
-    /// assert!(matches!(outcome, TotpOutcome::Valid { backup_codes: Some(_), .. }));
+    /// assert!(matches!(outcome, TotpOutcome::Valid { ref backup_codes, .. } if backup_codes.len() == 10));
     /// assert!(record.is_verified());
     /// # Ok::<(), otpkit::Error>(())
     /// ```
@@ -184,13 +203,13 @@ impl TotpRecord {
                         .saturating_add(m.offset())
                         .clamp(-Self::MAX_DRIFT, Self::MAX_DRIFT);
                     let backup_codes = match (self.first_backup_codes(), first) {
-                        (None, _) => None,
+                        (None, _) => BackupCodes::default(),
                         (Some(options), None) => {
                             return Ok(Verification::IssueBackupCodes(options));
                         }
                         (Some(_), Some((codes, set))) => {
                             next.backup_codes = Some(set.clone());
-                            Some(codes.clone())
+                            codes.clone()
                         }
                     };
                     next.reset_throttles();

@@ -267,6 +267,58 @@ impl StoredTotpRecord {
         self.open_legacy(keyring)?.seal_with_rng(keyring, rng)
     }
 
+    /// The stored form as JSON: the text to keep in a database column.
+    ///
+    /// ```
+    /// use otpkit::{Keyring, StoredTotpRecord, TotpRecord};
+    /// use otpkit::seal::SealingKey;
+    /// let keyring = Keyring::new(SealingKey::generate()); // from your secrets manager
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let row = record.seal(&keyring)?.to_json(); // INSERT this
+    /// assert_eq!(StoredTotpRecord::from_json(&row)?.open(&keyring)?, record);
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    #[allow(clippy::expect_used)]
+    pub fn to_json(&self) -> alloc::string::String {
+        // Strings, numbers and structs with string keys: nothing in the
+        // stored form can fail to serialize.
+        serde_json::to_string(&self.0).expect("a stored record serializes")
+    }
+
+    /// Reads a stored form from its JSON, checking it as serde does (every
+    /// field a transition relies on), with a typed error that names what is
+    /// wrong: [`Error::InvalidTotpRecord`] naming a damaged or missing
+    /// field, or a bound it breaks. Never a value from the text.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTotpRecord`], and the settings' errors
+    /// ([`Error::WindowTooLarge`], [`Error::DigitsOutOfRange`],
+    /// [`Error::ZeroPeriod`]) for a record out of the bounds creation
+    /// enforces.
+    ///
+    /// ```
+    /// use otpkit::{Error, StoredTotpRecord, TotpRecord};
+    /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
+    /// let row = record.unsealed_for_storage().to_json();
+    /// let mut damaged: serde_json::Value = serde_json::from_str(&row).unwrap();
+    /// damaged["lockout"]["free_failures"] = "many".into();
+    /// assert_eq!(
+    ///     StoredTotpRecord::from_json(&damaged.to_string()).unwrap_err(),
+    ///     Error::InvalidTotpRecord { reason: "the field `lockout` is damaged" },
+    /// );
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        match serde_json::from_str::<wire::Record>(json) {
+            Ok(record) => {
+                record.check()?;
+                Ok(Self(record))
+            }
+            Err(_) => Err(wire::damaged(json)),
+        }
+    }
+
     /// Whether the secret is sealed.
     ///
     /// ```
@@ -564,7 +616,7 @@ mod wire {
         /// Checks everything a transition relies on, but the secret, so
         /// that no stored value can switch a check off or make a right code
         /// fail.
-        fn check(&self) -> Result<(), Error> {
+        pub(super) fn check(&self) -> Result<(), Error> {
             if self.version != 1 && self.version != 2 {
                 return Err(bad("unsupported record version"));
             }
@@ -687,6 +739,63 @@ mod wire {
                 drift: self.drift,
             })
         }
+    }
+
+    /// What is wrong with JSON that does not deserialize as a record: the
+    /// first field, in the stored form's order, that is missing or does
+    /// not read as its type. Only the field's name is reported.
+    pub(super) fn damaged(json: &str) -> Error {
+        use serde_json::{Map, Value};
+        let Ok(map) = serde_json::from_str::<Map<String, Value>>(json) else {
+            return bad("not a JSON object");
+        };
+        macro_rules! fields {
+            ($($name:literal: $ty:ty, $required:literal;)*) => {
+                $(match map.get($name) {
+                    Some(value) => {
+                        if <$ty>::deserialize(value).is_err() {
+                            return bad(concat!("the field `", $name, "` is damaged"));
+                        }
+                    }
+                    None if $required => {
+                        return bad(concat!("the field `", $name, "` is missing"));
+                    }
+                    None => {}
+                })*
+                let known = [$($name),*];
+                if map.keys().any(|key| !known.contains(&key.as_str())) {
+                    return bad("a field otpkit does not write");
+                }
+            };
+        }
+        fields! {
+            "version": u32, true;
+            "id": String, true;
+            "issuer": String, true;
+            "account": String, true;
+            "secret": String, true;
+            "algorithm": String, true;
+            "digits": u8, true;
+            "period": u64, true;
+            "window": u64, true;
+            "verified": bool, true;
+            "last_used_step": Option<TimeStep>, false;
+            "backup_codes": Option<BackupCodeSet>, false;
+            "backup_settings": Option<BackupSettings>, false;
+            "lockout": Lockout, true;
+            "failures": u32, true;
+            "locked_until": Option<u64>, false;
+            "failed_at": Option<u64>, false;
+            "backup_lockout": Lockout, false;
+            "backup_failures": u32, false;
+            "backup_locked_until": Option<u64>, false;
+            "backup_failed_at": Option<u64>, false;
+            "created_at": u64, true;
+            "updated_at": u64, true;
+            "legacy_short_secret": bool, false;
+            "drift": i64, false;
+        }
+        bad("it does not read as a record")
     }
 
     fn bad(reason: &'static str) -> Error {

@@ -8,7 +8,7 @@ use core::fmt;
 use zeroize::Zeroizing;
 
 use super::{CodeType, TotpOutcome, TotpRecord};
-use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupOutcome};
+use crate::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes, BackupOutcome};
 use crate::error::Error;
 use crate::pepper::Pepper;
 
@@ -80,7 +80,7 @@ impl BackupCodeCheck {
     /// use otpkit::record::{TotpOutcome, TotpRecord, Verification};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
-    /// let (record, TotpOutcome::Valid { backup_codes: Some(codes), .. }) = record.verify(&code, &otpkit::Pepper::NONE, 0)? else { panic!() };
+    /// let (record, TotpOutcome::Valid { backup_codes: codes, .. }) = record.verify(&code, &otpkit::Pepper::NONE, 0)? else { panic!() };
     /// let Verification::CheckBackupCode(reserved, check) = record.begin_verify(codes.iter().next().unwrap(), 5)? else { panic!() };
     /// // … save `reserved` with a compare-and-set, then:
     /// let checked = check.run(&otpkit::Pepper::NONE)?;
@@ -178,7 +178,7 @@ impl TotpRecord {
                 next.reset_throttles();
                 let outcome = TotpOutcome::Valid {
                     code_type: CodeType::BackupCode,
-                    backup_codes: None,
+                    backup_codes: BackupCodes::default(),
                 };
                 (next, outcome)
             }

@@ -54,7 +54,7 @@ async fn create_totp(
     UserId(id): UserId,
 ) -> Result<Response, ApiError> {
     let created = state.service.create_totp(&id).await?;
-    Ok(Json(created).into_response())
+    Ok(Json(created.resource()).into_response())
 }
 
 async fn get_totp(State(state): State<AppState>, UserId(id): UserId) -> Result<Response, ApiError> {
@@ -100,11 +100,7 @@ async fn attempt_verification(
         .await?;
     match (outcome, resource) {
         (TotpOutcome::Valid { backup_codes, .. }, Some(resource)) => {
-            let shown = match backup_codes {
-                Some(codes) => resource.with_backup_codes(codes),
-                None => resource,
-            };
-            Ok(Json(shown).into_response())
+            Ok(Json(resource.with_backup_codes(backup_codes)).into_response())
         }
         // Every refusal; `Valid` always comes with its view.
         (refused, _) => Err(refusal(&refused)),

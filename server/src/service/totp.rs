@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use otpkit::backup::{BackupCodeOptions, BackupCodeSet, BackupCodes};
 use otpkit::clerk::DeletedTotp;
-use otpkit::record::Verification;
+use otpkit::record::{Enrollment, Verification};
 use otpkit::{Keyring, StoredTotpRecord, TotpOutcome, TotpRecord, TotpResource};
 
 use crate::client::Client;
@@ -127,7 +127,7 @@ impl Service {
     ///
     /// # Errors
     /// 409 when the user has a verified TOTP.
-    pub async fn create_totp(&self, user_id: &str) -> Result<TotpResource, ApiError> {
+    pub async fn create_totp(&self, user_id: &str) -> Result<Enrollment, ApiError> {
         let settings = Arc::clone(&self.settings);
         let account = user_id.to_owned();
         self.transition(user_id, move |record: Option<TotpRecord>| {
