@@ -18,10 +18,16 @@ pub struct Settings {
     #[arg(long)]
     algorithm: Option<String>,
     /// Digits per code, 6 to 10 [default: 6].
-    #[arg(long)]
+    #[arg(short, long)]
     digits: Option<u8>,
-    /// TOTP period in seconds, at least 1 [default: 30].
-    #[arg(long, conflicts_with = "hotp")]
+    /// TOTP period in seconds, at least 1 [default: 30] (oathtool's
+    /// `-s`/`--time-step-size` too).
+    #[arg(
+        short = 's',
+        long,
+        visible_alias = "time-step-size",
+        conflicts_with = "hotp"
+    )]
     period: Option<u64>,
 }
 

@@ -133,6 +133,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
 
 /// clap's message for a usage error, without any value the user typed: a
 /// misplaced secret must not be echoed to the terminal or a log.
+/// `arg`'s flag, `--name` or `-n`, without a value after `=`; `None` for
+/// anything that is no flag's name.
+fn flag_name(arg: &str) -> Option<&str> {
+    let flag = arg.split_once('=').map_or(arg, |(flag, _)| flag);
+    let name = flag.strip_prefix("--").or_else(|| flag.strip_prefix('-'))?;
+    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    (plain && !name.is_empty() && name.len() <= 40).then_some(flag)
+}
+
 fn usage_error(err: &clap::Error) -> String {
     let arg = match err.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(arg)) => arg.clone(),
@@ -145,7 +154,14 @@ fn usage_error(err: &clap::Error) -> String {
                 .unwrap_or_default();
             format!("invalid value for {arg}{why}")
         }
-        ErrorKind::UnknownArgument => "an unexpected argument was given".to_owned(),
+        // A flag is named (up to its `=`); a stray value is not, as it
+        // may be a secret typed in the wrong place.
+        ErrorKind::UnknownArgument => match flag_name(&arg) {
+            Some(flag) => format!("unexpected argument '{flag}'"),
+            None => {
+                "an unexpected argument was given (not repeated: it may be a secret)".to_owned()
+            }
+        },
         ErrorKind::InvalidSubcommand => "unknown command".to_owned(),
         ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues => {
             format!("too many values for {arg}")

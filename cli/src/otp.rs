@@ -22,8 +22,15 @@ pub struct OtpArgs {
     /// HOTP (RFC 4226) instead of TOTP; needs --counter.
     #[arg(long, requires = "counter")]
     hotp: bool,
+    /// TOTP, the default (accepted for oathtool's habit).
+    #[arg(long, conflicts_with = "hotp")]
+    totp: bool,
+    /// The secret is Base32, the default (accepted for oathtool's habit:
+    /// oathtool reads hex without it).
+    #[arg(short = 'b', long)]
+    base32: bool,
     /// HOTP counter (with a hotp URI: instead of the URI's).
-    #[arg(long)]
+    #[arg(short, long)]
     counter: Option<u64>,
     /// Unix time to use instead of the clock (TOTP).
     #[arg(long, conflicts_with = "hotp")]
@@ -68,7 +75,7 @@ pub struct VerifyArgs {
     otp: OtpArgs,
     /// Steps accepted on each side of the current one (TOTP), or counters
     /// looked ahead (HOTP), 0 to 100 [default: 1].
-    #[arg(long)]
+    #[arg(short, long)]
     window: Option<u64>,
     /// The last step a code was accepted for: codes for it or earlier steps
     /// are refused as replayed (TOTP).
@@ -108,6 +115,7 @@ impl OtpArgs {
                 OtpType::Hotp { .. } => {
                     let mut timed: Vec<&str> = totp_only.to_vec();
                     timed.extend(self.at.map(|_| "--at"));
+                    timed.extend(self.totp.then_some("--totp"));
                     if let Some(flag) = timed.first() {
                         return Err(not_for(flag, "an hotp"));
                     }
@@ -117,6 +125,8 @@ impl OtpArgs {
             let mut given = self.settings.given();
             given.extend(self.t0.map(|_| "--t0"));
             given.extend(self.hotp.then_some("--hotp"));
+            // The URI's secret is Base32 by definition: `-b` names a bare key.
+            given.extend(self.base32.then_some("--base32"));
             if let Some(flag) = given.first() {
                 return Err(Failure::Usage(format!(
                     "{flag} conflicts with the settings of the otpauth:// URI: give one or the other"

@@ -178,3 +178,114 @@ fn no_flag_is_dropped_beside_a_uri() {
     let out = otpkit(&["code", "--counter", "1", &hotp]);
     assert_eq!(stdout(&out), "287082\n", "{}", stderr(&out));
 }
+
+/// An unknown flag is named, up to its `=`; a stray value is not (it may be
+/// a secret typed in the wrong place).
+#[test]
+fn an_unknown_flag_is_named_and_a_stray_value_is_not() {
+    let o = otpkit(&["code", "--frobnicate", SECRET]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unexpected argument '--frobnicate'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = otpkit(&["code", "--key=JBSWY3DPEHPK3PXP", SECRET]);
+    assert!(
+        stderr(&o).contains("unexpected argument '--key'"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("JBSWY3DP"), "{}", stderr(&o));
+    let o = otpkit(&["code", SECRET, "JBSWY3DPEHPK3PXP"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("may be a secret"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("JBSWY3DP"), "{}", stderr(&o));
+}
+
+/// oathtool's short forms, where they do not clash: `-d`, `-s`
+/// (`--time-step-size`), `-w`, `-c`, and `--totp` / `-b` (otpkit's
+/// defaults) give what the long forms give; beside a URI, `-b` and an
+/// HOTP URI's `--totp` are refused, never dropped.
+#[test]
+fn oathtool_short_forms_mean_the_long_ones() {
+    let long = otpkit(&[
+        "code",
+        "--digits",
+        "8",
+        "--period",
+        "60",
+        "--at",
+        "1700000000",
+        SECRET,
+    ]);
+    assert!(long.status.success(), "{}", stderr(&long));
+    for short in [
+        &[
+            "code",
+            "--totp",
+            "-b",
+            "-d",
+            "8",
+            "-s",
+            "60",
+            "--at",
+            "1700000000",
+            SECRET,
+        ][..],
+        &[
+            "code",
+            "-d",
+            "8",
+            "--time-step-size",
+            "60",
+            "--at",
+            "1700000000",
+            SECRET,
+        ][..],
+    ] {
+        assert_eq!(stdout(&otpkit(short)), stdout(&long), "{short:?}");
+    }
+    let hotp_long = otpkit(&["code", "--hotp", "--counter", "7", SECRET]);
+    let hotp_short = otpkit(&["code", "--hotp", "-c", "7", "-b", SECRET]);
+    assert_eq!(stdout(&hotp_short), stdout(&hotp_long));
+    let code = stdout(&long).trim().to_owned();
+    let later = otpkit(&[
+        "verify",
+        "-d",
+        "8",
+        "-s",
+        "60",
+        "-w",
+        "2",
+        "--at",
+        "1700000100",
+        SECRET,
+        &code,
+    ]);
+    assert!(later.status.success(), "{}", stderr(&later));
+    let narrow = otpkit(&[
+        "verify",
+        "-d",
+        "8",
+        "-s",
+        "60",
+        "-w",
+        "0",
+        "--at",
+        "1700000100",
+        SECRET,
+        &code,
+    ]);
+    assert_eq!(narrow.status.code(), Some(1), "{}", stderr(&narrow));
+
+    let uri = format!("otpauth://hotp/ACME:bob?secret={SECRET}&counter=3");
+    let o = otpkit(&["code", "--totp", &uri]);
+    assert!(
+        stderr(&o).contains("--totp does not apply"),
+        "{}",
+        stderr(&o)
+    );
+    let o = otpkit(&["code", "-b", &uri]);
+    assert!(stderr(&o).contains("--base32 conflicts"), "{}", stderr(&o));
+}

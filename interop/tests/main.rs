@@ -29,6 +29,7 @@ mod lib {
     mod import;
     mod qr;
     mod resource;
+    mod scratch_app;
     mod seal;
     mod uri;
 }

@@ -180,3 +180,48 @@ fn short_secrets_need_an_opt_in_and_then_agree_with_oathtool() {
         .expect("oathtool (.ci/test installs it)");
     assert_eq!(out(&o), out(&oathtool));
 }
+
+/// oathtool's own command line, flag for flag, gives oathtool's code.
+#[test]
+fn oathtools_short_forms_give_oathtools_codes() {
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    for (ours, theirs) in [
+        (
+            vec![
+                "code",
+                "--totp",
+                "-b",
+                "-d",
+                "8",
+                "-s",
+                "60",
+                "--at",
+                "1700000000",
+                secret,
+            ],
+            vec![
+                "--totp",
+                "-b",
+                "-d",
+                "8",
+                "-s",
+                "60",
+                "--now=@1700000000",
+                secret,
+            ],
+        ),
+        (
+            vec!["code", "--hotp", "-b", "-c", "42", "-d", "7", secret],
+            vec!["--hotp", "-b", "-c", "42", "-d", "7", secret],
+        ),
+    ] {
+        let o = run(&ours);
+        assert!(o.status.success(), "{}", err(&o));
+        let oathtool = Command::new("oathtool")
+            .args(&theirs)
+            .output()
+            .expect("oathtool (.ci/test installs it)");
+        assert!(oathtool.status.success(), "{theirs:?}");
+        assert_eq!(out(&o), out(&oathtool), "{ours:?}");
+    }
+}
