@@ -168,7 +168,7 @@ fn app_from_env() -> Result<App, Failure> {
     };
     let pepper = match std::env::var("OTPKIT_PEPPER") {
         Ok(text) => Pepper::new(text.as_bytes())?,
-        Err(_) => Pepper::new(&SealingKey::generate().to_text().into_bytes())?,
+        Err(_) => Pepper::new(SealingKey::generate().to_text().as_bytes())?,
     };
     Ok(App {
         keyring: Arc::new(keyring),
@@ -234,11 +234,8 @@ mod tests {
         let phone = Totp::new(secret); // the user's authenticator app
         let code = phone.generate_now().unwrap().to_string();
         let verify = |code: String| {
-            post(
-                &client,
-                format!("{base}/verify"),
-                &[("user", "alice <3"), ("code", code.as_str())],
-            )
+            let (client, url) = (client.clone(), format!("{base}/verify"));
+            async move { post(&client, url, &[("user", "alice <3"), ("code", &code)]).await }
         };
         let wrong = if code == "000000" { "111111" } else { "000000" };
 
