@@ -69,13 +69,12 @@ fn try_enroll(app: &App, user: &str) -> Result<String, Failure> {
     let (record, enrollment) = TotpRecord::create_now("Demo", user, &Default::default())?;
     let row = record.seal(&app.keyring)?.to_json();
     let mut table = app.table.lock().map_err(|_| "the table is poisoned")?;
-    if let Some((_, existing)) = table.get(user) {
-        if StoredTotpRecord::from_json(existing)?
+    if let Some((_, existing)) = table.get(user)
+        && StoredTotpRecord::from_json(existing)?
             .open(&app.keyring)?
             .is_verified()
-        {
-            return Err("this user is enrolled already".into());
-        }
+    {
+        return Err("this user is enrolled already".into());
     }
     table.insert(user.to_owned(), (1, row));
     Ok(format!(

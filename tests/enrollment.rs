@@ -1,6 +1,7 @@
 //! The front door: an enrollment's names are refused at creation unless
 //! they make a URI the parser reads back, and a stored row's damage is a
 //! typed error naming the field.
+#![cfg(all(feature = "std", feature = "serde", feature = "seal", feature = "qr"))]
 
 use otpkit::record::EnrollmentOptions;
 use otpkit::seal::SealingKey;

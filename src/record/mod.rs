@@ -37,7 +37,7 @@
 //! the window on purpose (two tabs signing in with one code, a retry after
 //! a dropped response); the price is exactly that replay window. To choose
 //! it, verify with [`Totp::verify_at`] and treat
-//! [`Verdict::Replayed`] as you decide; a
+//! [`Verdict::Replayed`](crate::Verdict::Replayed) as you decide; a
 //! [`TotpRecord`] always refuses, as do its backup codes, which are single
 //! use by definition.
 //!

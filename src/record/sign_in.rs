@@ -18,7 +18,7 @@ impl TotpRecord {
     /// Returns the new record to persist (it changes on every outcome but
     /// [`TotpOutcome::Locked`], [`TotpOutcome::Malformed`] and a TOTP
     /// code's [`TotpOutcome::Replayed`]) and what happened. Wrong TOTP codes
-    /// and wrong backup codes have separate budgets (see [`Lockout`]): a
+    /// and wrong backup codes have separate budgets (see [`Lockout`](super::Lockout)): a
     /// lock on one does not stop the other from being checked. A code that could be either kind (a backup code of digits
     /// only, as long as a TOTP code) is tried as both, so every issued
     /// backup code can be redeemed.

@@ -752,11 +752,10 @@ mod wire {
         macro_rules! fields {
             ($($name:literal: $ty:ty, $required:literal;)*) => {
                 $(match map.get($name) {
-                    Some(value) => {
-                        if <$ty>::deserialize(value).is_err() {
-                            return bad(concat!("the field `", $name, "` is damaged"));
-                        }
+                    Some(value) if <$ty>::deserialize(value).is_err() => {
+                        return bad(concat!("the field `", $name, "` is damaged"));
                     }
+                    Some(_) => {}
                     None if $required => {
                         return bad(concat!("the field `", $name, "` is missing"));
                     }
