@@ -213,6 +213,8 @@ pub enum Error {
     },
     /// The operation needs a verified TOTP record.
     NotVerified,
+    /// The record holds no backup codes to remove.
+    NoBackupCodes,
     /// A stored TOTP record that is corrupt, tampered with, or of an
     /// unknown version.
     InvalidTotpRecord {
@@ -338,6 +340,7 @@ impl fmt::Display for Error {
                 write!(f, "invalid imported backup code {position}: {reason}")
             }
             Self::NotVerified => f.write_str("the totp secret is not verified yet"),
+            Self::NoBackupCodes => f.write_str("the totp record holds no backup codes"),
             Self::InvalidTotpRecord { reason } => write!(f, "invalid totp record: {reason}"),
             Self::InvalidBackupRecord { reason } => {
                 write!(f, "invalid backup-code record: {reason}")

@@ -101,29 +101,33 @@ impl TotpRecord {
     /// Removes the backup codes (Clerk's `deleteUserBackupCodes`) at Unix
     /// time `now`, and stops issuing them: a later right code does not
     /// bring a new set; [`TotpRecord::regenerate_backup_codes`] does.
-    /// Returns `None` when the record holds no backup codes.
+    ///
+    /// # Errors
+    /// [`Error::NoBackupCodes`] when the record holds none.
     ///
     /// ```
+    /// use otpkit::Error;
     /// use otpkit::record::{TotpOutcome, TotpRecord};
     /// let (record, _) = TotpRecord::create("ACME", "bob", &Default::default(), 0)?;
     /// let code = record.totp().generate_at(0)?.to_string();
     /// let (record, _) = record.verify(&code, &otpkit::Pepper::NONE, 0)?;
-    /// let record = record.remove_backup_codes(30).expect("codes were issued");
+    /// let record = record.remove_backup_codes(30)?;
     /// assert!(record.backup_codes().is_none());
-    /// assert!(record.remove_backup_codes(31).is_none());
+    /// assert_eq!(record.remove_backup_codes(31).unwrap_err(), Error::NoBackupCodes);
     /// // The next right code issues no new set.
     /// let next = record.totp().generate_at(30)?.to_string();
     /// let (_, outcome) = record.verify(&next, &otpkit::Pepper::NONE, 30)?;
     /// assert!(matches!(outcome, TotpOutcome::Valid { ref backup_codes, .. } if backup_codes.is_empty()));
     /// # Ok::<(), otpkit::Error>(())
     /// ```
-    #[must_use]
-    pub fn remove_backup_codes(&self, now: u64) -> Option<Self> {
-        self.backup_codes.as_ref()?;
+    pub fn remove_backup_codes(&self, now: u64) -> Result<Self, Error> {
+        if self.backup_codes.is_none() {
+            return Err(Error::NoBackupCodes);
+        }
         let mut next = self.clone();
         next.backup_codes = None;
         next.backup_options = None;
         next.updated_at = now.max(self.updated_at);
-        Some(next)
+        Ok(next)
     }
 }

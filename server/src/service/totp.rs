@@ -325,7 +325,7 @@ impl Service {
             let record = record.ok_or_else(|| ApiError::not_found("TOTP"))?;
             let next = record
                 .remove_backup_codes(now())
-                .ok_or_else(|| ApiError::not_found("backup codes"))?;
+                .map_err(|_| ApiError::not_found("backup codes"))?;
             Ok((Change::Put(next), ()))
         })
         .await
