@@ -5,6 +5,10 @@
 //! sealed row) with a compare-and-set on the version, as a database's
 //! `UPDATE … WHERE version = :loaded` gives.
 //!
+//! This is the second factor only: a real app runs it after the password
+//! check, for the user that check named (here the form names the user, and
+//! its messages say which users are enrolled).
+//!
 //! Run it with `cargo run --example web_app` and open the address it prints;
 //! `cargo test --example web_app` drives it over HTTP.
 
@@ -69,14 +73,21 @@ fn try_enroll(app: &App, user: &str) -> Result<String, Failure> {
     let (record, enrollment) = TotpRecord::create_now("Demo", user, &Default::default())?;
     let row = record.seal(&app.keyring)?.to_json();
     let mut table = app.table.lock().map_err(|_| "the table is poisoned")?;
-    if let Some((_, existing)) = table.get(user)
-        && StoredTotpRecord::from_json(existing)?
-            .open(&app.keyring)?
-            .is_verified()
-    {
-        return Err("this user is enrolled already".into());
-    }
-    table.insert(user.to_owned(), (1, row));
+    let version = match table.get(user) {
+        Some((_, existing))
+            if StoredTotpRecord::from_json(existing)?
+                .open(&app.keyring)?
+                .is_verified() =>
+        {
+            return Err("this user is enrolled already".into());
+        }
+        // Enrolling again while unverified: the new record replaces the
+        // old one at a higher version, so a check still running on the old
+        // record loses its compare-and-set.
+        Some((version, _)) => version + 1,
+        None => 1,
+    };
+    table.insert(user.to_owned(), (version, row));
     Ok(format!(
         "{qr}<p>Or type this key: <code id=secret>{secret}</code></p>{form}",
         qr = enrollment.qr().to_svg(&Default::default()),

@@ -107,7 +107,7 @@ pub enum Error {
         part: &'static str,
     },
     /// An issuer or account that cannot be an authenticator app's label:
-    /// refused at creation and import, and in a stored record.
+    /// refused at creation and import.
     InvalidLabel {
         /// `issuer` or `account`.
         field: &'static str,

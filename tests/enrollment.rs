@@ -43,6 +43,19 @@ fn names_no_app_can_show_are_refused_at_creation_and_import() {
         refused("ACME", "bob\u{7}"),
         ("account", "contains a control character")
     );
+    for posing in [
+        "bob\u{202E}moc.evil",
+        "b\u{200B}ob",
+        "bob\u{2028}",
+        "\u{FEFF}bob",
+    ] {
+        assert_eq!(
+            refused("ACME", posing).1,
+            "contains an invisible format or separator character (bidi, zero-width)",
+            "{posing:?}"
+        );
+    }
+    assert_eq!(refused("AC\u{2066}ME", "bob").0, "issuer");
     assert_eq!(
         refused(&"a".repeat(101), "bob"),
         ("issuer", "is longer than 100 bytes")

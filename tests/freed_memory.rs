@@ -211,6 +211,29 @@ fn no_freed_block_holds_a_secret() {
             }
         },
     );
+    run(
+        "record json by to_json and from_json, damaged rows named",
+        &mut || {
+            let record = StoredTotpRecord::from_json(&record_json)
+                .unwrap()
+                .open_unsealed()
+                .unwrap();
+            let json = Zeroizing::new(record.unsealed_for_storage().to_json());
+            let back = StoredTotpRecord::from_json(&json).unwrap();
+            assert_eq!(back.open_unsealed().unwrap(), record);
+            for (broken, worse) in [
+                ("\"digits\":6", "\"digits\":\"six\""),
+                ("\"lockout\":{", "\"lockout\":{\"x\":1,"),
+                ("\"updated_at\":", "\"updated\":"),
+            ] {
+                let bad = replaced(&record_json, broken, worse);
+                assert!(matches!(
+                    StoredTotpRecord::from_json(&bad),
+                    Err(otpkit::Error::InvalidTotpRecord { .. })
+                ));
+            }
+        },
+    );
     run("creation response json", &mut || {
         let (_, created) =
             TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), 0).unwrap();

@@ -134,12 +134,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
 /// clap's message for a usage error, without any value the user typed: a
 /// misplaced secret must not be echoed to the terminal or a log.
 /// `arg`'s flag, `--name` or `-n`, without a value after `=`; `None` for
-/// anything that is no flag's name.
+/// anything that may not be a flag's name alone: a flag is lower-case
+/// letters and hyphens, at most 24 bytes, so a secret run into its flag
+/// (`--importJBSWY3DP…`, Base32 upper or lower case, with its digits 2 to
+/// 7, or hex) is never repeated.
 fn flag_name(arg: &str) -> Option<&str> {
     let flag = arg.split_once('=').map_or(arg, |(flag, _)| flag);
     let name = flag.strip_prefix("--").or_else(|| flag.strip_prefix('-'))?;
-    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    (plain && !name.is_empty() && name.len() <= 40).then_some(flag)
+    let plain = name.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+    (plain && !name.is_empty() && flag.len() <= 24).then_some(flag)
 }
 
 fn usage_error(err: &clap::Error) -> String {

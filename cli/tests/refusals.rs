@@ -197,6 +197,21 @@ fn an_unknown_flag_is_named_and_a_stray_value_is_not() {
         stderr(&o)
     );
     assert!(!stderr(&o).contains("JBSWY3DP"), "{}", stderr(&o));
+    // A secret run into its flag is not named either, in either case.
+    for run_in in [
+        "--importJBSWY3DPEHPK3PXPJBSWY3DP",
+        "--importjbswy3dpehpk3pxp",
+        "--importabcdefghijklmnopqrst",
+    ] {
+        let o = otpkit(&["enroll", run_in]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("may be a secret"), "{}", stderr(&o));
+        assert!(
+            !stderr(&o).to_lowercase().contains("jbswy3dp"),
+            "{}",
+            stderr(&o)
+        );
+    }
     let o = otpkit(&["code", SECRET, "JBSWY3DPEHPK3PXP"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("may be a secret"), "{}", stderr(&o));

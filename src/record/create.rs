@@ -79,8 +79,10 @@ impl fmt::Debug for Enrollment {
 
 impl TotpRecord {
     /// Creates a secret for `account` at Unix time `now`: the record to
-    /// store, and the [`Enrollment`] to show once. Creating again while
-    /// unverified replaces the record.
+    /// store, and the [`Enrollment`] to show once. To let an unverified user
+    /// start over, store the new record over the old one with the version
+    /// still increasing, so a check running on the old record loses its
+    /// compare-and-set.
     ///
     /// # Errors
     /// [`Error::InvalidLabel`] for an issuer or account that cannot be an

@@ -23,7 +23,8 @@ impl TotpRecord {
     /// # Errors
     /// [`Error::DigitsOutOfRange`], [`Error::ZeroPeriod`] or
     /// [`Error::WindowTooLarge`] for bad options;
-    /// [`Error::InvalidUri`] for an empty issuer or account.
+    /// [`Error::InvalidLabel`] for an issuer or account no authenticator
+    /// app can show, as at [`TotpRecord::create`].
     ///
     /// ```
     /// use otpkit::record::{EnrollmentOptions, TotpOutcome, TotpRecord};

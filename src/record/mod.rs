@@ -150,55 +150,55 @@ use crate::uri::OtpAuthUri;
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
-/// use otpkit::{Keyring, StoredTotpRecord, TotpOutcome, TotpRecord};
-/// use otpkit::record::EnrollmentOptions;
+/// use otpkit::{Error, Keyring, Pepper, StoredTotpRecord, TotpOutcome, TotpRecord};
 /// use otpkit::seal::SealingKey;
 /// use std::cell::RefCell;
 ///
-/// /// One row: (version, the record as JSON, its secret sealed).
-/// struct Store { row: RefCell<(u64, String)>, keyring: Keyring }
+/// /// One row, (version, the record sealed, as JSON), and the app's secrets.
+/// struct Store { row: RefCell<(u64, String)>, keyring: Keyring, pepper: Pepper }
 /// impl Store {
-///     fn load(&self) -> (u64, TotpRecord) {
+///     /// `SELECT version, record …`
+///     fn load(&self) -> Result<(u64, TotpRecord), Error> {
 ///         let (version, json) = &*self.row.borrow();
-///         let stored: StoredTotpRecord = serde_json::from_str(json).expect("a valid record");
-///         (*version, stored.open(&self.keyring).expect("our key"))
+///         Ok((*version, StoredTotpRecord::from_json(json)?.open(&self.keyring)?))
 ///     }
 ///     /// `UPDATE … WHERE version = :loaded`: false when someone saved first.
-///     fn compare_and_set(&self, loaded: u64, record: &TotpRecord) -> bool {
+///     fn compare_and_set(&self, loaded: u64, record: &TotpRecord) -> Result<bool, Error> {
+///         let json = record.seal(&self.keyring)?.to_json();
 ///         let mut row = self.row.borrow_mut();
-///         if row.0 != loaded { return false; }
-///         let sealed = record.seal(&self.keyring).expect("sealable");
-///         *row = (loaded + 1, serde_json::to_string(&sealed).expect("serializable"));
-///         true
+///         if row.0 != loaded { return Ok(false); }
+///         *row = (loaded + 1, json);
+///         Ok(true)
 ///     }
 /// }
 ///
 /// /// One sign-in request: load, transition, save; on a lost race, again.
-/// fn sign_in(store: &Store, code: &str, now: u64) -> Result<TotpOutcome, otpkit::Error> {
+/// fn sign_in(store: &Store, code: &str, now: u64) -> Result<TotpOutcome, Error> {
 ///     loop {
-///         let (version, record) = store.load();
-///         let (next, outcome) = record.verify(code, &otpkit::Pepper::NONE, now)?;
-///         if next == record || store.compare_and_set(version, &next) {
+///         let (version, record) = store.load()?;
+///         let (next, outcome) = record.verify(code, &store.pepper, now)?;
+///         if next == record || store.compare_and_set(version, &next)? {
 ///             return Ok(outcome);
 ///         }
 ///     }
 /// }
 ///
 /// let now = 1_700_000_000;
-/// let (record, _) = TotpRecord::create("ACME", "alice", &EnrollmentOptions::default(), now)?;
+/// let (record, _) = TotpRecord::create("ACME", "alice", &Default::default(), now)?;
 /// let code = record.totp().generate_at(now)?.to_string();
-/// let keyring = Keyring::new(SealingKey::generate());
-/// let json = serde_json::to_string(&record.seal(&keyring)?).unwrap();
-/// let store = Store { row: RefCell::new((1, json)), keyring };
+/// let keyring = Keyring::new(SealingKey::generate()); // from your secrets manager
+/// let pepper = Pepper::new(b"from your secrets manager too")?;
+/// let json = record.seal(&keyring)?.to_json();
+/// let store = Store { row: RefCell::new((1, json)), keyring, pepper };
 ///
 /// // Request B loads and checks first, but is slow to save…
-/// let (b_version, b_record) = store.load();
-/// let (b_next, b_outcome) = b_record.verify(&code, &otpkit::Pepper::NONE, now)?;
+/// let (b_version, b_record) = store.load()?;
+/// let (b_next, b_outcome) = b_record.verify(&code, &store.pepper, now)?;
 /// assert!(matches!(b_outcome, TotpOutcome::Valid { .. }));
 /// // …while request A, with the same code, runs the recipe and wins.
 /// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Valid { .. }));
 /// // B's save fails; B reloads and runs the check again: a replay.
-/// assert!(!store.compare_and_set(b_version, &b_next));
+/// assert!(!store.compare_and_set(b_version, &b_next)?);
 /// assert!(matches!(sign_in(&store, &code, now)?, TotpOutcome::Replayed { .. }));
 /// # }
 /// # Ok::<(), otpkit::Error>(())

@@ -281,9 +281,28 @@ impl StoredTotpRecord {
     #[must_use]
     #[allow(clippy::expect_used)]
     pub fn to_json(&self) -> alloc::string::String {
+        // serde_json grows its buffer as it writes, freeing the smaller
+        // ones unwiped: the form is written without its secret, and the
+        // secret put in once, into a string allocated at its full length.
+        let mut shell = self.0.clone();
+        shell.set_secret(zeroize::Zeroizing::new(alloc::string::String::new()));
         // Strings, numbers and structs with string keys: nothing in the
         // stored form can fail to serialize.
-        serde_json::to_string(&self.0).expect("a stored record serializes")
+        let json = serde_json::to_string(&shell).expect("a stored record serializes");
+        // `"secret":""` as a key can only be the field: in a string value
+        // its quotes would be escaped.
+        let marker = ",\"secret\":\"";
+        let at = json
+            .find(marker)
+            .map(|at| at.saturating_add(marker.len()))
+            .expect("the stored form has a secret field");
+        let (head, tail) = json.split_at(at);
+        let secret = self.0.secret_text();
+        let mut out = alloc::string::String::with_capacity(json.len().saturating_add(secret.len()));
+        out.push_str(head);
+        out.push_str(secret);
+        out.push_str(tail);
+        out
     }
 
     /// Reads a stored form from its JSON, checking it as serde does (every
@@ -523,9 +542,13 @@ mod wire {
             &self.id
         }
 
-        #[cfg(feature = "seal")]
         pub(super) fn set_secret(&mut self, secret: Zeroizing<String>) {
             self.secret = secret;
+        }
+
+        /// The secret's stored text: sealed, or plain Base32.
+        pub(super) fn secret_text(&self) -> &str {
+            &self.secret
         }
 
         /// Version 1: otpkit 0.1's form, its secret bound to its id only.
@@ -746,24 +769,35 @@ mod wire {
     /// not read as its type. Only the field's name is reported.
     pub(super) fn damaged(json: &str) -> Error {
         use serde_json::{Map, Value};
-        let Ok(map) = serde_json::from_str::<Map<String, Value>>(json) else {
+        let Ok(mut map) = serde_json::from_str::<Map<String, Value>>(json) else {
             return bad("not a JSON object");
         };
+        let reason = damaged_field(&map);
+        // The secret's text, plain in an unsealed row, is wiped, not just
+        // freed.
+        if let Some(Value::String(secret)) = map.get_mut("secret") {
+            zeroize::Zeroize::zeroize(secret);
+        }
+        bad(reason)
+    }
+
+    /// The reason [`damaged`] gives for the fields in `map`.
+    fn damaged_field(map: &serde_json::Map<String, serde_json::Value>) -> &'static str {
         macro_rules! fields {
             ($($name:literal: $ty:ty, $required:literal;)*) => {
                 $(match map.get($name) {
                     Some(value) if <$ty>::deserialize(value).is_err() => {
-                        return bad(concat!("the field `", $name, "` is damaged"));
+                        return concat!("the field `", $name, "` is damaged");
                     }
                     Some(_) => {}
                     None if $required => {
-                        return bad(concat!("the field `", $name, "` is missing"));
+                        return concat!("the field `", $name, "` is missing");
                     }
                     None => {}
                 })*
                 let known = [$($name),*];
                 if map.keys().any(|key| !known.contains(&key.as_str())) {
-                    return bad("a field otpkit does not write");
+                    return "a field otpkit does not write";
                 }
             };
         }
@@ -772,7 +806,7 @@ mod wire {
             "id": String, true;
             "issuer": String, true;
             "account": String, true;
-            "secret": String, true;
+            "secret": Zeroizing<String>, true;
             "algorithm": String, true;
             "digits": u8, true;
             "period": u64, true;
@@ -794,7 +828,7 @@ mod wire {
             "legacy_short_secret": bool, false;
             "drift": i64, false;
         }
-        bad("it does not read as a record")
+        "it does not read as a record"
     }
 
     fn bad(reason: &'static str) -> Error {
