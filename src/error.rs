@@ -114,6 +114,18 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An otpauth:// URI whose `encoder` is one otpkit does not know (it
+    /// knows `steam`): its codes would come out wrong, so it is refused.
+    UnsupportedEncoder,
+    /// A Google Authenticator export (`otpauth-migration://`) that is
+    /// malformed, or an account it cannot hold.
+    Migration {
+        /// What is wrong, never a value from the payload.
+        reason: &'static str,
+    },
+    /// Steam Guard codes with another hash, period or length than Steam's
+    /// (HMAC-SHA-1, 30 s, 5 characters).
+    SteamSettings,
     /// An otpauth:// URI without a `secret` parameter.
     MissingSecret,
     /// An `hotp` URI without a `counter` parameter.
@@ -291,6 +303,15 @@ impl fmt::Display for Error {
             Self::NotHotp => f.write_str("not an hotp uri"),
             Self::QrTooLong => f.write_str("data too long for a qr code"),
             Self::InvalidLabel { field, reason } => write!(f, "invalid {field}: {reason}"),
+            Self::Migration { reason } => {
+                write!(f, "invalid google authenticator export: {reason}")
+            }
+            Self::SteamSettings => f.write_str(
+                "steam guard codes are hmac-sha1 over 30 s steps, 5 characters",
+            ),
+            Self::UnsupportedEncoder => f.write_str(
+                "otpauth uri has an encoder otpkit does not know (it knows steam): its codes would be wrong",
+            ),
             Self::InvalidColor => f.write_str("invalid colour: expected #rgb or #rrggbb"),
             Self::PepperTooShort => f.write_str("pepper too short: at least 16 bytes required"),
             Self::FeatureDisabled { feature } => write!(

@@ -112,6 +112,9 @@ impl OtpArgs {
                 OtpType::Totp { .. } if self.counter.is_some() => {
                     return Err(not_for("--counter", "a totp"));
                 }
+                OtpType::Steam if self.counter.is_some() => {
+                    return Err(not_for("--counter", "a steam"));
+                }
                 OtpType::Hotp { .. } => {
                     let mut timed: Vec<&str> = totp_only.to_vec();
                     timed.extend(self.at.map(|_| "--at"));
@@ -138,6 +141,12 @@ impl OtpArgs {
                         .algorithm(uri.algorithm())
                         .digits(uri.digits())
                         .period(period)
+                        .window(window)
+                        .build()?,
+                ),
+                OtpType::Steam => Generator::Totp(
+                    Totp::builder(uri.secret().clone())
+                        .steam()
                         .window(window)
                         .build()?,
                 ),

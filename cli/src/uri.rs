@@ -85,6 +85,7 @@ pub fn fields(uri: &OtpAuthUri) -> Value {
     let (kind, key, number) = match uri.otp_type() {
         OtpType::Totp { period } => ("totp", "period", period),
         OtpType::Hotp { counter } => ("hotp", "counter", counter),
+        OtpType::Steam => ("steam", "period", 30),
         _ => ("unknown", "unknown", 0),
     };
     fields.insert("type".into(), json!(kind));

@@ -5,6 +5,7 @@
 //! features leaves some unused.
 #![cfg_attr(not(all(feature = "serde", feature = "seal")), allow(dead_code))]
 
+pub(crate) mod base64;
 #[cfg(all(feature = "serde", feature = "seal"))]
 pub(crate) mod binding;
 pub(crate) mod hex;

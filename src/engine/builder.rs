@@ -1,6 +1,7 @@
 //! Settings for a [`Totp`]: [`TotpBuilder`], checked once in `build`.
 
 use super::MAX_WINDOW;
+use super::code::STEAM_LENGTH;
 use super::hotp::{Hotp, check_digits};
 use super::totp::Totp;
 use crate::algorithm::Algorithm;
@@ -24,6 +25,7 @@ impl Totp {
             t0: 0,
             behind: 1,
             ahead: 1,
+            steam: false,
         }
     }
 }
@@ -53,6 +55,7 @@ pub struct TotpBuilder {
     pub(super) t0: u64,
     pub(super) behind: u64,
     pub(super) ahead: u64,
+    pub(super) steam: bool,
 }
 
 impl TotpBuilder {
@@ -139,6 +142,24 @@ impl TotpBuilder {
         self
     }
 
+    /// Steam Guard's codes ([`Totp::steam`]): HMAC-SHA-1, 30 s, five
+    /// characters of Steam's alphabet; the window and T0 still apply.
+    ///
+    /// ```
+    /// # use otpkit::{Secret, Totp};
+    /// let steam = Totp::builder(Secret::generate()).steam().window(2).build()?;
+    /// assert!(steam.is_steam() && steam.window() == (2, 2));
+    /// assert!(Totp::builder(Secret::generate()).steam().period(60).build().is_err());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub const fn steam(mut self) -> Self {
+        self.steam = true;
+        self.algorithm = Algorithm::Sha1;
+        self.digits = STEAM_LENGTH;
+        self.period = 30;
+        self
+    }
+
     /// Checks the settings and keys the HMAC.
     ///
     /// # Errors
@@ -150,7 +171,13 @@ impl TotpBuilder {
     /// assert!(Totp::builder(Secret::generate()).window(101).build().is_err());
     /// ```
     pub fn build(self) -> Result<Totp, Error> {
-        check_digits(self.digits)?;
+        if self.steam {
+            if (self.algorithm, self.digits, self.period) != (Algorithm::Sha1, STEAM_LENGTH, 30) {
+                return Err(Error::SteamSettings);
+            }
+        } else {
+            check_digits(self.digits)?;
+        }
         if self.period == 0 {
             return Err(Error::ZeroPeriod);
         }
@@ -163,7 +190,11 @@ impl TotpBuilder {
             }
         }
         Ok(Totp {
-            hotp: Hotp::with(self.secret, self.algorithm, self.digits)?,
+            hotp: if self.steam {
+                Hotp::steam(self.secret)
+            } else {
+                Hotp::with(self.secret, self.algorithm, self.digits)?
+            },
             period: self.period,
             t0: self.t0,
             behind: self.behind,

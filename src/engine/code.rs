@@ -1,4 +1,5 @@
-//! A one-time code: a number with a fixed count of digits.
+//! A one-time code: a number with a fixed count of digits, or a Steam
+//! Guard code of five characters.
 
 use core::fmt;
 
@@ -9,7 +10,8 @@ use super::typo::Typo;
 use crate::error::Error;
 
 /// A one-time code: a number shown with a fixed count of digits, leading
-/// zeros kept.
+/// zeros kept; or a Steam Guard code, five characters of Steam's alphabet
+/// ([`Totp::steam`](crate::Totp::steam)).
 ///
 /// `Display` prints the digits a person types; `Debug` hides them.
 /// Equality is constant time. The value is zeroized on drop.
@@ -30,9 +32,72 @@ pub struct Code {
 }
 
 impl Code {
-    /// A code from its parts; `value < 10^digits` is the caller's invariant.
+    /// A code from its parts; `value < 10^digits` (or, for a Steam code of
+    /// [`STEAM_LENGTH`] characters, `26^5`) is the caller's invariant.
     pub(crate) const fn new(value: u64, digits: u8) -> Self {
         Self { value, digits }
+    }
+
+    /// Parses a Steam Guard code as typed: five characters of Steam's
+    /// alphabet (`23456789BCDFGHJKMNPQRTVWXY`), either case, surrounding
+    /// white space ignored.
+    ///
+    /// # Errors
+    /// [`Error::EmptyCode`], [`Error::InvalidCodeChar`] (a character outside
+    /// the alphabet, with its position) or [`Error::WrongCodeLength`].
+    ///
+    /// ```
+    /// use otpkit::{Code, Error};
+    /// let code = Code::parse_steam(" 2bc9y ")?;
+    /// assert_eq!((code.to_string(), code.is_steam()), ("2BC9Y".to_owned(), true));
+    /// assert_eq!(Code::parse_steam("2BC0Y"), Err(Error::InvalidCodeChar { position: 3 }));
+    /// assert_eq!(Code::parse_steam("2BC9"), Err(Error::WrongCodeLength { expected: 5, found: 4 }));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn parse_steam(input: &str) -> Result<Self, Error> {
+        Ok(Self::parse_steam_typed(input)?)
+    }
+
+    /// [`Code::parse_steam`] with only typos as errors.
+    pub(crate) fn parse_steam_typed(input: &str) -> Result<Self, Typo> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(Typo::EmptyCode);
+        }
+        let mut value = 0u64;
+        let mut place = 1u64;
+        let mut found = 0usize;
+        for (position, c) in trimmed.chars().enumerate() {
+            let symbol = u8::try_from(c.to_ascii_uppercase()).unwrap_or(0);
+            let index = STEAM_ALPHABET
+                .iter()
+                .position(|&s| s == symbol)
+                .ok_or(Typo::InvalidCodeChar { position })?;
+            if found < usize::from(STEAM_LENGTH) {
+                value = value.saturating_add(place.saturating_mul(index as u64));
+                place = place.saturating_mul(26);
+            }
+            found = found.saturating_add(1);
+        }
+        if found != usize::from(STEAM_LENGTH) {
+            return Err(Typo::WrongCodeLength {
+                expected: STEAM_LENGTH,
+                found,
+            });
+        }
+        Ok(Self::new(value, STEAM_LENGTH))
+    }
+
+    /// Whether this is a Steam Guard code (five characters of Steam's
+    /// alphabet) rather than digits.
+    ///
+    /// ```
+    /// assert!(!otpkit::Code::parse("123456", 6)?.is_steam());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn is_steam(&self) -> bool {
+        self.digits == STEAM_LENGTH
     }
 
     /// Parses what a person typed: surrounding white space is ignored, and a
@@ -72,7 +137,7 @@ impl Code {
         Ok(Self { value, digits })
     }
 
-    /// How many digits the code has.
+    /// How many digits the code has (characters, for a Steam code: 5).
     ///
     /// ```
     /// assert_eq!(otpkit::Code::parse("1234567890", 10)?.digits(), 10);
@@ -158,8 +223,29 @@ impl core::str::FromStr for Code {
     }
 }
 
+/// Steam Guard's 26 symbols: digits and consonants that cannot be misread.
+pub(crate) const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
+
+/// A Steam Guard code's length: the engine's 5-character code kind (a
+/// decimal code has 6 to 10 digits, so the two never meet).
+pub(crate) const STEAM_LENGTH: u8 = 5;
+
+/// `26^5`: the values a Steam code can show.
+pub(crate) const STEAM_MODULUS: u32 = 11_881_376;
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_steam() {
+            // Least significant symbol first, as Steam writes it.
+            let mut rest = self.value;
+            for _ in 0..STEAM_LENGTH {
+                let index = usize::try_from(rest % 26).unwrap_or(0);
+                let symbol = STEAM_ALPHABET.get(index).copied().unwrap_or(b'?');
+                fmt::Write::write_char(f, char::from(symbol))?;
+                rest /= 26;
+            }
+            return Ok(());
+        }
         write!(
             f,
             "{:0width$}",

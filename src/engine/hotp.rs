@@ -7,7 +7,7 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
 use super::MAX_WINDOW;
-use super::code::Code;
+use super::code::{Code, STEAM_LENGTH, STEAM_MODULUS};
 use super::mac::KeyedMac;
 use super::typo::Typo;
 use crate::algorithm::Algorithm;
@@ -119,9 +119,13 @@ impl Hotp {
             secret,
             algorithm,
             digits,
-            modulus: 10u32
-                .checked_pow(u32::from(digits))
-                .and_then(NonZeroU32::new),
+            modulus: if digits == STEAM_LENGTH {
+                NonZeroU32::new(STEAM_MODULUS)
+            } else {
+                10u32
+                    .checked_pow(u32::from(digits))
+                    .and_then(NonZeroU32::new)
+            },
             mac,
         }
     }
@@ -168,7 +172,7 @@ impl Hotp {
                 max: MAX_WINDOW,
             });
         }
-        let code = match Code::parse_typed(input, self.digits) {
+        let code = match self.parse(input) {
             Ok(code) => code,
             Err(typo) => return Ok(HotpVerdict::Malformed(typo)),
         };
@@ -189,6 +193,25 @@ impl Hotp {
         } else {
             HotpVerdict::Invalid
         })
+    }
+
+    /// A typed code of this generator's kind: digits, or Steam's symbols.
+    pub(crate) fn parse(&self, input: &str) -> Result<Code, Typo> {
+        if self.digits == STEAM_LENGTH {
+            Code::parse_steam_typed(input)
+        } else {
+            Code::parse_typed(input, self.digits)
+        }
+    }
+
+    /// Whether the codes are Steam Guard's five characters.
+    pub(crate) const fn is_steam(&self) -> bool {
+        self.digits == STEAM_LENGTH
+    }
+
+    /// HMAC-SHA-1 HOTP whose codes are Steam Guard's five characters.
+    pub(crate) fn steam(secret: Secret) -> Self {
+        Self::build(secret, Algorithm::Sha1, STEAM_LENGTH)
     }
 
     /// Whether `code` is the code for `counter`, in constant time.

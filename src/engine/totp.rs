@@ -211,6 +211,43 @@ impl Totp {
         }
     }
 
+    /// Steam Guard's codes: HMAC-SHA-1 TOTP, 30 s steps, window ±1, shown
+    /// as five characters of Steam's alphabet (`23456789BCDFGHJKMNPQRTVWXY`)
+    /// instead of digits. Generated and verified like any TOTP code (in
+    /// constant time, with the same window and replay rules); its
+    /// [`Totp::digits`] is 5. Steam hands out the key in Base64 as
+    /// `shared_secret`: [`Secret::from_bytes`] of the decoded bytes.
+    ///
+    /// ```
+    /// use otpkit::{Secret, Totp};
+    /// let steam = Totp::steam(Secret::from_bytes(b"steam shared secret!")?);
+    /// let code = steam.generate_at(1_700_000_000)?;
+    /// assert!(code.is_steam() && code.to_string().len() == 5);
+    /// assert!(steam.verify_at(&code.to_string().to_lowercase(), 1_700_000_000, None)?.is_valid());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn steam(secret: Secret) -> Self {
+        Self {
+            hotp: Hotp::steam(secret),
+            period: 30,
+            t0: 0,
+            behind: 1,
+            ahead: 1,
+        }
+    }
+
+    /// Whether the codes are Steam Guard's ([`Totp::steam`]).
+    ///
+    /// ```
+    /// use otpkit::{Secret, Totp};
+    /// assert!(Totp::steam(Secret::generate()).is_steam() && !Totp::new(Secret::generate()).is_steam());
+    /// ```
+    #[must_use]
+    pub const fn is_steam(&self) -> bool {
+        self.hotp.is_steam()
+    }
+
     /// The time step containing Unix time `unix`.
     ///
     /// # Errors
@@ -288,6 +325,23 @@ impl Totp {
         Ok(self.period.saturating_sub(into_step))
     }
 
+    /// [`Totp::seconds_remaining_at`] at the system clock's time: how long
+    /// the code an authenticator app shows now stays on screen.
+    ///
+    /// # Errors
+    /// As [`Totp::seconds_remaining_at`].
+    ///
+    /// ```
+    /// let totp = otpkit::Totp::new(otpkit::Secret::generate());
+    /// assert!((1..=30).contains(&totp.seconds_remaining_now()?));
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn seconds_remaining_now(&self) -> Result<u64, Error> {
+        self.seconds_remaining_at(unix_now()?)
+    }
+
     /// Checks an entered code at Unix time `unix` against every step in the
     /// window, refusing a code whose step is at or before `last_used` as a
     /// replay.
@@ -332,7 +386,7 @@ impl Totp {
         last_used: Option<TimeStep>,
     ) -> Result<Verdict, Error> {
         let current = self.step_at(unix)?.0;
-        let code = match Code::parse_typed(input, self.hotp.digits()) {
+        let code = match self.hotp.parse(input) {
             Ok(code) => code,
             Err(typo) => return Ok(Verdict::Malformed(typo)),
         };

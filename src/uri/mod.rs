@@ -32,8 +32,10 @@ use core::fmt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use zeroize::Zeroizing;
 
+mod migration;
 mod parse;
 
+pub use migration::MigrationPayload;
 pub use parse::MAX_URI_LEN;
 
 use crate::algorithm::Algorithm;
@@ -73,6 +75,11 @@ pub enum OtpType {
         /// The counter of the next code.
         counter: u64,
     },
+    /// Steam Guard: TOTP (HMAC-SHA-1, 30 s) shown as five characters of
+    /// Steam's alphabet ([`Totp::steam`]). Read from `otpauth://steam/`,
+    /// `encoder=steam`, or issuer `Steam` with no setting that says
+    /// otherwise; written as `otpauth://totp/…&digits=5&encoder=steam`.
+    Steam,
 }
 
 /// An `otpauth://` URI: what an enrollment QR code holds.
@@ -133,10 +140,15 @@ impl OtpAuthUri {
     /// ```
     #[must_use]
     pub fn for_totp(totp: &Totp, account: impl Into<String>) -> Self {
-        Self::new(
+        let otp_type = if totp.is_steam() {
+            OtpType::Steam
+        } else {
             OtpType::Totp {
                 period: totp.period(),
-            },
+            }
+        };
+        Self::new(
+            otp_type,
             totp.secret().clone(),
             totp.algorithm(),
             totp.digits(),
@@ -351,8 +363,10 @@ impl OtpAuthUri {
     /// # Ok::<(), otpkit::Error>(())
     /// ```
     pub fn to_totp(&self) -> Result<Totp, Error> {
-        let OtpType::Totp { period } = self.otp_type else {
-            return Err(Error::NotTotp);
+        let period = match self.otp_type {
+            OtpType::Totp { period } => period,
+            OtpType::Steam => return Ok(Totp::steam(self.secret.clone())),
+            OtpType::Hotp { .. } => return Err(Error::NotTotp),
         };
         Totp::builder(self.secret.clone())
             .algorithm(self.algorithm)
@@ -383,6 +397,47 @@ impl OtpAuthUri {
     }
 }
 
+impl Totp {
+    /// A ready generator and verifier from an otpauth:// URI in one call:
+    /// its key, hash, digits and period, or a Steam Guard generator for a
+    /// Steam URI ([`OtpType::Steam`]). The client side of an authenticator
+    /// app: scan, then show [`Totp::generate_now`] for
+    /// [`Totp::seconds_remaining_now`] seconds.
+    ///
+    /// # Errors
+    /// The parser's ([`OtpAuthUri`]'s `FromStr`); [`Error::NotTotp`] for an
+    /// HOTP URI ([`Hotp::from_uri`] reads those).
+    ///
+    /// ```
+    /// use otpkit::Totp;
+    /// let totp = Totp::from_uri("otpauth://totp/ACME:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8")?;
+    /// assert_eq!(totp.generate_at(59)?.to_string(), "94287082");
+    /// let steam = Totp::from_uri("otpauth://steam/Steam:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")?;
+    /// assert!(steam.is_steam());
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn from_uri(uri: &str) -> Result<Self, Error> {
+        uri.parse::<OtpAuthUri>()?.to_totp()
+    }
+}
+
+impl Hotp {
+    /// A ready HOTP generator and the counter of its next code, from an
+    /// otpauth:// URI in one call.
+    ///
+    /// # Errors
+    /// The parser's; [`Error::NotHotp`] for a TOTP or Steam URI.
+    ///
+    /// ```
+    /// let (hotp, counter) = otpkit::Hotp::from_uri("otpauth://hotp/bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=1")?;
+    /// assert_eq!(hotp.generate(counter).to_string(), "287082");
+    /// # Ok::<(), otpkit::Error>(())
+    /// ```
+    pub fn from_uri(uri: &str) -> Result<(Self, u64), Error> {
+        uri.parse::<OtpAuthUri>()?.to_hotp()
+    }
+}
+
 impl OtpAuthUri {
     /// The URI's text in a string that is zeroized on drop, built without
     /// leaving copies of the secret in freed memory (`to_string` leaves
@@ -402,7 +457,7 @@ impl OtpAuthUri {
 impl fmt::Display for OtpAuthUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.otp_type {
-            OtpType::Totp { .. } => "totp",
+            OtpType::Totp { .. } | OtpType::Steam => "totp",
             OtpType::Hotp { .. } => "hotp",
         };
         write!(f, "otpauth://{kind}/")?;
@@ -431,6 +486,8 @@ impl fmt::Display for OtpAuthUri {
             }
             OtpType::Totp { .. } => {}
             OtpType::Hotp { counter } => write!(f, "&counter={counter}")?,
+            // Its digits (5) are written above; the encoder says whose.
+            OtpType::Steam => f.write_str("&encoder=steam")?,
         }
         if let Some(image) = &self.image {
             write!(f, "&image={}", utf8_percent_encode(image, ENCODE))?;

@@ -33,7 +33,7 @@ impl FromStr for OtpAuthUri {
 }
 
 /// Splits off a case-insensitive ASCII prefix.
-fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+pub(super) fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| s.get(prefix.len()..))
@@ -47,7 +47,11 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 /// The value may be the secret, so it is decoded in one pass into a buffer
 /// that never grows (decoding only shrinks) and is zeroized on drop: no
 /// copy of it is freed unwiped.
-fn decode(raw: &str, plus_is_space: bool, part: &'static str) -> Result<Zeroizing<String>, Error> {
+pub(super) fn decode(
+    raw: &str,
+    plus_is_space: bool,
+    part: &'static str,
+) -> Result<Zeroizing<String>, Error> {
     let invalid = Error::InvalidUri { part };
     let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
     let mut bytes = raw.bytes();
@@ -109,7 +113,7 @@ pub const MAX_URI_LEN: usize = 8192;
 
 /// The known parameters, named by their name in errors; any other is named
 /// by its position (its name may be a pasted secret).
-const KNOWN: [&str; 7] = [
+const KNOWN: [&str; 8] = [
     "secret",
     "issuer",
     "algorithm",
@@ -117,6 +121,7 @@ const KNOWN: [&str; 7] = [
     "period",
     "counter",
     "image",
+    "encoder",
 ];
 
 pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, Error> {
@@ -130,7 +135,10 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
     let (kind, rest) = rest
         .split_once('/')
         .ok_or(Error::InvalidUri { part: "type" })?;
-    let is_totp = if kind.eq_ignore_ascii_case("totp") {
+    // `otpauth://steam/` (Aegis's export) is a TOTP URI whose codes are
+    // Steam Guard's.
+    let steam_type = kind.eq_ignore_ascii_case("steam");
+    let is_totp = if kind.eq_ignore_ascii_case("totp") || steam_type {
         true
     } else if kind.eq_ignore_ascii_case("hotp") {
         false
@@ -148,8 +156,9 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
     let mut seen = alloc::collections::BTreeSet::new();
     let mut secret = None;
     let mut issuer = None;
-    let mut algorithm = Algorithm::Sha1;
-    let mut digits = 6u8;
+    let mut algorithm = None;
+    let mut digits = None;
+    let mut steam_encoder = false;
     let mut period = None;
     let mut counter = None;
     let mut image = None;
@@ -177,14 +186,12 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
                 });
             }
             "issuer" => issuer = Some(value.to_string()),
-            "algorithm" => algorithm = value.parse()?,
-            "digits" => {
-                let n: u32 = number(&value, "digits")?;
-                digits = u8::try_from(n)
-                    .ok()
-                    .filter(|d| (6..=10).contains(d))
-                    .ok_or(Error::DigitsOutOfRange { digits: n })?;
-            }
+            "algorithm" => algorithm = Some(value.parse::<Algorithm>()?),
+            "digits" => digits = Some(number::<u32>(&value, "digits")?),
+            // KeePassXC's way of saying Steam; any other encoder would make
+            // codes this library cannot: refused, never a wrong code.
+            "encoder" if value.eq_ignore_ascii_case("steam") => steam_encoder = true,
+            "encoder" => return Err(Error::UnsupportedEncoder),
             "period" if is_totp => period = Some(number::<u64>(&value, "period")?),
             "counter" if !is_totp => counter = Some(number::<u64>(&value, "counter")?),
             "image" => image = Some(value.to_string()),
@@ -199,7 +206,41 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
         }
         (label, param) => param.or(label),
     };
-    let otp_type = if is_totp {
+    // Steam: said by the type or the encoder, or by the convention of
+    // steamguard-cli and the apps that follow it, issuer `Steam` with no
+    // setting that says otherwise (digits, period, algorithm).
+    let steam_issuer = issuer
+        .as_deref()
+        .is_some_and(|issuer| issuer.eq_ignore_ascii_case("steam"))
+        && digits.is_none_or(|d| d == 5)
+        && period.is_none_or(|p| p == 30)
+        && algorithm.is_none_or(|a| a == Algorithm::Sha1);
+    let steam = is_totp && (steam_type || steam_encoder || steam_issuer);
+    let algorithm = algorithm.unwrap_or(Algorithm::Sha1);
+    let digits = match digits {
+        None if steam => 5,
+        None => 6,
+        Some(5) if steam => 5,
+        Some(n) if steam => return Err(Error::DigitsOutOfRange { digits: n }),
+        Some(n) => u8::try_from(n)
+            .ok()
+            .filter(|d| (6..=10).contains(d))
+            .ok_or(Error::DigitsOutOfRange { digits: n })?,
+    };
+    let otp_type = if steam {
+        // Steam Guard is HMAC-SHA-1 over 30 s steps, nothing else.
+        if algorithm != Algorithm::Sha1 {
+            return Err(Error::InvalidUri {
+                part: "algorithm (Steam is SHA1)",
+            });
+        }
+        if period.is_some_and(|p| p != 30) {
+            return Err(Error::InvalidUri {
+                part: "period (Steam is 30)",
+            });
+        }
+        OtpType::Steam
+    } else if is_totp {
         let period = period.unwrap_or(30);
         if period == 0 {
             return Err(Error::ZeroPeriod);
