@@ -10,6 +10,7 @@
 use otpkit::backup::{BackupHashScheme, BackupOutcome, ImportFormat};
 use otpkit::clerk::{PhoneNumber, Verification};
 use otpkit::seal::SealingKey;
+use otpkit::uri::MigrationPayload;
 use otpkit::{
     BackupCodeSet, Code, Error, Keyring, OtpAuthUri, OtpChallenge, Pepper, Secret,
     StoredTotpRecord, TimeStep, Totp, TotpRecord, TotpResource,
@@ -78,6 +79,28 @@ pub fn uri(data: &[u8]) -> bool {
     let again = OtpAuthUri::parse_allow_short_secret(&rebuilt).expect("a built URI parses");
     assert_eq!(again, uri);
     assert_eq!(again.to_string(), rebuilt);
+    true
+}
+
+/// Google Authenticator exports: whatever payload reads writes back (its
+/// accounts are all ones the format holds) to batches that read to the
+/// same accounts; the URI form never panics either.
+pub fn migration(data: &[u8]) -> bool {
+    let _ = MigrationPayload::parse(&String::from_utf8_lossy(data));
+    let Ok(payload) = MigrationPayload::from_protobuf(data) else {
+        return false;
+    };
+    let export = MigrationPayload::export(payload.accounts()).expect("read accounts write back");
+    let read: Vec<OtpAuthUri> = export
+        .iter()
+        .flat_map(|uri| {
+            MigrationPayload::parse(uri)
+                .expect("a written export reads")
+                .accounts()
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(read, payload.accounts());
     true
 }
 

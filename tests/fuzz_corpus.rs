@@ -55,6 +55,17 @@ fn code_corpus() {
 }
 
 #[test]
+fn migration_corpus() {
+    let reached = replay("migration", properties::migration);
+    eprintln!(
+        "migration: {} of {} read and round-tripped",
+        count(&reached, &true),
+        reached.len()
+    );
+    assert!(count(&reached, &true) >= 2);
+}
+
+#[test]
 fn uri_corpus() {
     let reached = replay("uri", properties::uri);
     eprintln!(

@@ -346,11 +346,21 @@ fn account_from(bytes: &[u8]) -> Result<OtpAuthUri, Error> {
         0 => return Err(refuse("an account's type is unspecified")),
         _ => return Err(refuse("an account's type is not in the schema")),
     };
-    // The name is the app's label: `Issuer:account` or the account alone.
-    let (label_issuer, account) = match name.split_once(':') {
-        Some((prefix, account)) => (Some(prefix), account.trim_start_matches(' ')),
-        None => (None, name.as_str()),
+    // The name is the app's label, `Issuer:account` (as Google
+    // Authenticator writes it) or the account alone. With an issuer field,
+    // only that issuer's prefix is the label's; without one, the first `:`.
+    let (label_issuer, account) = if issuer.is_empty() {
+        match name.split_once(':') {
+            Some((prefix, account)) => (Some(prefix), account),
+            None => (None, name.as_str()),
+        }
+    } else {
+        let prefix = name
+            .strip_prefix(issuer.as_str())
+            .and_then(|rest| rest.strip_prefix(':'));
+        (None, prefix.unwrap_or(&name))
     };
+    let account = account.trim_start_matches(' ');
     if account.is_empty() {
         return Err(refuse("an account has no name"));
     }
@@ -384,17 +394,25 @@ fn account_to(uri: &OtpAuthUri) -> Result<Zeroizing<Vec<u8>>, Error> {
         Algorithm::Sha256 => 2,
         Algorithm::Sha512 => 3,
     };
+    // The name as Google Authenticator writes it: the label, `Issuer:account`
+    // (an account with a `:` and no issuer gets an empty prefix, so no
+    // reader takes its start for an issuer).
+    let name = match uri.issuer() {
+        Some(issuer) => alloc::format!("{issuer}:{}", uri.account()),
+        None if uri.account().contains(':') => alloc::format!(":{}", uri.account()),
+        None => uri.account().to_owned(),
+    };
     let issuer = uri.issuer().unwrap_or_default();
     let mut message = Writer::with_room(
         uri.secret()
             .len()
-            .saturating_add(uri.account().len())
+            .saturating_add(name.len())
             .saturating_add(issuer.len()),
         7,
     );
     message.bytes(1, uri.secret().expose_secret());
-    message.bytes(2, uri.account().as_bytes());
-    if let Some(issuer) = uri.issuer() {
+    message.bytes(2, name.as_bytes());
+    if !issuer.is_empty() {
         message.bytes(3, issuer.as_bytes());
     }
     message.varint(4, algorithm);
