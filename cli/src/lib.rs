@@ -13,9 +13,11 @@ mod backup;
 mod files;
 mod input;
 mod keys;
+mod migration;
 mod otp;
 mod qr;
 mod record;
+mod scan;
 mod time;
 mod uri;
 
@@ -68,6 +70,10 @@ enum Command {
     /// Render text (an otpauth:// URI) as a QR code.
     #[command(after_help = EXIT_CODES)]
     Qr(qr::QrArgs),
+    /// Write otpauth:// URIs as a Google Authenticator export
+    /// (`otpauth-migration://`), in batches of 10, or as their QR codes.
+    #[command(after_help = EXIT_CODES)]
+    Export(migration::ExportArgs),
     /// Backup codes: make a set, use a code, show a set's status.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
@@ -125,6 +131,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         Command::Uri(args) => uri::uri(&args, out),
         Command::Inspect(args) => uri::inspect(&args, out),
         Command::Qr(args) => qr::qr(&args, out),
+        Command::Export(args) => migration::export(&args, out),
         Command::Backup(command) => backup::run(&command, out),
         Command::Key(command) => keys::key(&command, out),
         Command::Rekey(args) => keys::rekey(&args, out),

@@ -43,10 +43,17 @@ pub struct OtpArgs {
 /// Arguments of `otpkit code`.
 #[derive(Debug, Args)]
 pub struct CodeArgs {
-    /// Base32 secret or otpauth:// URI (whose settings then apply), or `-`
-    /// to read either from the first line of standard input (keeps it out
-    /// of shell history and process lists).
-    secret: String,
+    /// Base32 secret or otpauth:// URI (whose settings then apply; a Steam
+    /// URI gives Steam's 5-character code), a Google Authenticator export
+    /// (`otpauth-migration://`: one line per account, name, issuer and
+    /// code), or `-` to read any of them from the first line of standard
+    /// input (keeps it out of shell history and process lists).
+    #[arg(required_unless_present = "qr")]
+    secret: Option<String>,
+    /// Read the URI (or export) from the QR code in this PNG image: the
+    /// screenshot of an enrollment page.
+    #[arg(long, value_name = "FILE", conflicts_with = "secret")]
+    qr: Option<PathBuf>,
     #[command(flatten)]
     otp: OtpArgs,
 }
@@ -97,11 +104,10 @@ impl OtpArgs {
     /// both: never dropped.
     fn generator(
         &self,
-        secret: &str,
+        input: &str,
         window: u64,
         totp_only: &[&'static str],
     ) -> Result<Generator, Failure> {
-        let input = read_argument(secret)?;
         if let Some(uri) = parse_uri_if_uri(&input, self.allow_short_secret)? {
             let not_for = |flag: &str, kind: &str| {
                 Failure::Usage(format!(
@@ -125,12 +131,7 @@ impl OtpArgs {
                 }
                 _ => {}
             }
-            let mut given = self.settings.given();
-            given.extend(self.t0.map(|_| "--t0"));
-            given.extend(self.hotp.then_some("--hotp"));
-            // The URI's secret is Base32 by definition: `-b` names a bare key.
-            given.extend(self.base32.then_some("--base32"));
-            if let Some(flag) = given.first() {
+            if let Some(flag) = self.given().first() {
                 return Err(Failure::Usage(format!(
                     "{flag} conflicts with the settings of the otpauth:// URI: give one or the other"
                 )));
@@ -169,6 +170,16 @@ impl OtpArgs {
         })
     }
 
+    /// The flags a URI's (or an export's) own settings replace, given.
+    fn given(&self) -> Vec<&'static str> {
+        let mut given = self.settings.given();
+        given.extend(self.t0.map(|_| "--t0"));
+        given.extend(self.hotp.then_some("--hotp"));
+        // The URI's secret is Base32 by definition: `-b` names a bare key.
+        given.extend(self.base32.then_some("--base32"));
+        given
+    }
+
     fn now(&self) -> Result<u64, Failure> {
         match self.at {
             Some(at) => Ok(at),
@@ -178,7 +189,22 @@ impl OtpArgs {
 }
 
 pub fn code(args: &CodeArgs, out: &mut dyn Write) -> Outcome {
-    let code = match args.otp.generator(&args.secret, 0, &[])? {
+    let input = match (&args.qr, &args.secret) {
+        (Some(path), _) => crate::scan::text_of_qr(path)?,
+        (None, Some(secret)) => read_argument(secret)?,
+        (None, None) => return Err(Failure::Usage("give the SECRET, or --qr FILE".into())),
+    };
+    if crate::migration::is_migration(&input) {
+        let mut given = args.otp.given();
+        given.extend(args.otp.counter.map(|_| "--counter"));
+        if let Some(flag) = given.first() {
+            return Err(Failure::Usage(format!(
+                "{flag} conflicts with the settings of the export's accounts: drop it"
+            )));
+        }
+        return crate::migration::print_codes(&input, args.otp.now()?, out);
+    }
+    let code = match args.otp.generator(&input, 0, &[])? {
         Generator::Totp(totp) => totp.generate_at(args.otp.now()?)?,
         Generator::Hotp(hotp, counter) => hotp.generate(counter),
     };
@@ -205,7 +231,10 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Outcome {
     }
     let window = args.window.unwrap_or(1);
     let totp_only: Vec<&'static str> = args.last_step.map(|_| "--last-step").into_iter().collect();
-    match args.otp.generator(secret, window, &totp_only)? {
+    match args
+        .otp
+        .generator(&read_argument(secret)?, window, &totp_only)?
+    {
         Generator::Totp(totp) => {
             let last = args.last_step.map(TimeStep::new);
             match totp.verify_at(code, args.otp.now()?, last)? {

@@ -116,6 +116,9 @@ pub fn fields(uri: &OtpAuthUri) -> Value {
 
 pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> Outcome {
     let input = read_argument(&args.uri)?;
+    if crate::migration::is_migration(&input) {
+        return crate::migration::inspect(&input, out);
+    }
     // An invalid URI is a usage error (exit 2), as in every command.
     let uri = parse_uri_if_uri(&input, args.allow_short_secret)?
         .ok_or_else(|| Failure::Usage("invalid otpauth uri: bad scheme".into()))?;

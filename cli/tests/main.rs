@@ -11,6 +11,7 @@ const OTPKIT_BIN: &str = env!("CARGO_BIN_EXE_otpkit");
 mod commands;
 #[cfg(unix)]
 mod contract;
+mod other_side;
 #[cfg(unix)]
 mod races;
 mod refusals;
