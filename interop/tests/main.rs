@@ -1,6 +1,7 @@
 //! Every test that needs a tool from outside cargo: independent
-//! implementations (oathtool, pyotp, PyNaCl, bcrypt and passlib), decoders
-//! (zbarimg, rsvg-convert), a pseudo-terminal (Python's `pty`), Chromium,
+//! implementations (oathtool, pyotp, PyNaCl, bcrypt and passlib,
+//! steam-totp, Python's protobuf), decoders and encoders (zbarimg,
+//! rsvg-convert, qrencode), cargo itself (a new app built from the README), a pseudo-terminal (Python's `pty`), Chromium,
 //! PostgreSQL, the official Ding and Clerk SDKs, and schemathesis. `bash .ci/test` installs them all; a missing tool fails its
 //! test, it never skips.
 
@@ -27,16 +28,19 @@ mod lib {
     mod backup_import;
     mod cross_check;
     mod import;
+    mod migration;
     mod qr;
     mod resource;
     mod scratch_app;
     mod seal;
+    mod steam;
     mod uri;
 }
 
 mod cli {
     mod contract;
     mod import;
+    mod migration;
 }
 
 mod server {

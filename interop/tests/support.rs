@@ -5,9 +5,10 @@ use std::process::Command;
 
 /// Where the tools come from: `.ci/test` installs every one of them.
 const INSTALL: &str = "`bash .ci/test` installs the interop tools (Debian packages \
-                       oathtool, zbar-tools, librsvg2-bin, curl, chromium, chromium-driver, \
-                       postgresql, nodejs, npm; PyPI pyotp, pynacl, bcrypt, passlib, \
-                       ding_api_client, clerk-backend-api, schemathesis; npm @clerk/backend)";
+                       oathtool, zbar-tools, librsvg2-bin, qrencode, curl, chromium, \
+                       chromium-driver, postgresql, nodejs, npm; PyPI pyotp, pynacl, bcrypt, \
+                       passlib, ding_api_client, clerk-backend-api, schemathesis, protobuf; \
+                       npm @clerk/backend, steam-totp)";
 
 /// Runs `command` and returns its standard output, trimmed; panics, naming
 /// the command and how to install it, if it cannot run or fails.
