@@ -108,7 +108,7 @@ impl OtpArgs {
         window: u64,
         totp_only: &[&'static str],
     ) -> Result<Generator, Failure> {
-        if let Some(uri) = parse_uri_if_uri(&input, self.allow_short_secret)? {
+        if let Some(uri) = parse_uri_if_uri(input, self.allow_short_secret)? {
             let not_for = |flag: &str, kind: &str| {
                 Failure::Usage(format!(
                     "{flag} does not apply to {kind} otpauth:// URI: drop one or the other"
@@ -163,7 +163,7 @@ impl OtpArgs {
                 "--counter is for HOTP: pass --hotp too".into(),
             ));
         }
-        let secret = parse_secret(&input, self.allow_short_secret)?;
+        let secret = parse_secret(input, self.allow_short_secret)?;
         Ok(match self.counter {
             Some(counter) => Generator::Hotp(self.settings.hotp(secret)?, counter),
             None => Generator::Totp(self.settings.totp(secret, self.t0.unwrap_or(0), window)?),
