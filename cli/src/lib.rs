@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod backup;
+mod fields;
 mod files;
 mod input;
 mod keys;

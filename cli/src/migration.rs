@@ -47,7 +47,7 @@ pub fn inspect(input: &str, out: &mut dyn Write) -> Outcome {
     let now = crate::unix_now()?;
     let mut accounts = Vec::with_capacity(batch.accounts().len());
     for account in batch.accounts() {
-        let mut fields = crate::uri::fields(account);
+        let mut fields = crate::fields::fields(account);
         let code = match account.otp_type() {
             OtpType::Hotp { counter } => account.to_hotp()?.0.generate(counter),
             _ => account.to_totp()?.generate_at(now)?,

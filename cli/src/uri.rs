@@ -3,9 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
-use otpkit::uri::OtpType;
 use otpkit::{OtpAuthUri, Secret};
-use serde_json::{Map, Value, json};
 
 use crate::input::{Settings, label_part, parse_uri_if_uri, read_argument, read_secret};
 use crate::{Failure, Outcome};
@@ -79,41 +77,6 @@ pub fn uri(args: &UriArgs, out: &mut dyn Write) -> Outcome {
     Ok(())
 }
 
-/// The fields of a URI as the JSON `otpkit inspect` prints.
-pub fn fields(uri: &OtpAuthUri) -> Value {
-    let mut fields = Map::new();
-    let (kind, key, number) = match uri.otp_type() {
-        OtpType::Totp { period } => ("totp", "period", period),
-        OtpType::Hotp { counter } => ("hotp", "counter", counter),
-        OtpType::Steam => ("steam", "period", 30),
-        _ => ("unknown", "unknown", 0),
-    };
-    fields.insert("type".into(), json!(kind));
-    fields.insert("issuer".into(), json!(uri.issuer()));
-    fields.insert("account".into(), json!(uri.account()));
-    fields.insert("secret".into(), json!(uri.secret().to_base32().as_str()));
-    fields.insert("algorithm".into(), json!(uri.algorithm().as_str()));
-    fields.insert("digits".into(), json!(uri.digits()));
-    fields.insert(key.into(), json!(number));
-    if let Some(image) = uri.image() {
-        fields.insert("image".into(), json!(image));
-    }
-    // Extra parameters sit beside the known fields; one whose name is taken
-    // (a `period` on an hotp URI, say) goes under "extra" rather than be lost.
-    let mut clashing = Map::new();
-    for (name, value) in uri.extra_parameters() {
-        if fields.contains_key(name) || name == "extra" {
-            clashing.insert(name.clone(), json!(value));
-        } else {
-            fields.insert(name.clone(), json!(value));
-        }
-    }
-    if !clashing.is_empty() {
-        fields.insert("extra".into(), Value::Object(clashing));
-    }
-    Value::Object(fields)
-}
-
 pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> Outcome {
     let input = read_argument(&args.uri)?;
     if crate::migration::is_migration(&input) {
@@ -122,7 +85,7 @@ pub fn inspect(args: &InspectArgs, out: &mut dyn Write) -> Outcome {
     // An invalid URI is a usage error (exit 2), as in every command.
     let uri = parse_uri_if_uri(&input, args.allow_short_secret)?
         .ok_or_else(|| Failure::Usage("invalid otpauth uri: bad scheme".into()))?;
-    let mut fields = fields(&uri);
+    let mut fields = crate::fields::fields(&uri);
     let written = crate::files::to_json(&fields).and_then(|json| Ok(out.write_all(&json)?));
     // The JSON value holds a plain copy of the secret: wipe it.
     if let Some(serde_json::Value::String(secret)) = fields.get_mut("secret") {
