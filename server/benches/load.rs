@@ -12,6 +12,7 @@
 //! `OTPKIT_BENCH_MAX_CONNECTIONS` (the servers' pool),
 //! `OTPKIT_BENCH_POSTGRES` (adds PostgreSQL rows, 1 and 3 instances),
 //! `OTPKIT_BENCH_REPEAT` (runs per row, default 3: the median is shown),
+//! `OTPKIT_BENCH_SCENARIOS` (`wrong` or `right`: one scenario only),
 //! `OTPKIT_BENCH_BASELINE` (the path of another build of `otpkit-server`,
 //! say the last release's: its rows run interleaved with this build's, and
 //! the ratio column compares this build with it; SQLite runs this build
@@ -21,11 +22,21 @@
 //! ratio).
 //!
 //! Every database and scenario runs in two modes, alternating run after
-//! run: with `--write-batch 1` (one transaction per write) and with writes
-//! batched (the default, up to 64 compare-and-sets per transaction), each
-//! run on a freshly seeded database; each row is the median run, and the
-//! ratio is the batched median over the unbatched one, measured in the
-//! same process on the same machine.
+//! run: with `--write-batch 1` (one statement per load, one transaction
+//! per write) and batched (the default: concurrent loads in one `SELECT`,
+//! up to 64 compare-and-sets in one `UPDATE`), each run on a freshly
+//! seeded database; each row is the median run, and the ratio is the
+//! batched median over the unbatched one, measured in the same process on
+//! the same machine.
+//!
+//! Beside the server's rows, each database runs its floor, interleaved
+//! (`common/floor.rs`): the statements the server sends for the scenario,
+//! driven from this process with no HTTP or crypto, per request and
+//! set-based; each server row prints its ratio to the per-request floor.
+//! Each row also prints, from the servers' `/metrics` and `/proc`, the
+//! statements sent per request (round trips), the lost compare-and-sets
+//! per request (retries), and the CPU time per request of the servers and
+//! of PostgreSQL's processes.
 //!
 //! Users are seeded straight into the database (verified records, sealed,
 //! no backup codes: a backup-code hash costs 12 ms by design and is not
@@ -46,6 +57,10 @@ use otpkit::{Keyring, Secret, Totp, TotpRecord};
 
 // The tests' server launcher and keys: a release server on a free
 // loopback port, started and stopped the same way.
+#[path = "common/cpu.rs"]
+mod cpu;
+#[path = "common/floor.rs"]
+mod floor;
 #[path = "common/stored_form.rs"]
 mod stored_form;
 #[path = "../tests/support/mod.rs"]
@@ -113,6 +128,12 @@ struct Report {
     seconds: f64,
     latencies: Vec<Duration>,
     outcomes: std::collections::BTreeMap<String, usize>,
+    /// From the servers' `/metrics` (none from a build without them):
+    /// statements sent and compare-and-sets lost over the run.
+    statements: Option<u64>,
+    lost: Option<u64>,
+    /// CPU seconds over the run: the servers', PostgreSQL's.
+    cpu: (f64, f64),
 }
 
 impl Report {
@@ -182,6 +203,9 @@ async fn drive(
         seconds: 0.0,
         latencies: Vec::new(),
         outcomes: Default::default(),
+        statements: None,
+        lost: None,
+        cpu: (0.0, 0.0),
     };
     for task in tasks {
         let (latencies, outcomes) = task.await.unwrap();
@@ -221,14 +245,20 @@ fn main() {
         targets.push(("PostgreSQL".into(), postgres, 3));
     }
     let repeat = setting("OTPKIT_BENCH_REPEAT", 3);
+    // `OTPKIT_BENCH_SCENARIOS=wrong` (or `right`) runs one scenario.
+    let scenarios: Vec<Scenario> = match std::env::var("OTPKIT_BENCH_SCENARIOS").as_deref() {
+        Ok("wrong") => vec![Scenario::WrongCodes],
+        Ok("right") => vec![Scenario::RightCodes],
+        _ => vec![Scenario::RightCodes, Scenario::WrongCodes],
+    };
     println!(
         "verify_totp on loopback: {clients} clients, {seconds} s per run, {users} users, \
          each row the median of {repeat} interleaved runs"
     );
     println!(
-        "| database | instances | scenario | writes | requests/s | p50 | p99 | ratio | runs (req/s) |"
+        "| database | instances | scenario | mode | requests/s | p50 | p99 | ratio | / floor | statements/req | retries/req | server CPU/req | PostgreSQL CPU/req | runs (req/s) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     // (build, binary, --write-batch, form, SQLite synchronous): this
     // build unbatched and batched, and the baseline's the same way when
     // one is given (this build then at the baseline's NORMAL, plus a row
@@ -272,12 +302,37 @@ fn main() {
             modes.push(("baseline", baseline.clone(), UNBATCHED, form, DEFAULT));
         }
     }
+    // Each database's per-request floor by scenario, for the rows of more
+    // instances (which share the one-instance floor: the same database).
+    let mut known_floors = std::collections::HashMap::<(String, &str), f64>::new();
     for (name, database, instances) in targets {
-        for scenario in [Scenario::RightCodes, Scenario::WrongCodes] {
+        for scenario in scenarios.iter().copied() {
             // The modes alternate, run after run, so a slow moment of the
             // machine falls on all of them.
             let mut runs: Vec<Vec<Report>> = modes.iter().map(|_| Vec::new()).collect();
+            // The floor (per request, set-based) once per database.
+            let mut floors: [Vec<floor::Floor>; 2] = [Vec::new(), Vec::new()];
             for _ in 0..repeat {
+                if instances == 1 {
+                    for (set_based, floors) in [false, true].into_iter().zip(floors.iter_mut()) {
+                        if name == "PostgreSQL" {
+                            runtime.block_on(reset_postgres(&database));
+                        } else {
+                            for file in ["bench.db", "bench.db-wal", "bench.db-shm"] {
+                                let _ = std::fs::remove_file(dir.path().join(file));
+                            }
+                        }
+                        runtime.block_on(seed(&database, users, SERVER_BIN, Form::Current));
+                        floors.push(runtime.block_on(floor::run(
+                            &database,
+                            users,
+                            clients,
+                            seconds,
+                            set_based,
+                            scenario == Scenario::WrongCodes,
+                        )));
+                    }
+                }
                 for (mode, (_, binary, batch, form, sync)) in modes.iter().enumerate() {
                     let run = || -> Report {
                         if name == "PostgreSQL" {
@@ -308,7 +363,18 @@ fn main() {
                             })
                             .collect();
                         let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
-                        runtime.block_on(drive(&bases, totps, scenario, clients, seconds))
+                        let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
+                        let counted = |servers: &[Server]| runtime.block_on(counters(servers));
+                        let (before, cpu_before) = (counted(&servers), cpu::Sample::take(&pids));
+                        let mut report =
+                            runtime.block_on(drive(&bases, totps, scenario, clients, seconds));
+                        report.cpu = cpu::Sample::take(&pids).since(&cpu_before);
+                        let after = counted(&servers);
+                        if let (Some(b), Some(a)) = (before, after) {
+                            report.statements = Some(a.0 - b.0);
+                            report.lost = Some(a.1 - b.1);
+                        }
+                        report
                     };
                     runs[mode].push(run());
                 }
@@ -324,12 +390,24 @@ fn main() {
                     reports[reports.len() / 2].rate()
                 })
                 .collect();
+            let floor_medians: Vec<f64> = floors
+                .iter_mut()
+                .map(|floors| {
+                    floors.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+                    floors
+                        .get(floors.len() / 2)
+                        .map_or(f64::NAN, floor::Floor::rate)
+                })
+                .collect();
+            let floor_per_request = *known_floors
+                .entry((name.clone(), label))
+                .or_insert(floor_medians[0]);
             for (mode, reports) in runs.iter().enumerate() {
                 let median = &reports[reports.len() / 2];
                 let (build, _, batch, _, sync) = &modes[mode];
                 let writes = match *batch {
                     UNBATCHED => "no batching",
-                    "1" => "one per transaction",
+                    "1" => "unbatched",
                     _ => "batched (≤ 64)",
                 };
                 let writes = match (name.as_str(), effective(build, sync)) {
@@ -351,12 +429,43 @@ fn main() {
                     })
                     .unwrap_or(0);
                 let all: Vec<String> = reports.iter().map(|r| format!("{:.0}", r.rate())).collect();
+                let per_request = |n: Option<u64>| {
+                    n.map_or("—".to_owned(), |n| {
+                        format!("{:.3}", n as f64 / median.requests as f64)
+                    })
+                };
+                let cpu =
+                    |seconds: f64| format!("{:.0} µs", seconds * 1e6 / median.requests as f64);
                 println!(
-                    "| {name} | {instances} | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {} |",
+                    "| {name} | {instances} | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {:.2}x | {} | {} | {} | {} | {} |",
                     median.rate(),
                     median.percentile(0.50).as_secs_f64() * 1e3,
                     median.percentile(0.99).as_secs_f64() * 1e3,
                     medians[mode] / medians[reference],
+                    medians[mode] / floor_per_request,
+                    per_request(median.statements),
+                    per_request(median.lost),
+                    cpu(median.cpu.0),
+                    if name == "PostgreSQL" {
+                        cpu(median.cpu.1)
+                    } else {
+                        "—".to_owned()
+                    },
+                    all.join(", ")
+                );
+            }
+            for (floors, kind) in floors
+                .iter()
+                .zip(["per request", "set-based (16 a statement)"])
+            {
+                let Some(median) = floors.get(floors.len() / 2) else {
+                    continue;
+                };
+                let all: Vec<String> = floors.iter().map(|f| format!("{:.0}", f.rate())).collect();
+                println!(
+                    "| {name} | — | {label} | floor: {kind} | {:.0} | | | | | {:.3} | | | | {} |",
+                    median.rate(),
+                    median.statements as f64 / median.requests as f64,
                     all.join(", ")
                 );
             }
@@ -411,6 +520,31 @@ fn batches(binary: &str) -> bool {
         .output()
         .unwrap_or_else(|e| panic!("{binary} --help: {e}"));
     String::from_utf8_lossy(&help.stdout).contains("--write-batch")
+}
+
+/// (statements sent, compare-and-sets lost) summed over `servers`, from
+/// their `/metrics`; `None` from a build that does not count them.
+async fn counters(servers: &[Server]) -> Option<(u64, u64)> {
+    let http = reqwest::Client::new();
+    let mut sum = (0, 0);
+    for server in servers {
+        let text = http
+            .get(format!("{}/metrics", server.base))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let value = |name: &str| -> Option<u64> {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        };
+        sum.0 += value("otpkit_db_statements_total ")?;
+        sum.1 += value("otpkit_db_lost_compare_and_sets_total ")?;
+    }
+    Some(sum)
 }
 
 /// Empties the PostgreSQL database the bench was given (its own).

@@ -56,8 +56,9 @@ struct Args {
     /// Database connections (default 4 on SQLite, 16 on PostgreSQL).
     #[arg(long, global = true)]
     max_connections: Option<u32>,
-    /// Commit up to this many requests' writes in one transaction (1 to
-    /// 64; 1 commits each on its own).
+    /// Commit up to this many requests' writes in one statement (1 to 64;
+    /// 1 commits each on its own, and reads each request's row with a
+    /// statement of its own instead of concurrent requests' in one).
     #[arg(long, global = true, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=64))]
     write_batch: u16,
     /// What a SQLite commit survives: `full` (synced at each commit: a

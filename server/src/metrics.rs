@@ -270,6 +270,15 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP otpkit_db_statements_total Statements sent to the database (each a round trip).\n\
+             # TYPE otpkit_db_statements_total counter\notpkit_db_statements_total {}\n\
+             # HELP otpkit_db_lost_compare_and_sets_total Saves that found the row changed (the request ran again).\n\
+             # TYPE otpkit_db_lost_compare_and_sets_total counter\notpkit_db_lost_compare_and_sets_total {}",
+            crate::store::statements_sent(),
+            crate::store::lost_compare_and_sets()
+        );
         let name = "otpkit_http_request_duration_seconds";
         let _ = writeln!(
             out,

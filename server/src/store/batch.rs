@@ -18,17 +18,21 @@
 //! before the break makes the retry find every version moved, so each
 //! request loses its compare-and-set and runs its transition again on the
 //! row as stored. So a database that restarts costs requests only while it
-//! is down, not the first batch after it is back. On SQLite a batch is one
-//! `UPDATE … FROM (VALUES …) RETURNING key`, atomic on its own (SQLite has
-//! one writer at a time); on PostgreSQL it is a transaction of one `UPDATE`
-//! per row in key order, so two instances' batches lock shared rows in the
-//! same order and cannot deadlock.
+//! is down, not the first batch after it is back. A batch of distinct rows
+//! of one table is one `UPDATE … FROM (VALUES …) … RETURNING key`, atomic
+//! on its own, on both databases (set-based: one statement for the whole
+//! batch, however many requests it holds; PostgreSQL's values typed by
+//! casts); rows of two tables, or a row written twice, take a transaction
+//! of one statement each, in key order. PostgreSQL locks a statement's rows
+//! in the order its plan meets them, so two instances' batches sharing
+//! rows may deadlock; PostgreSQL then aborts one, which nothing saved, and
+//! that batch is run again (compare-and-set makes every rerun safe).
 
 use sqlx::pool::PoolConnection;
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Backend, Table};
+use super::{Backend, Table, count_statement};
 
 /// The most writes one transaction takes.
 pub const MAX_BATCH: usize = 64;
@@ -132,6 +136,17 @@ async fn run(
             );
             result = attempt(&mut connection, &pool, backend, &batch).await;
         }
+        // Aborted by PostgreSQL to break a deadlock with another instance's
+        // batch (or a serialization failure): nothing of it was saved.
+        for _ in 0..3 {
+            match &result {
+                Err(error) if aborted(error) => {
+                    tracing::debug!(cause = %error, "a batch was aborted; it runs again");
+                    result = attempt(&mut connection, &pool, backend, &batch).await;
+                }
+                _ => break,
+            }
+        }
         match result {
             Ok(saved) => {
                 for (write, saved) in batch.drain(..).zip(saved) {
@@ -172,7 +187,7 @@ async fn attempt(
 /// statement failing on a live one): an I/O error (a reset, an EOF), a
 /// closed connection, or PostgreSQL's connection-exception (08…) and
 /// operator-intervention (57P…) states, which it sends as it shuts down.
-fn broken(error: &sqlx::Error) -> bool {
+pub(super) fn broken(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Protocol(message) => message.contains("EOF") || message.contains("closed"),
@@ -183,14 +198,20 @@ fn broken(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether PostgreSQL aborted the statement to break a deadlock (40P01) or
+/// a serialization failure (40001): the transaction saved nothing.
+fn aborted(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database)
+        if database.code().is_some_and(|code| code == "40P01" || code == "40001"))
+}
+
 /// Runs the batch's updates atomically: whether each row was saved, in
 /// the batch's order; an error saves none of them.
 ///
-/// On SQLite a batch of distinct rows of one table is one statement, which
-/// SQLite runs as its own transaction: one call to the database per batch.
-/// Anything else (PostgreSQL; a second write of a row already in the
-/// batch) runs in an explicit transaction, one statement per row in key
-/// order, so two instances' batches lock shared rows in the same order.
+/// A batch of distinct rows is one statement per table (almost always
+/// one), which the database runs as its own transaction: one call to the
+/// database per batch. A second write of a row already in the batch runs
+/// in an explicit transaction, one statement per row in key order.
 async fn commit(
     connection: &mut AnyConnection,
     backend: Backend,
@@ -199,12 +220,14 @@ async fn commit(
     let distinct = batch
         .windows(2)
         .all(|pair| (pair[0].table, &pair[0].key) != (pair[1].table, &pair[1].key));
-    if backend == Backend::Sqlite && distinct {
-        return update_all(connection, batch).await;
+    if distinct {
+        return update_all(connection, backend, batch).await;
     }
+    count_statement();
     let mut transaction = connection.begin().await?;
     let mut saved = Vec::with_capacity(batch.len());
     for write in batch {
+        count_statement();
         saved.push(
             super::update_if_version(
                 &mut transaction,
@@ -216,37 +239,42 @@ async fn commit(
             .await?,
         );
     }
+    count_statement();
     transaction.commit().await?;
     Ok(saved)
 }
 
-/// SQLite: the batch's distinct rows in one
-/// `UPDATE … FROM (VALUES …) RETURNING key` per table (one statement when,
-/// as almost always, they are rows of one table).
+/// The batch's distinct rows in one `UPDATE … FROM (VALUES …) RETURNING
+/// key` per table (one statement when, as almost always, they are rows of
+/// one table).
 async fn update_all(
     connection: &mut AnyConnection,
+    backend: Backend,
     batch: &[Write],
 ) -> Result<Vec<bool>, sqlx::Error> {
     let tables: Vec<Table> = batch.iter().map(|write| write.table).collect();
     if tables.windows(2).any(|pair| pair[0] != pair[1]) {
         // Two tables: a transaction around one statement each.
+        count_statement();
         let mut transaction = connection.begin().await?;
         let mut saved = Vec::with_capacity(batch.len());
         for table in [Table::Totp, Table::Authentication] {
             let rows: Vec<&Write> = batch.iter().filter(|write| write.table == table).collect();
-            saved.extend(update_rows(&mut transaction, table, &rows).await?);
+            saved.extend(update_rows(&mut transaction, backend, table, &rows).await?);
         }
+        count_statement();
         transaction.commit().await?;
         return Ok(saved);
     }
     let rows: Vec<&Write> = batch.iter().collect();
-    update_rows(connection, batch[0].table, &rows).await
+    update_rows(connection, backend, batch[0].table, &rows).await
 }
 
 /// One statement updating `rows` of `table` (distinct keys): whether each
 /// was saved.
 async fn update_rows(
     connection: &mut AnyConnection,
+    backend: Backend,
     table: Table,
     rows: &[&Write],
 ) -> Result<Vec<bool>, sqlx::Error> {
@@ -254,8 +282,21 @@ async fn update_rows(
         return Ok(Vec::new());
     }
     let (name, key_column, data) = table.sql();
+    // PostgreSQL types a VALUES list's parameters from their first use:
+    // the casts say text, bigint, text (SQLite needs none, and has no `::`).
+    let (text, bigint) = match backend {
+        Backend::Postgres => ("::text", "::bigint"),
+        Backend::Sqlite => ("", ""),
+    };
     let values = (0..rows.len())
-        .map(|n| format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3))
+        .map(|n| {
+            format!(
+                "(${}{text}, ${}{bigint}, ${}{text})",
+                3 * n + 1,
+                3 * n + 2,
+                3 * n + 3
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
@@ -268,6 +309,7 @@ async fn update_rows(
     for write in rows {
         query = query.bind(&write.key).bind(write.version).bind(&write.json);
     }
+    count_statement();
     let updated: Vec<String> = query
         .fetch_all(&mut *connection)
         .await?

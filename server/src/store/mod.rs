@@ -10,6 +10,7 @@ use sqlx::{AnyPool, Row};
 use zeroize::Zeroizing;
 
 pub mod batch;
+pub mod loads;
 mod open;
 mod purge;
 pub mod url;
@@ -18,6 +19,41 @@ pub use open::Durability;
 pub use purge::{FEEDBACK_KEEP, Purged, TOMBSTONE_KEEP};
 
 use batch::Writer;
+use loads::Loader;
+
+/// Statements this process sent the database (each a round trip; `BEGIN`
+/// and `COMMIT` included): `otpkit_db_statements_total`, and the load
+/// bench's statements per request.
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts one statement sent.
+pub(crate) fn count_statement() {
+    STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Statements this process has sent the database.
+#[must_use]
+pub fn statements_sent() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Compare-and-sets that found the row changed (the request reloads and
+/// runs its transition again): `otpkit_db_lost_compare_and_sets_total`.
+static LOST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Compare-and-sets this process lost to another writer.
+#[must_use]
+pub fn lost_compare_and_sets() -> u64 {
+    LOST.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Counts `saved` when it is a lost compare-and-set; passes it on.
+fn lost_if_not(saved: bool) -> bool {
+    if !saved {
+        LOST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    saved
+}
 
 pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -105,23 +141,27 @@ pub struct OutboxMessage {
     pub sent_at: i64,
 }
 
-/// The connection pool, which backend it talks to, and the batched writer
-/// when compare-and-sets are batched.
+/// The connection pool, which backend it talks to, and the batched reader
+/// and writer when loads and compare-and-sets are batched.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    loader: Option<Loader>,
     writer: Option<Writer>,
 }
 
 impl Store {
-    /// Batches compare-and-sets: up to `max_batch` requests' updates in one
-    /// transaction ([`batch`]); 1 keeps one transaction per write.
-    /// Needs a tokio runtime (the writer is a task).
+    /// Batches loads and compare-and-sets: concurrent requests' loads in
+    /// one statement ([`loads`]), and up to `max_batch` requests' updates in
+    /// one statement or transaction ([`batch`]); 1 keeps one statement per
+    /// load and one transaction per write. Needs a tokio runtime (the
+    /// reader and the writer are tasks).
     #[must_use]
     pub fn with_write_batches(mut self, max_batch: usize) -> Self {
-        self.writer =
-            (max_batch > 1).then(|| Writer::start(self.pool.clone(), self.backend, max_batch));
+        let batched = max_batch > 1;
+        self.writer = batched.then(|| Writer::start(self.pool.clone(), self.backend, max_batch));
+        self.loader = batched.then(|| Loader::start(self.pool.clone()));
         self
     }
 
@@ -142,6 +182,10 @@ impl Store {
     /// # Errors
     /// A database error.
     pub async fn load(&self, table: Table, key: &str) -> Result<Option<Versioned>, sqlx::Error> {
+        if let Some(loader) = &self.loader {
+            return loader.load(table, key).await;
+        }
+        count_statement();
         let (name, key_column, data) = table.sql();
         let row = sqlx::query(&format!(
             "SELECT version, {data} FROM {name} WHERE {key_column} = $1 AND {data} <> ''"
@@ -255,10 +299,16 @@ impl Store {
         json: String,
     ) -> Result<bool, sqlx::Error> {
         if let Some(writer) = &self.writer {
-            return writer.compare_and_set(table, key, version, json).await;
+            return writer
+                .compare_and_set(table, key, version, json)
+                .await
+                .map(lost_if_not);
         }
         let mut connection = self.pool.acquire().await?;
-        update_if_version(&mut connection, table, key, version, &json).await
+        count_statement();
+        update_if_version(&mut connection, table, key, version, &json)
+            .await
+            .map(lost_if_not)
     }
 
     /// [`Store::compare_and_set`] and, in the same transaction, queues

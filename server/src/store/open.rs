@@ -242,6 +242,7 @@ impl Store {
         Ok(Self {
             pool,
             backend,
+            loader: None,
             writer: None,
         })
     }
