@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use otpkit::backup::BackupCodeOptions;
-use otpkit::record::EnrollmentOptions;
 use otpkit::{BackupCodeSet, Keyring, Pepper, Secret, Totp, TotpRecord};
 
 #[path = "common/stored_form.rs"]
@@ -66,7 +65,7 @@ async fn seed(database: &str, binary: &str, form: Form) -> Vec<Totp> {
     let keyring: Keyring = SEALING_KEYS.parse().unwrap();
     let pepper = Pepper::new(PEPPER.as_bytes()).unwrap();
     let (_, set) = BackupCodeSet::generate(&BackupCodeOptions::default(), &pepper, now()).unwrap();
-    let options = EnrollmentOptions::default().backup_codes(None);
+    let options = stored_form::seed_options();
     let mut transaction = pool.begin().await.unwrap();
     let mut totps = Vec::with_capacity(USERS);
     for i in 0..USERS {

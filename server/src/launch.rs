@@ -255,22 +255,32 @@ enum LogFormat {
 
 /// Logs to stderr at `RUST_LOG` (default `info`): colour only on a
 /// terminal; PostgreSQL's notices (the migrations' "already exists,
-/// skipping") only as warnings.
-fn logging(format: LogFormat) {
+/// skipping") only as warnings. Lines go through a writer thread that
+/// writes what is queued at once (one `write` for many lines under load)
+/// and never drops one; the guard returned flushes it when dropped.
+fn logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal as _;
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn".into());
     if let Ok(quiet) = "sqlx::postgres::notice=warn".parse() {
         filter = filter.add_directive(quiet);
     }
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        // Buffered: the worker writes what it drained, then flushes.
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    guard
 }
 
 /// One `--trusted-proxy` entry: an address or a CIDR range.
@@ -311,7 +321,8 @@ pub fn main() -> ExitCode {
 
 async fn serve() -> ExitCode {
     let args = Args::parse();
-    logging(args.log_format);
+    // Held to the end of `serve`: dropping it writes the last lines.
+    let _logs = logging(args.log_format);
     if let Some(bad) = args.sms_countries.iter().find(|cc| {
         let cc = cc.trim().trim_start_matches('+');
         cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit())

@@ -104,3 +104,61 @@ async fn a_failed_batch_answers_none_of_its_requests_as_saved() {
     );
     server.stop();
 }
+
+/// Batched loads: hundreds of concurrent loads of thirty rows (each asked
+/// many times), of a missing row and of a tombstone, each answered with
+/// its own row, in fewer statements than loads.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_loads_are_read_together_and_each_gets_its_own_row() {
+    use otpkit_server::store::{Store, Table, statements_sent};
+
+    let (_dir, db) = sqlite();
+    let store = Store::connect(&db, None)
+        .await
+        .unwrap()
+        .with_write_batches(64);
+    for i in 0..30 {
+        assert!(
+            store
+                .insert_totp(&format!("user-{i}"), &format!("{{\"n\":{i}}}"))
+                .await
+                .unwrap()
+        );
+    }
+    let gone = store.load(Table::Totp, "user-29").await.unwrap().unwrap();
+    assert!(
+        store
+            .compare_and_delete(Table::Totp, "user-29", gone.version)
+            .await
+            .unwrap()
+    );
+
+    let before = statements_sent();
+    let loads: Vec<_> = (0..300)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let key = if n % 50 == 7 {
+                    "nobody".to_owned()
+                } else {
+                    format!("user-{}", n % 30)
+                };
+                (key.clone(), store.load(Table::Totp, &key).await.unwrap())
+            })
+        })
+        .collect();
+    for load in loads {
+        let (key, row) = load.await.unwrap();
+        match key.as_str() {
+            "nobody" | "user-29" => assert!(row.is_none(), "{key}"),
+            _ => {
+                let n: usize = key["user-".len()..].parse().unwrap();
+                let row = row.unwrap_or_else(|| panic!("{key} has a row"));
+                assert_eq!(row.json, format!("{{\"n\":{n}}}"));
+                assert_eq!(row.version, 1);
+            }
+        }
+    }
+    let statements = statements_sent() - before;
+    assert!(statements < 300, "{statements} statements for 300 loads");
+}

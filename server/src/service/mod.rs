@@ -41,9 +41,13 @@ pub struct Settings {
 }
 
 /// The server's state: the store, the settings, the sender, the limits
-/// and the metrics.
+/// and the metrics. Cloned for every request, so it is one `Arc`: a clone
+/// is one atomic increment, not one per part.
 #[derive(Clone)]
-pub struct Service {
+pub struct Service(Arc<State>);
+
+/// What a [`Service`] holds.
+pub struct State {
     store: Store,
     settings: Arc<Settings>,
     delivery: Delivery,
@@ -51,6 +55,14 @@ pub struct Service {
     gate: HashGate,
     throttle: Arc<ClientThrottle>,
     metrics: Arc<Metrics>,
+}
+
+impl std::ops::Deref for Service {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
+    }
 }
 
 /// What a transition does to the stored row.
@@ -92,7 +104,7 @@ impl Service {
         let metrics = Arc::new(Metrics::default());
         let settings = Arc::new(settings);
         let keyring = Arc::clone(&settings.keyring);
-        Self {
+        Self(Arc::new(State {
             delivery: Delivery::new(store.clone(), keyring, sender, Arc::clone(&metrics)),
             store,
             settings,
@@ -100,7 +112,7 @@ impl Service {
             throttle: Arc::new(ClientThrottle::new(&limits, Arc::clone(&metrics))),
             limits: Arc::new(limits),
             metrics,
-        }
+        }))
     }
 
     /// The durable outbox, whose retries [`Delivery::retry_due`] runs.

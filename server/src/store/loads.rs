@@ -2,8 +2,9 @@
 //!
 //! The same rule as the batched writer ([`super::batch`]): a request's load
 //! is queued with a channel for its answer; one task per instance takes
-//! what is queued (up to [`MAX_BATCH`] keys, never waiting for more: a
-//! lone request is read at once, alone) and reads every key of it with one
+//! what is queued (up to [`MAX_BATCH`] keys, after one yield that lets the
+//! requests already running queue theirs, never waiting for more: a lone
+//! request is read at once, alone) and reads every key of it with one
 //! `SELECT … WHERE key IN (…)` per table, the keys deduplicated. Under load
 //! the batch grows while the previous one is in flight, so the database
 //! sees one statement for many requests instead of one each, and on a
@@ -74,6 +75,18 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Read>) {
     let mut connection: Option<AnyConnection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Let the requests already running queue their loads too: a yield,
+        // not a wait (a lone request is read a few microseconds later).
+        tokio::task::yield_now().await;
+        let room = MAX_BATCH.saturating_sub(batch.len());
+        if room > 0 {
+            while let Ok(read) = receiver.try_recv() {
+                batch.push(read);
+                if batch.len() == MAX_BATCH {
+                    break;
+                }
+            }
+        }
         let reused = connection.is_some();
         let mut result = attempt(&mut connection, &pool, &batch).await;
         if let Err(error) = &result
