@@ -123,15 +123,7 @@ async fn run(
     let mut connection: Option<AnyConnection> = None;
     let mut batch = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut batch, max_batch).await > 0 {
-        // Let the requests already running queue their writes too: a
-        // yield, not a wait (a lone write commits a few microseconds later).
-        tokio::task::yield_now().await;
-        while batch.len() < max_batch {
-            match receiver.try_recv() {
-                Ok(write) => batch.push(write),
-                Err(_) => break,
-            }
-        }
+        gather(&mut receiver, &mut batch, max_batch).await;
         batch.sort_by(|a, b| (a.table, &a.key).cmp(&(b.table, &b.key)));
         let reused = connection.is_some();
         let mut result = attempt(&mut connection, &pool, backend, &batch).await;
@@ -170,6 +162,34 @@ async fn run(
                     let _ = write.answer.send(Err(cause.clone()));
                 }
             }
+        }
+    }
+}
+
+/// The most yields [`gather`] makes while company keeps coming.
+const GATHER_YIELDS: usize = 8;
+
+/// Lets the requests already running queue theirs before a batch goes: a
+/// yield (microseconds; every runnable task runs once), then, while the
+/// batch holds company and each yield brought more, another, up to
+/// [`GATHER_YIELDS`]. A lone request goes after one yield: nothing waits
+/// on a timer, and under load batches grow to what is in flight (with
+/// several instances each sees a part of it, so this is where their
+/// batches are made).
+pub(super) async fn gather<T>(receiver: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, max: usize) {
+    for round in 0..GATHER_YIELDS {
+        tokio::task::yield_now().await;
+        let before = batch.len();
+        while batch.len() < max {
+            match receiver.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let alone = batch.len() < 2;
+        let nobody_came = batch.len() == before && round > 0;
+        if alone || nobody_came || batch.len() >= max {
+            break;
         }
     }
 }

@@ -75,18 +75,7 @@ async fn run(pool: AnyPool, mut receiver: mpsc::Receiver<Read>) {
     let mut connection: Option<AnyConnection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // Let the requests already running queue their loads too: a yield,
-        // not a wait (a lone request is read a few microseconds later).
-        tokio::task::yield_now().await;
-        let room = MAX_BATCH.saturating_sub(batch.len());
-        if room > 0 {
-            while let Ok(read) = receiver.try_recv() {
-                batch.push(read);
-                if batch.len() == MAX_BATCH {
-                    break;
-                }
-            }
-        }
+        super::batch::gather(&mut receiver, &mut batch, MAX_BATCH).await;
         let reused = connection.is_some();
         let mut result = attempt(&mut connection, &pool, &batch).await;
         if let Err(error) = &result
