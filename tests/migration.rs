@@ -235,6 +235,20 @@ fn every_malformed_payload_is_a_typed_error() {
             field(1, &account(&[field(2, &[0xff, 0xfe])])),
             "a name is not UTF-8",
         ),
+        // A name that would fake a line of `otpkit code`, move the cursor
+        // or pose as another.
+        (
+            field(1, &account(&[field(2, b"eve\t-\t123456\nbob")])),
+            "a name holds a control or invisible character",
+        ),
+        (
+            field(1, &account(&[field(3, b"\x1b[2J")])),
+            "a name holds a control or invisible character",
+        ),
+        (
+            field(1, &account(&[field(2, "bob\u{202e}moc".as_bytes())])),
+            "a name holds a control or invisible character",
+        ),
         (field(1, &field(2, b"alice")), "an account has no key"),
         (
             [ok.clone(), number(3, 2), number(4, 2)].concat(),

@@ -120,6 +120,26 @@ fn steam_uris_in_every_convention_never_yield_a_numeric_code() {
         assert!(written.contains("digits=5&encoder=steam"), "{written}");
         assert_eq!(written.parse::<OtpAuthUri>().unwrap(), parsed);
     }
+    // A numeric TOTP whose issuer is Steam is written with its digits, so
+    // it reads back numeric (an enrollment's QR code for a service named
+    // Steam stays a 6-digit one).
+    let numeric = OtpAuthUri::for_totp(&Totp::new(rfc_key()), "bob").with_issuer("Steam");
+    let written = numeric.to_string();
+    assert!(written.contains("&digits=6"), "{written}");
+    assert!(!Totp::from_uri(&written).unwrap().is_steam());
+    let (_, enrollment) =
+        otpkit::TotpRecord::create("steam", "bob", &Default::default(), 0).unwrap();
+    assert!(
+        !Totp::from_uri(&enrollment.uri().to_string())
+            .unwrap()
+            .is_steam()
+    );
+    // `encoder=steam` on an HOTP URI would be a wrong code: refused.
+    let hotp_steam = format!("otpauth://hotp/bob?secret={key}&counter=1&encoder=steam");
+    assert_eq!(
+        hotp_steam.parse::<OtpAuthUri>().unwrap_err(),
+        Error::UnsupportedEncoder
+    );
     // Explicit settings that are not Steam's keep an issuer-Steam URI numeric.
     let numeric = format!("otpauth://totp/Steam:bob?secret={key}&issuer=Steam&digits=6");
     assert!(!Totp::from_uri(&numeric).unwrap().is_steam());

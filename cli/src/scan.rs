@@ -1,6 +1,8 @@
 //! `--qr FILE`: the text of the QR code in a PNG image (a screenshot of an
 //! enrollment page, a saved export), read with rqrr. The pixels show the
-//! secret, so every buffer they pass through is wiped.
+//! secret: the buffers this file holds them in are wiped (the PNG
+//! decoder's and rqrr's own working buffers are not). An image is refused
+//! before any pixel is allocated when it claims more than [`MAX_PIXELS`].
 
 use std::io::Read;
 use std::path::Path;
@@ -9,8 +11,13 @@ use zeroize::Zeroizing;
 
 use crate::Failure;
 
-/// The largest image read: a screenshot of a 4K screen is a few MiB.
+/// The largest image file read: a screenshot of a 4K screen is a few MiB.
 const MAX_IMAGE: u64 = 32 << 20;
+
+/// The most pixels an image may claim (an 8K screen is 33 million): a
+/// header is read before its pixels, so a small file claiming more is
+/// refused before its buffer is allocated.
+const MAX_PIXELS: u64 = 40_000_000;
 
 /// The one QR code's text in the PNG at `path`.
 pub fn text_of_qr(path: &Path) -> Result<Zeroizing<String>, Failure> {
@@ -25,18 +32,22 @@ pub fn text_of_qr(path: &Path) -> Result<Zeroizing<String>, Failure> {
             "larger than 32 MiB, so not a QR code's image".into(),
         ));
     }
-    let (width, height, luma) = greyscale(&bytes)
-        .map_err(|e| file_failure(format!("not a PNG image otpkit reads: {e}")))?;
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
-        luma.get(y.saturating_mul(width).saturating_add(x))
-            .copied()
-            .unwrap_or(255)
-    });
-    let texts: Vec<Zeroizing<String>> = image
-        .detect_grids()
-        .iter()
-        .filter_map(|grid| grid.decode().ok().map(|(_, text)| Zeroizing::new(text)))
-        .collect();
+    let (width, height, luma) = greyscale(&bytes).map_err(file_failure)?;
+    // rqrr asserts on some crafted geometry: a panic there is an image
+    // with no readable QR code, not a crash.
+    let texts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+            luma.get(y.saturating_mul(width).saturating_add(x))
+                .copied()
+                .unwrap_or(255)
+        });
+        image
+            .detect_grids()
+            .iter()
+            .filter_map(|grid| grid.decode().ok().map(|(_, text)| Zeroizing::new(text)))
+            .collect::<Vec<_>>()
+    }))
+    .map_err(|_| file_failure("no readable QR code in it".into()))?;
     match texts.len() {
         0 => Err(file_failure("no QR code found in it".into())),
         1 => Ok(texts.into_iter().next().unwrap_or_default()),
@@ -46,13 +57,20 @@ pub fn text_of_qr(path: &Path) -> Result<Zeroizing<String>, Failure> {
 
 /// The image's size and its pixels as 8-bit grey (colour weighed as the
 /// eye does, transparency over white).
-fn greyscale(png: &[u8]) -> Result<(usize, usize, Zeroizing<Vec<u8>>), png::DecodingError> {
+fn greyscale(png: &[u8]) -> Result<(usize, usize, Zeroizing<Vec<u8>>), String> {
+    let unreadable = |e: png::DecodingError| format!("not a PNG image otpkit reads: {e}");
     let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
     decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info()?;
+    let mut reader = decoder.read_info().map_err(unreadable)?;
+    let (claimed_width, claimed_height) = (reader.info().width, reader.info().height);
+    if u64::from(claimed_width) * u64::from(claimed_height) > MAX_PIXELS {
+        return Err(format!(
+            "an image of {claimed_width}×{claimed_height} pixels, more than a screenshot's 40 million"
+        ));
+    }
     let size = reader.output_buffer_size().unwrap_or(0);
     let mut pixels = Zeroizing::new(vec![0u8; size]);
-    let info = reader.next_frame(&mut pixels)?;
+    let info = reader.next_frame(&mut pixels).map_err(unreadable)?;
     let channels = info.color_type.samples();
     let (width, height) = (info.width as usize, info.height as usize);
     let mut luma = Zeroizing::new(Vec::with_capacity(width.saturating_mul(height)));

@@ -201,4 +201,52 @@ fn exports_as_qr_codes_read_back_with_code_qr() {
     assert_eq!(o.status.code(), Some(3));
     let o = run(&["code", "--qr", single.to_str().unwrap(), SECRET]);
     assert_eq!(o.status.code(), Some(2));
+    // A small file claiming a huge image is refused before its pixels are
+    // allocated.
+    let huge = dir.path().join("huge.png");
+    std::fs::write(&huge, huge_png_header(50_000, 50_000)).unwrap();
+    let o = run(&["code", "--qr", huge.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(
+        err(&o).contains("more than a screenshot's 40 million"),
+        "{}",
+        err(&o)
+    );
+}
+
+/// A PNG's signature, IHDR (RGBA, 8 bits) claiming `width`×`height`, and
+/// the start of an IDAT: what a decoder reads before any pixel.
+fn huge_png_header(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        let typed: Vec<u8> = kind.iter().chain(data).copied().collect();
+        out.extend(&typed);
+        out.extend(crc32(&typed).to_be_bytes());
+        out
+    };
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend(height.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    png
 }

@@ -256,8 +256,10 @@ enum LogFormat {
 /// Logs to stderr at `RUST_LOG` (default `info`): colour only on a
 /// terminal; PostgreSQL's notices (the migrations' "already exists,
 /// skipping") only as warnings. Lines go through a writer thread that
-/// writes what is queued at once (one `write` for many lines under load)
-/// and never drops one; the guard returned flushes it when dropped.
+/// writes what is queued at once (one `write` for many lines under load);
+/// a full queue makes the logging wait rather than drop a line, and the
+/// guard returned flushes the queue when dropped at the end of `serve`
+/// (tracing-appender waits up to a second for it).
 fn logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal as _;
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()

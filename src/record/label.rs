@@ -55,7 +55,7 @@ pub(super) fn check(issuer: &str, account: &str) -> Result<(), Error> {
 /// order mark, tags) and line and paragraph separators: text that shows
 /// differently from what it is, so a chosen name could pose as another in
 /// the authenticator app.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{AD}'

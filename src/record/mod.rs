@@ -90,7 +90,7 @@ use alloc::string::String;
 mod backup_codes;
 mod create;
 mod import;
-mod label;
+pub(crate) mod label;
 mod lockout;
 mod options;
 mod outcome;

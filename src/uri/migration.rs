@@ -424,10 +424,18 @@ fn account_to(uri: &OtpAuthUri) -> Result<Zeroizing<Vec<u8>>, Error> {
     Ok(message.0)
 }
 
+/// A name or issuer: UTF-8 with no control, format or separator character
+/// (a name shown in a terminal or a list must not move the cursor, start a
+/// new line or pose as another).
 fn text(bytes: &[u8]) -> Result<String, Error> {
-    core::str::from_utf8(bytes)
-        .map(str::to_owned)
-        .map_err(|_| refuse("a name is not UTF-8"))
+    let text = core::str::from_utf8(bytes).map_err(|_| refuse("a name is not UTF-8"))?;
+    if text
+        .chars()
+        .any(|c| c.is_control() || crate::record::label::is_invisible(c))
+    {
+        return Err(refuse("a name holds a control or invisible character"));
+    }
+    Ok(text.to_owned())
 }
 
 /// An `int32` field's varint (sign-extended to 64 bits when negative).

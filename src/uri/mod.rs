@@ -477,7 +477,14 @@ impl fmt::Display for OtpAuthUri {
         if self.explicit_defaults || self.algorithm != Algorithm::Sha1 {
             write!(f, "&algorithm={}", self.algorithm)?;
         }
-        if self.explicit_defaults || self.digits != 6 {
+        // A numeric TOTP whose issuer is Steam says its digits: without
+        // them a parser (this one first) reads issuer Steam as Steam's codes.
+        let steam_issuer = self
+            .issuer
+            .as_deref()
+            .is_some_and(|issuer| issuer.eq_ignore_ascii_case("steam"));
+        let numeric_steam = steam_issuer && matches!(self.otp_type, OtpType::Totp { .. });
+        if self.explicit_defaults || self.digits != 6 || numeric_steam {
             write!(f, "&digits={}", self.digits)?;
         }
         match self.otp_type {

@@ -190,7 +190,7 @@ pub(super) fn parse(uri: &str, allow_short_secret: bool) -> Result<OtpAuthUri, E
             "digits" => digits = Some(number::<u32>(&value, "digits")?),
             // KeePassXC's way of saying Steam; any other encoder would make
             // codes this library cannot: refused, never a wrong code.
-            "encoder" if value.eq_ignore_ascii_case("steam") => steam_encoder = true,
+            "encoder" if value.eq_ignore_ascii_case("steam") && is_totp => steam_encoder = true,
             "encoder" => return Err(Error::UnsupportedEncoder),
             "period" if is_totp => period = Some(number::<u64>(&value, "period")?),
             "counter" if !is_totp => counter = Some(number::<u64>(&value, "counter")?),
