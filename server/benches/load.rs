@@ -10,10 +10,16 @@
 //! `OTPKIT_BENCH_SECONDS` per row (default 10), `OTPKIT_BENCH_USERS`
 //! (default 60000: enough that no user locks during a wrong-code row),
 //! `OTPKIT_BENCH_MAX_CONNECTIONS` (the servers' pool),
-//! `OTPKIT_BENCH_POSTGRES` (adds PostgreSQL rows, 1 and 3 instances),
+//! `OTPKIT_BENCH_POSTGRES` (adds PostgreSQL rows: 1 instance, 3 with
+//! the same clients, 3 with three times the clients),
 //! `OTPKIT_BENCH_REPEAT` (runs per row, default 3: the median is shown),
 //! `OTPKIT_BENCH_SCENARIOS` (`wrong` or `right`: one scenario only),
 //! `OTPKIT_BENCH_DATABASES=postgres` (PostgreSQL only),
+//! `OTPKIT_BENCH_INSTANCES` (`1` or `3`: one PostgreSQL row only),
+//! `OTPKIT_BENCH_MODES=batched` (the batched modes only),
+//! `OTPKIT_BENCH_WARMUP` (seconds of load before each measured run, not
+//! counted: connections opened, statements prepared, the purge at start
+//! done; default 1),
 //! `OTPKIT_BENCH_BASELINE` (the path of another build of `otpkit-server`,
 //! say the last release's: its rows run interleaved with this build's, and
 //! the ratio column compares this build with it; SQLite runs this build
@@ -38,6 +44,11 @@
 //! statements sent per request (round trips), the lost compare-and-sets
 //! per request (retries), and the CPU time per request of the servers and
 //! of PostgreSQL's processes.
+//!
+//! Several instances share the machine's cores: each gets cores ÷
+//! instances worker threads (`TOKIO_WORKER_THREADS`, at least one), as an
+//! operator running several on one machine would set them; one instance
+//! gets them all.
 //!
 //! Users are seeded straight into the database (verified records, sealed,
 //! no backup codes: a backup-code hash costs 12 ms by design and is not
@@ -236,20 +247,32 @@ fn main() {
     let clients = setting("OTPKIT_BENCH_CLIENTS", 32);
     let seconds = setting("OTPKIT_BENCH_SECONDS", 10) as u64;
     let users = setting("OTPKIT_BENCH_USERS", 60_000);
+    let warmup = setting("OTPKIT_BENCH_WARMUP", 1) as u64;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let mut targets: Vec<(String, String, usize)> = Vec::new();
+    // (database, URL, instances, clients).
+    let mut targets: Vec<(String, String, usize, usize)> = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     // `OTPKIT_BENCH_DATABASES=postgres` leaves SQLite out.
     if std::env::var("OTPKIT_BENCH_DATABASES").as_deref() != Ok("postgres") {
-        targets.push(("SQLite".into(), sqlite, 1));
+        targets.push(("SQLite".into(), sqlite, 1, clients));
     }
     if let Ok(postgres) = std::env::var("OTPKIT_BENCH_POSTGRES") {
-        targets.push(("PostgreSQL".into(), postgres.clone(), 1));
-        targets.push(("PostgreSQL".into(), postgres, 3));
+        // `OTPKIT_BENCH_INSTANCES=3` (or `1`): one instance count only.
+        // Three instances run twice: with the clients of one (each sees a
+        // third of them), and with three times as many (each sees as many
+        // as the one instance did: more instances for more users).
+        let instances = std::env::var("OTPKIT_BENCH_INSTANCES");
+        if instances.as_deref() != Ok("3") {
+            targets.push(("PostgreSQL".into(), postgres.clone(), 1, clients));
+        }
+        if instances.as_deref() != Ok("1") {
+            targets.push(("PostgreSQL".into(), postgres.clone(), 3, clients));
+            targets.push(("PostgreSQL".into(), postgres, 3, 3 * clients));
+        }
     }
     let repeat = setting("OTPKIT_BENCH_REPEAT", 3);
     // `OTPKIT_BENCH_SCENARIOS=wrong` (or `right`) runs one scenario.
@@ -299,11 +322,18 @@ fn main() {
             other,
         ));
     }
+    // `OTPKIT_BENCH_MODES=batched`: the batched rows only.
+    let batched_only = std::env::var("OTPKIT_BENCH_MODES").is_ok_and(|v| v == "batched");
+    if batched_only {
+        modes.retain(|(_, _, batch, _, _)| *batch != "1");
+    }
     if let Some(baseline) = &baseline {
         let form = form_of(baseline, &runtime);
         // A baseline from before batching has one mode (and no flag).
         if batches(baseline) {
-            modes.push(("baseline", baseline.clone(), "1", form, DEFAULT));
+            if !batched_only {
+                modes.push(("baseline", baseline.clone(), "1", form, DEFAULT));
+            }
             modes.push(("baseline", baseline.clone(), "64", form, DEFAULT));
         } else {
             modes.push(("baseline", baseline.clone(), UNBATCHED, form, DEFAULT));
@@ -312,7 +342,7 @@ fn main() {
     // Each database's per-request floor by scenario, for the rows of more
     // instances (which share the one-instance floor: the same database).
     let mut known_floors = std::collections::HashMap::<(String, &str), f64>::new();
-    for (name, database, instances) in targets {
+    for (name, database, instances, clients) in targets {
         for scenario in scenarios.iter().copied() {
             // The modes alternate, run after run, so a slow moment of the
             // machine falls on all of them.
@@ -368,14 +398,26 @@ fn main() {
                         let args: Vec<&str> = args.iter().map(String::as_str).collect();
                         let servers: Vec<Server> = (0..instances)
                             .map(|_| {
-                                Server::spawn(
-                                    Server::command_of(binary, &database, &args),
-                                    &database,
-                                )
+                                let mut command = Server::command_of(binary, &database, &args);
+                                // The machine's cores shared between the
+                                // instances, as an operator sizes them.
+                                command.env("TOKIO_WORKER_THREADS", workers(instances).to_string());
+                                Server::spawn(command, &database)
                             })
                             .collect();
                         let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
                         let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
+                        // Unmeasured: connections opened, statements
+                        // prepared, the purge at start done.
+                        if warmup > 0 {
+                            runtime.block_on(drive(
+                                &bases,
+                                Arc::clone(&totps),
+                                scenario,
+                                clients,
+                                warmup,
+                            ));
+                        }
                         let counted = |servers: &[Server]| runtime.block_on(counters(servers));
                         let (before, cpu_before) = (counted(&servers), cpu::Sample::take(&pids));
                         let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -459,7 +501,7 @@ fn main() {
                 let cpu =
                     |seconds: f64| format!("{:.0} µs", seconds * 1e6 / median.requests as f64);
                 println!(
-                    "| {name} | {instances} | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {:.2}x | {} | {} | {} | {} | {} |",
+                    "| {name} | {instances} ({clients} clients) | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {:.2}x | {} | {} | {} | {} | {} |",
                     median.rate(),
                     median.percentile(0.50).as_secs_f64() * 1e3,
                     median.percentile(0.99).as_secs_f64() * 1e3,
@@ -508,6 +550,16 @@ fn main() {
             }
         }
     }
+}
+
+/// Each instance's worker threads: the machine's cores shared between
+/// `instances` (at least one each), as the server README advises for
+/// instances sharing a machine; one instance gets every core (tokio's
+/// default). Set through `TOKIO_WORKER_THREADS`, which every build's
+/// runtime reads, the baseline's too.
+fn workers(instances: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    (cores / instances).max(1)
 }
 
 /// The synchronous setting a row ran at (a baseline's default: NORMAL,

@@ -81,7 +81,8 @@ pub struct Config {
 /// When the purge runs, and what it keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct Purge {
-    /// Time between two purges (each instance runs its own; they agree).
+    /// Time between two purges (each instance ticks on its own; the first
+    /// to tick in an interval purges for all: [`Store::claim_purge`]).
     pub every: std::time::Duration,
     /// How long an expired authentication is kept (its status readable).
     pub keep_expired: std::time::Duration,
@@ -431,8 +432,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Every `purge.every` (and at start): the sealing key noted again, and
-/// [`Store::purge`]: past quota
+/// Every `purge.every` (and at start): the sealing key noted again, and,
+/// unless another instance sharing the database purged within the
+/// interval ([`Store::claim_purge`]), [`Store::purge`]: past quota
 /// windows, old or expired messages, authentications expired more than
 /// `purge.keep_expired` ago, and unverified enrollments idle longer than
 /// `purge.enrollment_grace` go.
@@ -450,7 +452,17 @@ async fn purges(store: Store, purge: Purge, sealing_key: String) {
             purge.keep_expired.as_secs(),
             purge.enrollment_grace.as_secs(),
         );
-        match store.purge(crate::clock::now(), keep, grace).await {
+        let now = crate::clock::now();
+        // Another instance purged within the interval: its purge was ours.
+        match store.claim_purge(now, purge.every.as_secs()).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "claiming the purge failed; the next tick retries");
+                continue;
+            }
+        }
+        match store.purge(now, keep, grace).await {
             Ok(done) if done == crate::store::Purged::default() => {}
             Ok(done) => tracing::info!(
                 quotas = done.quotas,

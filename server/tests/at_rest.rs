@@ -295,6 +295,12 @@ async fn unverified_enrollments_past_their_grace_are_purged() {
     crate::support::scenarios::purge_of_unverified_enrollments(&db).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_sharing_a_database_purge_once_an_interval() {
+    let (_dir, db) = sqlite();
+    crate::support::scenarios::one_purge_an_interval(&db).await;
+}
+
 /// A deleted TOTP leaves a tombstone (its version kept, so nothing in
 /// flight can save over a new enrollment); the purge dates it when it
 /// first sees it and deletes it a day later, not before. A tombstone

@@ -173,6 +173,14 @@ async fn unverified_enrollments_past_their_grace_are_purged_on_postgres() {
     scenarios::purge_of_unverified_enrollments(&db).await;
 }
 
+/// The purge's claim on PostgreSQL: one purge an interval for all the
+/// instances, exactly one winner of claims racing.
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_purge_once_an_interval_on_postgres() {
+    let db = postgres().await;
+    scenarios::one_purge_an_interval(&db).await;
+}
+
 /// A database writer without the keys, on PostgreSQL: a row copied from
 /// another user (whole, or its sealed secret alone) or edited in place is
 /// refused, never a sign-in.

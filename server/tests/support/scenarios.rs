@@ -265,6 +265,41 @@ pub async fn purge_of_unverified_enrollments(db: &str) {
     server.stop();
 }
 
+/// Instances sharing a database purge once an interval between them: the
+/// first to claim it at a tick purges; the others, ticking within the
+/// interval, skip it; a claim is due again a tenth of the interval early
+/// (ticks rounded to the second never skip one); of many claims racing at
+/// the same moment exactly one wins.
+pub async fn one_purge_an_interval(db: &str) {
+    use otpkit_server::store::Store;
+    let stores = [
+        Store::connect(db, Some(2)).await.unwrap(),
+        Store::connect(db, Some(2)).await.unwrap(),
+    ];
+    let [a, b] = &stores;
+    let (now, every) = (super::unix_now(), 600);
+    assert!(a.claim_purge(now, every).await.unwrap(), "the first claim");
+    assert!(!b.claim_purge(now, every).await.unwrap(), "the same tick");
+    assert!(!b.claim_purge(now + 300, every).await.unwrap());
+    assert!(!a.claim_purge(now + 539, every).await.unwrap(), "early");
+    assert!(b.claim_purge(now + 540, every).await.unwrap(), "due");
+    // Sixteen claims at once, from both instances: one purge.
+    let later = now + 10 * every;
+    let mut racing = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = stores[i % 2].clone();
+        racing.spawn(async move { store.claim_purge(later, every).await.unwrap() });
+    }
+    let won = racing.join_all().await.into_iter().filter(|won| *won);
+    assert_eq!(won.count(), 1, "exactly one claim of sixteen");
+    // An interval of one second: every tick purges.
+    assert!(a.claim_purge(later + 1, 1).await.unwrap());
+    assert!(b.claim_purge(later + 1, 1).await.unwrap());
+    for store in stores {
+        store.close().await;
+    }
+}
+
 /// The version of `user`'s TOTP row.
 async fn stored_version(db: &str, user: &str) -> i64 {
     sqlx::any::install_default_drivers();
