@@ -342,6 +342,10 @@ fn main() {
     // Each database's per-request floor by scenario, for the rows of more
     // instances (which share the one-instance floor: the same database).
     let mut known_floors = std::collections::HashMap::<(String, &str), f64>::new();
+    // This build's batched median per PostgreSQL scenario and (instances,
+    // clients): (requests/s, PostgreSQL CPU µs/req, statements/req), for
+    // the comparison of instance counts printed at the end.
+    let mut scale = Vec::<(&str, usize, usize, (f64, f64, f64))>::new();
     for (name, database, instances, clients) in targets {
         for scenario in scenarios.iter().copied() {
             // The modes alternate, run after run, so a slow moment of the
@@ -500,6 +504,13 @@ fn main() {
                 };
                 let cpu =
                     |seconds: f64| format!("{:.0} µs", seconds * 1e6 / median.requests as f64);
+                if name == "PostgreSQL" && *build == "this build" && *batch == "64" {
+                    let requests = median.requests as f64;
+                    let statements = median.statements.map_or(f64::NAN, |n| n as f64 / requests);
+                    let database_cpu = median.cpu.1 * 1e6 / requests;
+                    let row = (medians[mode], database_cpu, statements);
+                    scale.push((label, instances, clients, row));
+                }
                 println!(
                     "| {name} | {instances} ({clients} clients) | {label} | {build}, {writes} | {:.0} | {:.2} ms | {:.2} ms | {:.2}x | {:.2}x | {} | {} | {} | {} | {} |",
                     median.rate(),
@@ -548,6 +559,21 @@ fn main() {
                     medians[full] / medians[normal]
                 );
             }
+        }
+    }
+    // Each PostgreSQL row of more instances against the one instance's.
+    for &(label, instances, clients, (rate, cpu, statements)) in &scale {
+        let Some(&(_, _, _, (one, one_cpu, one_statements))) =
+            scale.iter().find(|(l, i, _, _)| *l == label && *i == 1)
+        else {
+            continue;
+        };
+        if instances > 1 {
+            println!(
+                "PostgreSQL {label}, batched: {instances} instances ({clients} clients) / 1 = {:.2}x; \
+                 PostgreSQL CPU/req {cpu:.0} µs / {one_cpu:.0} µs; statements/req {statements:.3} / {one_statements:.3}",
+                rate / one
+            );
         }
     }
 }
