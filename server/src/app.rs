@@ -82,7 +82,8 @@ pub struct Config {
 #[derive(Debug, Clone, Copy)]
 pub struct Purge {
     /// Time between two purges (each instance ticks on its own; the first
-    /// to tick in an interval purges for all: [`Store::claim_purge`]).
+    /// to tick in an interval purges for all, with its own settings, so
+    /// instances sharing a database need the same: [`Store::claim_purge`]).
     pub every: std::time::Duration,
     /// How long an expired authentication is kept (its status readable).
     pub keep_expired: std::time::Duration,
@@ -452,19 +453,12 @@ async fn purges(store: Store, purge: Purge, sealing_key: String) {
             purge.keep_expired.as_secs(),
             purge.enrollment_grace.as_secs(),
         );
-        let now = crate::clock::now();
-        // Another instance purged within the interval: its purge was ours.
-        match store.claim_purge(now, purge.every.as_secs()).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(error) => {
-                tracing::warn!(%error, "claiming the purge failed; the next tick retries");
-                continue;
-            }
-        }
-        match store.purge(now, keep, grace).await {
-            Ok(done) if done == crate::store::Purged::default() => {}
-            Ok(done) => tracing::info!(
+        let (now, every) = (crate::clock::now(), purge.every.as_secs());
+        match store.purge_if_due(now, every, keep, grace).await {
+            // Another instance purged within the interval: ours too.
+            Ok(None) => tracing::debug!("the purge of this interval was another instance's"),
+            Ok(Some(done)) if done == crate::store::Purged::default() => {}
+            Ok(Some(done)) => tracing::info!(
                 quotas = done.quotas,
                 messages = done.messages,
                 authentications = done.authentications,

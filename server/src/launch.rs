@@ -138,6 +138,9 @@ struct Args {
     sms_webhook_key_env: String,
     /// Seconds between two purges of what only tells of the past (past
     /// quota windows, old or expired messages, expired authentications).
+    /// One purge an interval serves every instance sharing the database,
+    /// run with the settings of the one that claims it: give them all the
+    /// same `--purge-every`, `--keep-expired` and `--enrollment-grace`.
     #[arg(long, global = true, default_value_t = 600)]
     purge_every: u64,
     /// Seconds an expired Ding authentication is kept (its status

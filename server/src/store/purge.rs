@@ -1,6 +1,7 @@
 //! The purge: what only tells of the past goes (past quota windows, old
 //! messages and feedback, expired authentications, idle enrollments,
-//! tombstones past their day), each instance on its own schedule.
+//! tombstones past their day), once an interval for all the instances
+//! sharing the database (the first to tick claims it).
 
 use super::{Backend, MESSAGE_LIFETIME, Store};
 
@@ -35,32 +36,78 @@ pub const FEEDBACK_KEEP: i64 = 30 * 86_400;
 pub const TOMBSTONE_KEEP: i64 = 86_400;
 
 impl Store {
+    /// The purge at Unix time `now` ([`Store::purge`]), if it is this
+    /// instance's to run ([`Store::claim_purge`]): `None` when another
+    /// instance started one within the interval. A purge that fails gives
+    /// its claim back, so the next instance to tick tries at once.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn purge_if_due(
+        &self,
+        now: u64,
+        every: u64,
+        keep_expired: u64,
+        enrollment_grace: u64,
+    ) -> Result<Option<Purged>, sqlx::Error> {
+        if !self.claim_purge(now, every).await? {
+            return Ok(None);
+        }
+        match self.purge(now, keep_expired, enrollment_grace).await {
+            Ok(purged) => Ok(Some(purged)),
+            Err(error) => {
+                if let Err(release) = self.release_purge(now).await {
+                    tracing::warn!(error = %release, "giving back the purge's claim failed");
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// Claims the purge due at Unix time `now` for this instance: `true`
     /// when no instance started one in the last `every` seconds (less a
     /// tenth, at least a second, so that ticks rounded to the second never
-    /// skip an interval), and the claim is then this instance's. One
-    /// statement, a compare-and-set on one row: of several instances
-    /// ticking in the same interval one purges, and the database scans its
-    /// tables once an interval however many instances share it.
+    /// skip an interval), and the claim is then this instance's. A claim
+    /// dated more than an interval ahead of `now` (an instance whose clock
+    /// ran fast) does not hold the others off. One statement, a
+    /// compare-and-set on one row (written if it is missing): of several
+    /// instances ticking in the same interval one purges, and the database
+    /// scans its tables once an interval however many instances share it.
     ///
     /// # Errors
     /// A database error.
     pub async fn claim_purge(&self, now: u64, every: u64) -> Result<bool, sqlx::Error> {
         let slack = (every / 10).max(1);
         let due = now.saturating_sub(every.saturating_sub(slack));
-        let (now, due) = (
-            i64::try_from(now).unwrap_or(i64::MAX),
-            i64::try_from(due).unwrap_or(i64::MAX),
-        );
+        let ahead = now.saturating_add(every);
+        let [now, due, ahead] = [now, due, ahead].map(|t| i64::try_from(t).unwrap_or(i64::MAX));
         let claimed = sqlx::query(
-            "UPDATE purge_schedule SET last_started = $1 \
-             WHERE name = 'purge' AND last_started <= $2",
+            "INSERT INTO purge_schedule (name, last_started) VALUES ('purge', $1) \
+             ON CONFLICT (name) DO UPDATE SET last_started = excluded.last_started \
+             WHERE purge_schedule.last_started <= $2 OR purge_schedule.last_started > $3",
         )
         .bind(now)
         .bind(due)
+        .bind(ahead)
         .execute(&self.pool)
         .await?;
         Ok(claimed.rows_affected() == 1)
+    }
+
+    /// Gives back the claim this instance made at `now` (its purge
+    /// failed): the next instance to tick claims the purge.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn release_purge(&self, now: u64) -> Result<(), sqlx::Error> {
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        sqlx::query(
+            "UPDATE purge_schedule SET last_started = 0 WHERE name = 'purge' AND last_started = $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Deletes what only tells of the past, as of Unix time `now`: quota
@@ -167,7 +214,7 @@ impl Store {
         // The stored form's plain fields (the secret is the only sealed
         // one), read by each database's JSON functions, after a text match
         // that passes the rows the stored form marks `"verified":false`
-        // (as `to_json` writes it): almost every row is verified, and is
+        // (compact serde_json, as every writer of the column writes it): almost every row is verified, and is
         // then passed over without parsing its JSON (a full parse of every
         // row was most of the purge's cost). A row written with other
         // spacing by another writer is kept, never purged by mistake.

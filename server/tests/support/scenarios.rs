@@ -269,7 +269,8 @@ pub async fn purge_of_unverified_enrollments(db: &str) {
 /// first to claim it at a tick purges; the others, ticking within the
 /// interval, skip it; a claim is due again a tenth of the interval early
 /// (ticks rounded to the second never skip one); of many claims racing at
-/// the same moment exactly one wins.
+/// the same moment exactly one wins; a claim dated ahead by a fast clock
+/// holds no one off.
 pub async fn one_purge_an_interval(db: &str) {
     use otpkit_server::store::Store;
     let stores = [
@@ -295,6 +296,39 @@ pub async fn one_purge_an_interval(db: &str) {
     // An interval of one second: every tick purges.
     assert!(a.claim_purge(later + 1, 1).await.unwrap());
     assert!(b.claim_purge(later + 1, 1).await.unwrap());
+    // A claim from a clock a day fast holds the others off for no longer
+    // than an interval of theirs.
+    assert!(a.claim_purge(later + 86_400, every).await.unwrap());
+    assert!(
+        b.claim_purge(later + 2, every).await.unwrap(),
+        "from the future"
+    );
+    assert!(!a.claim_purge(later + 3, every).await.unwrap());
+    // A claim given back (its purge failed): the next tick claims.
+    b.release_purge(later + 2).await.unwrap();
+    assert!(a.claim_purge(later + 4, every).await.unwrap(), "given back");
+    // The purge itself: run by one instance an interval.
+    let next = later + 10 * every;
+    let purged = a.purge_if_due(next, every, 86_400, 86_400).await.unwrap();
+    assert!(purged.is_some(), "a's purge");
+    let skipped = b
+        .purge_if_due(next + 1, every, 86_400, 86_400)
+        .await
+        .unwrap();
+    assert_eq!(skipped, None, "a's purge was b's too");
+    // A deleted row is written again by the next claim.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(db).await.unwrap();
+    sqlx::query("DELETE FROM purge_schedule")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert!(
+        b.claim_purge(next + 2, every).await.unwrap(),
+        "the row written again"
+    );
+    assert!(!a.claim_purge(next + 3, every).await.unwrap());
     for store in stores {
         store.close().await;
     }
